@@ -1,0 +1,127 @@
+#pragma once
+// The configuration snapshot: an immutable, fully validated value built once by
+// load_config() (config/loader.h). Workers hold a shared_ptr<const Config>; a
+// request keeps the snapshot it started with, so a reload never changes the
+// rules under an in-flight request.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ringway::config {
+
+using Millis = std::chrono::milliseconds;
+
+// Where a value came from in the YAML source (1-based, as editors count).
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// A resolved socket address (IPv4 or IPv6 literal, or a name resolved at load).
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  std::string text;  // as written, e.g. "127.0.0.1:9001"
+};
+
+struct Listener {
+  SocketAddress address;
+  int backlog = 4096;
+};
+
+enum class Balancer { kRoundRobin, kWeightedRoundRobin };
+
+struct Endpoint {
+  SocketAddress address;
+  uint32_t weight = 1;
+};
+
+struct Upstream {
+  std::string name;
+  std::vector<Endpoint> endpoints;
+  Balancer balancer = Balancer::kRoundRobin;
+  // Host header sent upstream. Empty: pass the client's Host through.
+  std::string host_header;
+  // Per-worker keep-alive pool.
+  uint32_t max_idle_per_worker = 64;
+  uint32_t max_connections_per_worker = 1024;
+  Millis idle_timeout{60'000};
+  Millis connect_timeout{2'000};
+  Millis response_header_timeout{30'000};
+};
+
+enum class PathMatchKind { kNone, kExact, kPrefix, kRegex };
+
+struct HeaderMatch {
+  std::string name;   // lower-cased at load
+  std::string value;  // exact, case-sensitive match
+};
+
+struct RouteMatch {
+  // Host patterns, lower-cased: "api.example.com" or "*.example.com". Empty = any host.
+  std::vector<std::string> hosts;
+  PathMatchKind path_kind = PathMatchKind::kNone;  // kNone = any path
+  std::string path;                                // exact path, prefix or RE2 pattern
+  std::vector<std::string> methods;                // upper-case; empty = any method
+  std::vector<HeaderMatch> headers;                // all must match
+};
+
+struct Route {
+  std::string name;  // "routes[3]" unless named
+  RouteMatch match;
+  std::string upstream;        // name of an entry in Config::upstreams
+  size_t upstream_index = 0;   // index into Config::upstreams, resolved at load
+  // Prefix rewrite applied to the normalised path before it is sent upstream:
+  // a path starting with strip_prefix has it replaced by replace_prefix
+  // (which may be empty; the result is never empty: "" becomes "/").
+  std::string strip_prefix;
+  std::string replace_prefix;
+  SourceLocation location;
+};
+
+struct Limits {
+  uint32_t max_request_line = 8 * 1024;          // 414 above
+  uint32_t max_header_bytes = 32 * 1024;         // 431 above (request line excluded)
+  uint64_t max_body_bytes = 1024ull * 1024 * 1024;  // 413 above
+  Millis client_header_timeout{10'000};          // 408 when the head is not in by then
+  Millis client_body_timeout{60'000};            // idle gap while reading a body
+  Millis idle_timeout{60'000};                   // keep-alive connection with no request
+  Millis send_timeout{60'000};                   // a peer not reading what we send
+  uint32_t max_connections_per_worker = 16384;
+};
+
+struct EngineTuning {
+  uint32_t workers = 0;           // 0 = one per online CPU ("auto")
+  uint32_t ring_entries = 4096;   // submission queue size
+  uint32_t cq_entries = 16384;    // completion queue size (explicit, > ring_entries)
+  uint32_t buffer_count = 4096;   // provided receive buffers per worker (power of two)
+  uint32_t buffer_size = 16384;   // bytes per provided buffer
+  Millis drain_timeout{10'000};   // SIGTERM: time in-flight requests get to finish
+};
+
+struct Config {
+  std::string source_file;
+  std::vector<Listener> listeners;
+  EngineTuning engine;
+  Limits limits;
+  std::vector<Upstream> upstreams;
+  std::vector<Route> routes;  // in file order; the first match wins
+
+  const Upstream* find_upstream(const std::string& name) const {
+    for (const auto& u : upstreams)
+      if (u.name == name) return &u;
+    return nullptr;
+  }
+};
+
+using ConfigPtr = std::shared_ptr<const Config>;
+
+}  // namespace ringway::config

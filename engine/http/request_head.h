@@ -1,0 +1,49 @@
+#pragma once
+// A parsed request head. Views point into memory owned by the connection that
+// parsed it (a receive buffer or the connection's head buffer) and stay valid
+// until that request's response has been sent.
+
+#include <absl/container/inlined_vector.h>
+
+#include <string>
+#include <string_view>
+
+namespace ringway::http {
+
+struct Header {
+  std::string_view name;   // as received (case preserved)
+  std::string_view value;  // leading/trailing whitespace trimmed
+};
+
+// ASCII case-insensitive comparison for header names.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = a[i], y = b[i];
+    if (x - 'A' < 26u) x += 32;
+    if (y - 'A' < 26u) y += 32;
+    if (x != y) return false;
+  }
+  return true;
+}
+
+using HeaderList = absl::InlinedVector<Header, 24>;
+
+struct RequestHead {
+  std::string_view method;  // e.g. "GET"
+  std::string_view target;  // request-target as received
+  std::string path;         // normalised path (engine/routing/path.h), no query
+  std::string_view query;   // after '?', without it; empty if none
+  int version_minor = 1;    // HTTP/1.<minor>
+  std::string_view host;    // Host header value, or authority from an absolute-form target
+  HeaderList headers;
+
+  // First header with this name (case-insensitive), or nullptr.
+  const Header* find(std::string_view name) const {
+    for (const auto& h : headers)
+      if (iequals(h.name, name)) return &h;
+    return nullptr;
+  }
+};
+
+}  // namespace ringway::http
