@@ -1,0 +1,118 @@
+#include "engine/core/ring.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ringway::core {
+
+namespace {
+
+struct SetupLevel {
+  unsigned flags;
+  const char* name;
+};
+
+// Tried in order; the first the kernel accepts wins.
+//  SINGLE_ISSUER:  only this thread submits, so the kernel skips submit locking.
+//  DEFER_TASKRUN:  completion work runs when we enter the kernel to wait, in
+//                  batches, not as interrupts in the middle of our own work.
+//  COOP_TASKRUN:   (fallback) no IPI to interrupt us for task work.
+//  SUBMIT_ALL:     one bad SQE does not stop the rest of the batch.
+//  CQSIZE:         an explicit completion queue larger than the SQ, sized for
+//                  multishot receives that post many completions per SQE.
+constexpr SetupLevel kLevels[] = {
+    {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL |
+         IORING_SETUP_CQSIZE,
+     "single_issuer+defer_taskrun"},
+    {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE, "coop_taskrun"},
+    {IORING_SETUP_CQSIZE, "basic"},
+};
+
+}  // namespace
+
+Ring::~Ring() {
+  if (ready_) io_uring_queue_exit(&ring_);
+}
+
+bool Ring::init(unsigned sq_entries, unsigned cq_entries, std::string* error) {
+  int rc = -EINVAL;
+  for (const auto& level : kLevels) {
+    io_uring_params p{};
+    p.flags = level.flags;
+    p.cq_entries = cq_entries;
+    rc = io_uring_queue_init_params(sq_entries, &ring_, &p);
+    if (rc == 0) {
+      mode_ = level.name;
+      break;
+    }
+    if (rc != -EINVAL) break;
+  }
+  if (rc != 0) {
+    *error = std::string("io_uring setup failed: ") + strerror(-rc);
+    return false;
+  }
+  ready_ = true;
+  // A registered ring fd saves an fget/fput on every io_uring_enter.
+  if (io_uring_register_ring_fd(&ring_) == 1) mode_ += "+registered_ring";
+  return true;
+}
+
+void Ring::submit_and_wait(std::chrono::milliseconds timeout) {
+  __kernel_timespec ts{};
+  ts.tv_sec = timeout.count() / 1000;
+  ts.tv_nsec = (timeout.count() % 1000) * 1'000'000;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+}
+
+BufferRing::~BufferRing() {
+  if (br_ != nullptr) {
+    io_uring_unregister_buf_ring(ring_, kGroup);
+    munmap(br_, br_bytes_);
+  }
+  if (base_ != nullptr) munmap(base_, base_bytes_);
+}
+
+bool BufferRing::init(io_uring* ring, uint32_t count, uint32_t size, std::string* error) {
+  ring_ = ring;
+  count_ = count;
+  size_ = size;
+  br_bytes_ = sizeof(io_uring_buf) * count;
+  void* mem = mmap(nullptr, br_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (mem == MAP_FAILED) {
+    *error = "buffer ring: mmap failed";
+    return false;
+  }
+  br_ = static_cast<io_uring_buf_ring*>(mem);
+  // Buffer memory is reserved, not touched: pages are faulted in only as
+  // traffic actually uses buffers.
+  base_bytes_ = size_t{count} * size;
+  mem = mmap(nullptr, base_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (mem == MAP_FAILED) {
+    *error = "receive buffers: mmap failed";
+    return false;
+  }
+  base_ = static_cast<char*>(mem);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(br_);
+  reg.ring_entries = count;
+  reg.bgid = kGroup;
+  int rc = io_uring_register_buf_ring(ring, &reg, 0);
+  if (rc != 0) {
+    munmap(br_, br_bytes_);
+    br_ = nullptr;
+    *error = std::string("provided buffer ring: ") + strerror(-rc) + " (needs Linux >= 5.19)";
+    return false;
+  }
+  io_uring_buf_ring_init(br_);
+  refs_.assign(count, 0);
+  for (uint32_t i = 0; i < count; ++i)
+    io_uring_buf_ring_add(br_, data(static_cast<uint16_t>(i)), size, static_cast<uint16_t>(i),
+                          io_uring_buf_ring_mask(count), static_cast<int>(i));
+  io_uring_buf_ring_advance(br_, static_cast<int>(count));
+  return true;
+}
+
+}  // namespace ringway::core

@@ -1,0 +1,116 @@
+#pragma once
+// One io_uring per worker thread, and the provided-buffer ring that all of the
+// worker's receives draw from. Only the owning thread touches either.
+
+#include <liburing.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringway::core {
+
+class Ring {
+ public:
+  Ring() = default;
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+  ~Ring();
+
+  // Sets the ring up with the best flags this kernel has (see docs/architecture.md).
+  bool init(unsigned sq_entries, unsigned cq_entries, std::string* error);
+
+  // A free submission entry; submits queued entries first if the queue is full.
+  io_uring_sqe* sqe() {
+    io_uring_sqe* s = io_uring_get_sqe(&ring_);
+    if (s == nullptr) {
+      io_uring_submit(&ring_);
+      s = io_uring_get_sqe(&ring_);
+    }
+    return s;
+  }
+
+  // Submits everything queued and waits for at least one completion or the
+  // timeout: the one io_uring_enter of a loop turn.
+  void submit_and_wait(std::chrono::milliseconds timeout);
+
+  // Calls f(cqe) for every ready completion, then marks them all seen at once.
+  template <typename F>
+  unsigned reap(F&& f) {
+    unsigned head, n = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      f(cqe);
+      ++n;
+    }
+    io_uring_cq_advance(&ring_, n);
+    return n;
+  }
+
+  io_uring* raw() { return &ring_; }
+  const std::string& mode() const { return mode_; }
+
+ private:
+  io_uring ring_{};
+  bool ready_ = false;
+  std::string mode_;
+};
+
+// Receive buffers handed to the kernel through a buffer ring: a multishot recv
+// picks a free buffer when data arrives, so idle connections hold none. A
+// buffer is reference-counted while its bytes wait to be parsed or sent, and
+// goes back to the kernel when the count drops to zero.
+class BufferRing {
+ public:
+  static constexpr uint16_t kGroup = 0;
+
+  BufferRing() = default;
+  BufferRing(const BufferRing&) = delete;
+  BufferRing& operator=(const BufferRing&) = delete;
+  ~BufferRing();
+
+  bool init(io_uring* ring, uint32_t count, uint32_t size, std::string* error);
+
+  char* data(uint16_t bid) { return base_ + size_t{bid} * size_; }
+  uint32_t buffer_size() const { return size_; }
+
+  // A completion handed us buffer `bid` (reference count 1).
+  void taken(uint16_t bid) {
+    refs_[bid] = 1;
+    ++held_;
+  }
+  void ref(uint16_t bid) { ++refs_[bid]; }
+  void unref(uint16_t bid) {
+    if (--refs_[bid] == 0) recycle(bid);
+  }
+  // Publishes recycled buffers to the kernel: once per loop turn.
+  void flush() {
+    if (pending_ != 0) {
+      io_uring_buf_ring_advance(br_, pending_);
+      pending_ = 0;
+    }
+  }
+  uint32_t available() const { return count_ - held_; }
+  uint32_t count() const { return count_; }
+
+ private:
+  void recycle(uint16_t bid) {
+    io_uring_buf_ring_add(br_, data(bid), size_, bid, io_uring_buf_ring_mask(count_), pending_);
+    ++pending_;
+    --held_;
+  }
+
+  io_uring* ring_ = nullptr;
+  io_uring_buf_ring* br_ = nullptr;
+  size_t br_bytes_ = 0;
+  char* base_ = nullptr;
+  size_t base_bytes_ = 0;
+  uint32_t count_ = 0;
+  uint32_t size_ = 0;
+  uint32_t held_ = 0;
+  int pending_ = 0;
+  std::vector<uint16_t> refs_;
+};
+
+}  // namespace ringway::core

@@ -1,0 +1,174 @@
+#include "engine/core/worker.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "engine/core/io_tag.h"
+
+namespace ringway::core {
+
+namespace {
+int64_t monotonic_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO, no syscall; ~4 ms resolution is plenty
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1'000'000;
+}
+}  // namespace
+
+Worker::Worker(int index, int cpu, config::ConfigPtr config,
+               std::shared_ptr<const routing::Router> router, std::vector<int> listen_fds)
+    : index_(index), cpu_(cpu), config_(std::move(config)), router_(std::move(router)) {
+  listeners_.resize(listen_fds.size());
+  for (size_t i = 0; i < listen_fds.size(); ++i) listeners_[i].fd = listen_fds[i];
+  wake_fd_ = eventfd(0, EFD_CLOEXEC);
+}
+
+Worker::~Worker() {
+  join();
+  for (auto& l : listeners_)
+    if (l.fd >= 0) close(l.fd);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+bool Worker::start(std::string* error) {
+  thread_ = std::thread([this] { run(); });
+  started_.wait(0);
+  if (started_.load() < 0) {
+    *error = start_error_;
+    return false;
+  }
+  return true;
+}
+
+void Worker::request_drain() {
+  command_.store(1);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::request_stop() {
+  command_.store(2);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::arm_accept(ListenSocket& l) {
+  io_uring_sqe* sqe = ring_.sqe();
+  io_uring_prep_multishot_accept(sqe, l.fd, nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, tag(&l, Op::kAccept));
+  l.accepting = true;
+}
+
+void Worker::arm_wake() {
+  io_uring_sqe* sqe = ring_.sqe();
+  io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof wake_value_, 0);
+  io_uring_sqe_set_data64(sqe, tag(this, Op::kWake));
+}
+
+void Worker::stop_listening() {
+  for (auto& l : listeners_) {
+    if (l.fd < 0) continue;
+    io_uring_sqe* sqe = ring_.sqe();
+    io_uring_prep_cancel64(sqe, tag(&l, Op::kAccept), 0);
+    io_uring_sqe_set_data64(sqe, 0);
+    l.accepting = false;
+  }
+}
+
+void Worker::handle(const io_uring_cqe* cqe) {
+  uint64_t ud = cqe->user_data;
+  switch (op_of(ud)) {
+    case Op::kIgnore:
+      return;
+    case Op::kAccept: {
+      ListenSocket* l = object_of<ListenSocket>(ud);
+      if (cqe->res >= 0) proxy_->on_accept(cqe->res);
+      if (!(cqe->flags & IORING_CQE_F_MORE)) {
+        l->accepting = false;
+        if (!draining_) arm_accept(*l);
+      }
+      // At capacity the listener keeps accepting and the proxy closes the
+      // newcomers at once: a refusal the client sees, instead of a queue.
+      return;
+    }
+    case Op::kClientRecv:
+      proxy_->on_client_recv(object_of<proxy::ClientConn>(ud), cqe);
+      return;
+    case Op::kClientSend:
+      proxy_->on_client_send(object_of<proxy::ClientConn>(ud), cqe->res);
+      return;
+    case Op::kUpstreamRecv:
+      proxy_->on_upstream_recv(object_of<proxy::UpstreamConn>(ud), cqe);
+      return;
+    case Op::kUpstreamSend:
+      proxy_->on_upstream_send(object_of<proxy::UpstreamConn>(ud), cqe->res);
+      return;
+    case Op::kUpstreamConnect:
+      proxy_->on_upstream_connect(object_of<proxy::UpstreamConn>(ud), cqe->res);
+      return;
+    case Op::kWake: {
+      int cmd = command_.load();
+      if (cmd >= 1 && !draining_) {
+        draining_ = true;
+        drain_deadline_ = monotonic_ms() + config_->engine.drain_timeout.count();
+        stop_listening();
+        proxy_->begin_drain();
+      }
+      if (cmd == 2) drain_deadline_ = 0;
+      arm_wake();
+      return;
+    }
+  }
+}
+
+void Worker::run() {
+  if (cpu_ >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu_, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  }
+  std::string error;
+  const auto& e = config_->engine;
+  if (!ring_.init(e.ring_entries, e.cq_entries, &error) ||
+      !buffers_.init(ring_.raw(), e.buffer_count, e.buffer_size, &error)) {
+    start_error_ = "worker " + std::to_string(index_) + ": " + error;
+    started_.store(-1);
+    started_.notify_all();
+    return;
+  }
+  ring_mode_ = ring_.mode();
+  proxy_ = std::make_unique<proxy::Proxy>(ring_, buffers_, config_, router_);
+  for (auto& l : listeners_) arm_accept(l);
+  arm_wake();
+  started_.store(1);
+  started_.notify_all();
+
+  for (;;) {
+    int64_t now = monotonic_ms();
+    int64_t deadline = proxy_->next_deadline();
+    if (draining_) deadline = std::min(deadline, drain_deadline_);
+    int64_t wait = std::clamp<int64_t>(deadline - now, 0, 1000);
+    ring_.submit_and_wait(std::chrono::milliseconds(wait));
+    proxy_->set_now(monotonic_ms());
+    ring_.reap([this](const io_uring_cqe* cqe) { handle(cqe); });
+    proxy_->expire_timers();
+    proxy_->collect_garbage();
+    buffers_.flush();
+    proxy_->rearm_starved();
+    if (draining_ && (proxy_->client_count() == 0 || monotonic_ms() >= drain_deadline_)) break;
+  }
+  stats_ = proxy_->stats();
+  proxy_.reset();
+}
+
+}  // namespace ringway::core

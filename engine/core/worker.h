@@ -1,0 +1,71 @@
+#pragma once
+// A worker: one thread pinned to one CPU, owning one io_uring, its receive
+// buffers, its own SO_REUSEPORT listening sockets and everything the proxy
+// keeps per connection. Other threads reach it only through its eventfd.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "engine/proxy/proxy.h"
+#include "engine/routing/router.h"
+
+namespace ringway::core {
+
+class Worker {
+ public:
+  Worker(int index, int cpu, config::ConfigPtr config,
+         std::shared_ptr<const routing::Router> router, std::vector<int> listen_fds);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Starts the thread; returns once the ring is set up (false + error if not).
+  bool start(std::string* error);
+  // Asks the worker to drain and exit (any thread).
+  void request_drain();
+  // Asks the worker to stop at once (any thread).
+  void request_stop();
+  void join();
+
+  const proxy::ProxyStats& stats() const { return stats_; }
+  const std::string& ring_mode() const { return ring_mode_; }
+
+ private:
+  struct alignas(16) ListenSocket {
+    int fd = -1;
+    bool accepting = false;
+  };
+
+  void run();
+  void arm_accept(ListenSocket& l);
+  void arm_wake();
+  void handle(const io_uring_cqe* cqe);
+  void stop_listening();
+
+  int index_;
+  int cpu_;
+  config::ConfigPtr config_;
+  std::shared_ptr<const routing::Router> router_;
+  std::vector<ListenSocket> listeners_;
+  int wake_fd_ = -1;
+  alignas(16) uint64_t wake_value_ = 0;
+  std::atomic<int> command_{0};  // 1 = drain, 2 = stop
+
+  Ring ring_;
+  BufferRing buffers_;
+  std::unique_ptr<proxy::Proxy> proxy_;
+  bool draining_ = false;
+  int64_t drain_deadline_ = 0;
+  proxy::ProxyStats stats_;
+  std::string ring_mode_;
+
+  std::thread thread_;
+  std::atomic<int> started_{0};  // 1 ok, -1 failed
+  std::string start_error_;
+};
+
+}  // namespace ringway::core

@@ -1,0 +1,205 @@
+#include "engine/http/head_reader.h"
+
+#include <cstring>
+
+namespace ringway::http {
+
+namespace {
+HeadReader* self(llhttp_t* p) { return static_cast<HeadReader*>(p->data); }
+}  // namespace
+
+const llhttp_settings_t* HeadReader::settings() {
+  static const llhttp_settings_t s = [] {
+    llhttp_settings_t x;
+    llhttp_settings_init(&x);
+    x.on_method = &HeadReader::on_method;
+    x.on_url = &HeadReader::on_url;
+    x.on_header_field = &HeadReader::on_header_field;
+    x.on_header_value = &HeadReader::on_header_value;
+    x.on_header_value_complete = &HeadReader::on_header_value_complete;
+    x.on_headers_complete = &HeadReader::on_headers_complete;
+    x.on_body = &HeadReader::on_body;
+    x.on_message_complete = &HeadReader::on_message_complete;
+    return x;
+  }();
+  return &s;
+}
+
+HeadReader::HeadReader(llhttp_type_t type) {
+  llhttp_init(&parser_, type, settings());
+  parser_.data = this;
+}
+
+void HeadReader::reset(const HeadLimits& limits) {
+  llhttp_reset(&parser_);
+  parser_.data = this;
+  limits_ = limits;
+  base_ = nullptr;
+  spill_.clear();
+  spilled_ = false;
+  in_value_ = false;
+  complete_ = false;
+  message_done_ = false;
+  head_bytes_ = 0;
+  chunked_payload_ = 0;
+  method_ = {};
+  target_ = {};
+  headers_.clear();
+  error_status_ = 0;
+  error_reason_ = "";
+}
+
+HeadStatus HeadReader::fail(int status, const char* reason) {
+  error_status_ = status;
+  error_reason_ = reason;
+  return HeadStatus::kError;
+}
+
+void HeadReader::append(Span& span, const char* at, size_t len) {
+  uint32_t off = static_cast<uint32_t>(at - base_);
+  if (span.length == 0) span.offset = off;
+  // llhttp may report one token in pieces; in contiguous memory they abut.
+  span.length = off + static_cast<uint32_t>(len) - span.offset;
+}
+
+int HeadReader::on_method(llhttp_t* p, const char* at, size_t len) {
+  self(p)->append(self(p)->method_, at, len);
+  return 0;
+}
+
+int HeadReader::on_url(llhttp_t* p, const char* at, size_t len) {
+  HeadReader* r = self(p);
+  r->append(r->target_, at, len);
+  if (r->target_.length > r->limits_.max_start_line) {
+    r->error_status_ = 414;
+    r->error_reason_ = "request-target too long";
+    return -1;
+  }
+  return 0;
+}
+
+int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
+  HeadReader* r = self(p);
+  if (r->headers_.empty() || r->in_value_) {
+    r->headers_.emplace_back();
+    r->in_value_ = false;
+  }
+  r->append(r->headers_.back().name, at, len);
+  return 0;
+}
+
+int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
+  HeadReader* r = self(p);
+  r->in_value_ = true;
+  r->append(r->headers_.back().value, at, len);
+  return 0;
+}
+
+int HeadReader::on_header_value_complete(llhttp_t* p) {
+  HeadReader* r = self(p);
+  r->in_value_ = true;  // an empty value gets no on_header_value call
+  Span& v = r->headers_.back().value;
+  // llhttp drops leading whitespace; trailing OWS is ours to trim.
+  while (v.length > 0) {
+    char c = r->base_[v.offset + v.length - 1];
+    if (c != ' ' && c != '\t') break;
+    --v.length;
+  }
+  return 0;
+}
+
+int HeadReader::on_headers_complete(llhttp_t* p) {
+  self(p)->complete_ = true;
+  return HPE_PAUSED;  // stop here: the caller decides what the body is
+}
+
+int HeadReader::on_body(llhttp_t* p, const char*, size_t len) {
+  self(p)->chunked_payload_ += len;
+  return 0;
+}
+
+int HeadReader::on_message_complete(llhttp_t* p) {
+  self(p)->message_done_ = true;
+  return HPE_PAUSED;  // the next message (pipelined) is not ours to parse
+}
+
+HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
+  const char* start = data;
+  size_t old_spill = spill_.size();
+  if (spilled_) {
+    if (old_spill + len > size_t{limits_.max_start_line} + limits_.max_header_bytes + 4) {
+      // Only the head is ever spilled, so this much is all head.
+      len = limits_.max_start_line + limits_.max_header_bytes + 4 - old_spill;
+    }
+    spill_.append(data, len);
+    base_ = spill_.data();
+    start = spill_.data() + old_spill;
+  } else {
+    base_ = data;
+  }
+
+  llhttp_errno_t err = llhttp_execute(&parser_, start, len);
+  if (err == HPE_PAUSED && complete_) {
+    size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - start);
+    head_bytes_ += static_cast<uint32_t>(used);
+    if (head_bytes_ > limits_.max_start_line + limits_.max_header_bytes)
+      return fail(431, "request header fields too large");
+    *consumed = used;
+    if (spilled_) spill_.resize(old_spill + used);  // drop body bytes copied with it
+    return HeadStatus::kComplete;
+  }
+  if (err != HPE_OK) {
+    if (error_status_ != 0) return HeadStatus::kError;  // set by a callback
+    return fail(400, parser_.reason ? parser_.reason : "malformed message head");
+  }
+
+  head_bytes_ += static_cast<uint32_t>(len);
+  if (head_bytes_ > limits_.max_start_line + limits_.max_header_bytes) {
+    if (headers_.empty() && method_.length > 0) return fail(414, "request-target too long");
+    return fail(431, "request header fields too large");
+  }
+  if (!spilled_) {
+    // The head continues in the next buffer: copy what we have so views can
+    // stay contiguous. Rare on real traffic (heads are small).
+    spill_.assign(data, len);
+    spilled_ = true;
+    base_ = spill_.data();
+  }
+  *consumed = len;
+  return HeadStatus::kIncomplete;
+}
+
+bool HeadReader::keep_alive() const { return llhttp_should_keep_alive(&parser_) != 0; }
+
+void HeadReader::fill(HeaderList& out) const {
+  out.clear();
+  for (const auto& h : headers_) out.push_back({view(h.name), view(h.value)});
+}
+
+BodyFraming HeadReader::request_framing() const {
+  if (parser_.flags & F_CHUNKED) return BodyFraming::kChunked;
+  if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > 0)
+    return BodyFraming::kContentLength;
+  return BodyFraming::kNone;
+}
+
+BodyFraming HeadReader::response_framing(bool request_was_head) const {
+  int status = parser_.status_code;
+  if (request_was_head || (status >= 100 && status < 200) || status == 204 || status == 304)
+    return BodyFraming::kNone;
+  if (parser_.flags & F_CHUNKED) return BodyFraming::kChunked;
+  if (parser_.flags & F_TRANSFER_ENCODING) return BodyFraming::kUntilClose;
+  if (parser_.flags & F_CONTENT_LENGTH)
+    return parser_.content_length > 0 ? BodyFraming::kContentLength : BodyFraming::kNone;
+  return BodyFraming::kUntilClose;
+}
+
+long HeadReader::feed_chunked(const char* data, size_t len) {
+  if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
+  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+  if (err == HPE_OK) return static_cast<long>(len);
+  if (err == HPE_PAUSED && message_done_) return llhttp_get_error_pos(&parser_) - data;
+  return -1;
+}
+
+}  // namespace ringway::http

@@ -1,0 +1,122 @@
+#pragma once
+// Incremental, strict reader of one HTTP/1.1 message head (request or
+// response) on top of llhttp.
+//
+// Bytes arrive in receive buffers that the kernel filled. In the common case a
+// whole head sits in one buffer and the reader records views straight into it
+// (no copy). A head split across buffers is copied into a spill buffer so the
+// views stay contiguous; the body bytes after the head are never copied: feed()
+// says how many bytes of the input belonged to the head, the caller forwards the
+// rest from its own buffer.
+
+#include <llhttp.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/container/inlined_vector.h"
+#include "engine/http/request_head.h"
+
+namespace ringway::http {
+
+struct HeadLimits {
+  uint32_t max_start_line = 8 * 1024;    // request-target length (414 above)
+  uint32_t max_header_bytes = 32 * 1024;  // whole head (431 above)
+};
+
+enum class HeadStatus { kIncomplete, kComplete, kError };
+
+// How the body that follows a head is delimited (RFC 9112 section 6).
+enum class BodyFraming { kNone, kContentLength, kChunked, kUntilClose };
+
+class HeadReader {
+ public:
+  explicit HeadReader(llhttp_type_t type);
+  HeadReader(const HeadReader&) = delete;
+  HeadReader& operator=(const HeadReader&) = delete;
+
+  // Starts a new message. Keeps the spill buffer's capacity.
+  void reset(const HeadLimits& limits);
+
+  // Feeds the next bytes. On kComplete, *consumed is how many of them belonged
+  // to the head; the views below are valid while `data` (or the spill buffer)
+  // lives. On kIncomplete all bytes were consumed and copied as needed.
+  HeadStatus feed(const char* data, size_t len, size_t* consumed);
+
+  // After kError: the status to answer with (400, 414, 431) and a short reason.
+  int error_status() const { return error_status_; }
+  const char* error_reason() const { return error_reason_; }
+
+  // After kComplete.
+  std::string_view method() const { return view(method_); }
+  std::string_view target() const { return view(target_); }
+  int status_code() const { return parser_.status_code; }
+  int version_major() const { return parser_.http_major; }
+  int version_minor() const { return parser_.http_minor; }
+  bool keep_alive() const;  // per the version and Connection header
+  size_t header_count() const { return headers_.size(); }
+  Header header(size_t i) const { return {view(headers_[i].name), view(headers_[i].value)}; }
+  void fill(HeaderList& out) const;
+  uint64_t content_length() const { return parser_.content_length; }
+  // Framing of a request body, or of a response body given the request method
+  // and the status (HEAD, 1xx, 204, 304 have none).
+  BodyFraming request_framing() const;
+  BodyFraming response_framing(bool request_was_head) const;
+  bool spilled() const { return spilled_; }
+
+  // The body parser: after a kComplete head with chunked framing, the caller
+  // feeds body bytes here; returns the number of bytes up to and including the
+  // end of the message, or len if the message continues, or -1 on a framing
+  // error (bad chunk size, bare CR...). Body data callbacks are not used: the
+  // raw bytes are forwarded as they are.
+  long feed_chunked(const char* data, size_t len);
+
+  // feed_chunked() reached the end of the message.
+  bool message_complete() const { return message_done_; }
+
+  // The last chunked parse produced this many payload bytes (for body limits).
+  uint64_t chunked_payload_bytes() const { return chunked_payload_; }
+
+ private:
+  struct Span {
+    uint32_t offset = 0;
+    uint32_t length = 0;
+  };
+  struct HeaderSpan {
+    Span name;
+    Span value;
+  };
+
+  std::string_view view(Span s) const { return {base_ + s.offset, s.length}; }
+  void append(Span& span, const char* at, size_t len);
+  HeadStatus fail(int status, const char* reason);
+
+  static int on_method(llhttp_t*, const char*, size_t);
+  static int on_url(llhttp_t*, const char*, size_t);
+  static int on_header_field(llhttp_t*, const char*, size_t);
+  static int on_header_value(llhttp_t*, const char*, size_t);
+  static int on_header_value_complete(llhttp_t*);
+  static int on_headers_complete(llhttp_t*);
+  static int on_body(llhttp_t*, const char*, size_t);
+  static int on_message_complete(llhttp_t*);
+  static const llhttp_settings_t* settings();
+
+  llhttp_t parser_;
+  HeadLimits limits_;
+  const char* base_ = nullptr;  // where offsets count from (input or spill)
+  std::string spill_;
+  bool spilled_ = false;
+  bool in_value_ = false;
+  bool complete_ = false;
+  bool message_done_ = false;
+  uint32_t head_bytes_ = 0;
+  uint64_t chunked_payload_ = 0;
+  Span method_;
+  Span target_;
+  absl::InlinedVector<HeaderSpan, 24> headers_;
+  int error_status_ = 0;
+  const char* error_reason_ = "";
+};
+
+}  // namespace ringway::http

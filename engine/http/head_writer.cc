@@ -1,0 +1,222 @@
+#include "engine/http/head_writer.h"
+
+#include <charconv>
+
+namespace ringway::http {
+
+namespace {
+
+void append_number(std::string& out, uint64_t n) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, r.ptr);
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ", 2);
+  out.append(value);
+  out.append("\r\n", 2);
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+bool is_hop_by_hop(std::string_view n) {
+  switch (n.size()) {
+    case 2: return iequals(n, "te");
+    case 7: return iequals(n, "trailer") || iequals(n, "upgrade");
+    case 10: return iequals(n, "connection") || iequals(n, "keep-alive");
+    case 14: return iequals(n, "content-length");
+    case 17: return iequals(n, "transfer-encoding");
+    default: return starts_with_ci(n, "proxy-");
+  }
+}
+
+void ConnectionTokens::parse(const HeaderList& headers) {
+  for (const auto& h : headers) {
+    if (!iequals(h.name, "connection")) continue;
+    std::string_view v = h.value;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view tok = v.substr(0, comma);
+      v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+      while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
+      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
+      if (tok.empty()) continue;
+      if (iequals(tok, "close")) close = true;
+      else if (iequals(tok, "keep-alive")) keep_alive = true;
+      else if (named.size() < 16) named.push_back(tok);  // bound the work a client can ask for
+    }
+  }
+}
+
+bool ConnectionTokens::names(std::string_view header) const {
+  for (auto n : named)
+    if (iequals(n, header)) return true;
+  return false;
+}
+
+void write_upstream_request(const RequestHead& head, const ConnectionTokens& conn,
+                            const UpstreamRequest& req, std::string& out) {
+  out.append(head.method);
+  out.push_back(' ');
+  out.append(req.path);
+  if (!req.query.empty()) {
+    out.push_back('?');
+    out.append(req.query);
+  }
+  out.append(req.http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n", 11);
+  append_header(out, "Host", req.host);
+
+  std::string_view forwarded_for, via;
+  for (const auto& h : head.headers) {
+    std::string_view n = h.name;
+    if (is_hop_by_hop(n) || conn.names(n)) continue;
+    switch (n.size()) {
+      case 3:
+        if (iequals(n, "via")) { via = h.value; continue; }
+        break;
+      case 4:
+        if (iequals(n, "host")) continue;
+        break;
+      case 6:
+        if (iequals(n, "expect")) continue;  // 100-continue is answered by the gateway
+        break;
+      case 15:
+        if (iequals(n, "x-forwarded-for")) { forwarded_for = h.value; continue; }
+        break;
+      case 16:
+        if (iequals(n, "x-forwarded-host")) continue;
+        break;
+      case 17:
+        if (iequals(n, "x-forwarded-proto")) continue;
+        break;
+    }
+    append_header(out, n, h.value);
+  }
+  out.append("X-Forwarded-For: ");
+  if (!forwarded_for.empty()) {
+    out.append(forwarded_for);
+    out.append(", ", 2);
+  }
+  out.append(req.client_addr);
+  out.append("\r\nX-Forwarded-Proto: http\r\n");
+  if (!head.host.empty()) append_header(out, "X-Forwarded-Host", head.host);
+  out.append("Via: ");
+  if (!via.empty()) {
+    out.append(via);
+    out.append(", ", 2);
+  }
+  out.append("1.1 ringway\r\n");
+  if (req.framing == BodyFraming::kContentLength) {
+    out.append("Content-Length: ");
+    append_number(out, req.content_length);
+    out.append("\r\n", 2);
+  } else if (req.framing == BodyFraming::kChunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  }
+  out.append("\r\n", 2);
+}
+
+void write_client_response(const HeaderList& headers, const ConnectionTokens& conn,
+                           const ClientResponse& resp, std::string& out) {
+  out.append("HTTP/1.1 ", 9);
+  append_number(out, static_cast<uint64_t>(resp.status));
+  out.push_back(' ');
+  out.append(reason_phrase(resp.status));
+  out.append("\r\n", 2);
+  std::string_view via;
+  for (const auto& h : headers) {
+    std::string_view n = h.name;
+    if (resp.head_request && iequals(n, "content-length")) {
+      append_header(out, n, h.value);  // the length a GET would have had
+      continue;
+    }
+    if (is_hop_by_hop(n) || conn.names(n)) continue;
+    if (n.size() == 3 && iequals(n, "via")) {
+      via = h.value;
+      continue;
+    }
+    append_header(out, n, h.value);
+  }
+  out.append("Via: ");
+  if (!via.empty()) {
+    out.append(via);
+    out.append(", ", 2);
+  }
+  out.append("1.1 ringway\r\n");
+  if (resp.framing == BodyFraming::kContentLength) {
+    out.append("Content-Length: ");
+    append_number(out, resp.content_length);
+    out.append("\r\n", 2);
+  } else if (resp.framing == BodyFraming::kChunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  }
+  if (resp.close) out.append("Connection: close\r\n");
+  else if (resp.keep_alive) out.append("Connection: keep-alive\r\n");
+  out.append("\r\n", 2);
+}
+
+void write_local_response(int status, std::string_view body, bool close, bool head_request,
+                          std::string& out) {
+  out.append("HTTP/1.1 ", 9);
+  append_number(out, static_cast<uint64_t>(status));
+  out.push_back(' ');
+  out.append(reason_phrase(status));
+  out.append("\r\nServer: ringway\r\nContent-Type: text/plain\r\nContent-Length: ");
+  append_number(out, body.size() + 1);
+  out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
+  if (!head_request) {
+    out.append(body);
+    out.push_back('\n');
+  }
+}
+
+}  // namespace ringway::http

@@ -1,0 +1,69 @@
+#pragma once
+// Serialising heads: the request head sent upstream, the response head sent to
+// the client, and the gateway's own short responses. Only heads are rebuilt;
+// bodies are forwarded from the buffers they arrived in.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/container/inlined_vector.h"
+#include "engine/http/head_reader.h"
+#include "engine/http/request_head.h"
+
+namespace ringway::http {
+
+// Reason phrase for a status code ("Unknown" when not in the table).
+std::string_view reason_phrase(int status);
+
+// Hop-by-hop headers (RFC 9110 7.6.1 and the Proxy-* family) and the framing
+// headers the writers emit themselves; never copied from one side to the other.
+bool is_hop_by_hop(std::string_view name);
+
+// The tokens of all Connection headers of a message.
+struct ConnectionTokens {
+  absl::InlinedVector<std::string_view, 4> named;  // header names listed (also hop-by-hop)
+  bool close = false;
+  bool keep_alive = false;
+  void parse(const HeaderList& headers);
+  void reset() {
+    named.clear();
+    close = keep_alive = false;
+  }
+  bool names(std::string_view header) const;
+};
+
+struct UpstreamRequest {
+  std::string_view path;         // rewritten, normalised path
+  std::string_view query;        // without '?'
+  std::string_view host;         // Host to send
+  std::string_view client_addr;  // peer IP as text, for X-Forwarded-For
+  BodyFraming framing = BodyFraming::kNone;
+  uint64_t content_length = 0;
+  // An HTTP/1.0 client gets an HTTP/1.0 exchange upstream too, so the response
+  // cannot come chunked (a 1.0 client could not read it).
+  bool http10 = false;
+};
+
+// Appends the request head to send upstream.
+void write_upstream_request(const RequestHead& head, const ConnectionTokens& conn,
+                            const UpstreamRequest& req, std::string& out);
+
+struct ClientResponse {
+  int status = 200;
+  BodyFraming framing = BodyFraming::kNone;  // of the bytes we will send
+  uint64_t content_length = 0;
+  bool head_request = false;  // pass the upstream's Content-Length through
+  bool close = false;         // "Connection: close"
+  bool keep_alive = false;    // "Connection: keep-alive" (HTTP/1.0 clients)
+};
+
+// Appends the response head to send to the client. `headers` are the upstream's.
+void write_client_response(const HeaderList& headers, const ConnectionTokens& conn,
+                           const ClientResponse& resp, std::string& out);
+
+// Appends a complete short response of the gateway's own (error pages, 404).
+void write_local_response(int status, std::string_view body, bool close, bool head_request,
+                          std::string& out);
+
+}  // namespace ringway::http

@@ -1,0 +1,130 @@
+#pragma once
+// Byte ranges waiting on a connection, by reference: a range points into a
+// provided receive buffer (and holds a reference on it) or into memory the
+// exchange owns (a rebuilt head). Bodies travel as these references from the
+// receive buffer of one side to the send of the other; nothing is copied.
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "absl/container/inlined_vector.h"
+
+namespace ringway::proxy {
+
+constexpr int32_t kNoBuffer = -1;
+
+struct Chunk {
+  const char* data;
+  uint32_t len;
+  int32_t bid;  // provided buffer id, or kNoBuffer
+};
+
+// Received bytes not yet parsed or forwarded. Grows past its inline capacity
+// only while a peer outpaces us; the owner pauses receiving above a threshold.
+class InputQueue {
+ public:
+  bool empty() const { return chunks_.empty(); }
+  uint64_t bytes() const { return bytes_; }
+  Chunk& front() { return chunks_.front(); }
+  void push(Chunk c) {
+    chunks_.push_back(c);
+    bytes_ += c.len;
+  }
+  // Drops n bytes from the front chunk. When that uses the chunk up, returns
+  // its buffer id for the caller to release; otherwise kNoBuffer.
+  int32_t consume(uint32_t n) {
+    Chunk& c = chunks_.front();
+    c.data += n;
+    c.len -= n;
+    bytes_ -= n;
+    if (c.len != 0) return kNoBuffer;
+    int32_t bid = c.bid;
+    chunks_.erase(chunks_.begin());
+    return bid;
+  }
+  template <typename F>
+  void clear(F&& drop) {
+    for (auto& c : chunks_)
+      if (c.bid >= 0) drop(c.bid);
+    chunks_.clear();
+    bytes_ = 0;
+  }
+
+ private:
+  absl::InlinedVector<Chunk, 2> chunks_;
+  uint64_t bytes_ = 0;
+};
+
+// Bytes queued for one socket, sent with one sendmsg at a time (several sends
+// in flight on one socket could be reordered). Fixed capacity: the iovec array
+// must not move while the kernel may read it, so a full queue pushes back on
+// the producer instead of growing.
+class OutputQueue {
+ public:
+  static constexpr int kCapacity = 8;
+
+  bool empty() const { return size_ == 0; }
+  bool full() const { return size_ == kCapacity; }
+  bool sending() const { return sending_; }
+  uint64_t bytes() const { return bytes_; }
+
+  void push(const char* data, uint32_t len, int32_t bid) {
+    iov_[size_] = {const_cast<char*>(data), len};
+    bid_[size_] = bid;
+    ++size_;
+    bytes_ += len;
+  }
+
+  // The message to send now (everything queued).
+  msghdr* begin_send() {
+    sending_ = true;
+    std::memset(&msg_, 0, sizeof msg_);
+    msg_.msg_iov = iov_;
+    msg_.msg_iovlen = size_;
+    return &msg_;
+  }
+  int count() const { return size_; }
+  const iovec& first() const { return iov_[0]; }
+
+  // A send of n bytes completed; drop(bid) for each provided buffer released.
+  template <typename F>
+  void sent(uint64_t n, F&& drop) {
+    sending_ = false;
+    bytes_ -= n;
+    int done = 0;
+    while (done < size_ && n >= iov_[done].iov_len) {
+      n -= iov_[done].iov_len;
+      if (bid_[done] >= 0) drop(bid_[done]);
+      ++done;
+    }
+    if (done < size_ && n > 0) {
+      iov_[done].iov_base = static_cast<char*>(iov_[done].iov_base) + n;
+      iov_[done].iov_len -= n;
+    }
+    size_ -= done;
+    std::memmove(iov_, iov_ + done, sizeof(iovec) * size_);
+    std::memmove(bid_, bid_ + done, sizeof(int32_t) * size_);
+  }
+
+  template <typename F>
+  void clear(F&& drop) {
+    for (int i = 0; i < size_; ++i)
+      if (bid_[i] >= 0) drop(bid_[i]);
+    size_ = 0;
+    bytes_ = 0;
+    sending_ = false;
+  }
+
+ private:
+  iovec iov_[kCapacity];
+  int32_t bid_[kCapacity];
+  msghdr msg_;
+  uint8_t size_ = 0;
+  bool sending_ = false;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace ringway::proxy

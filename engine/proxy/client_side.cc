@@ -1,0 +1,407 @@
+// The client side of the phase driver: accept, read and check the request
+// head, route it, stream the request body upstream, answer locally when the
+// gateway itself must (errors, no route), keep-alive and pipelining.
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "engine/routing/path.h"
+#include "engine/proxy/proxy.h"
+
+namespace ringway::proxy {
+
+namespace {
+// Above this many received-but-unprocessed bytes a connection stops reading
+// until the other side catches up: memory follows traffic in flight.
+constexpr uint64_t kMaxQueuedInput = 256 * 1024;
+
+constexpr char k100Continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool is_token_list_chunked(std::string_view v) { return http::iequals(v, "chunked"); }
+}  // namespace
+
+void Proxy::on_accept(int fd) {
+  if (draining_ || at_capacity()) {
+    ::close(fd);
+    ++stats_.connections_refused;
+    return;
+  }
+  ClientConn* c = new_client();
+  c->fd = fd;
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+    if (peer.ss_family == AF_INET6)
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6&>(peer).sin6_addr, c->addr, sizeof c->addr);
+    else
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in&>(peer).sin_addr, c->addr, sizeof c->addr);
+  }
+  c->next = live_;
+  if (live_ != nullptr) live_->prev = c;
+  live_ = c;
+  ++clients_;
+  ++stats_.connections_accepted;
+  // The first request gets the header timeout from the moment of accept: a
+  // connection that never sends anything is a slowloris too.
+  header_timer_.arm(c->timer, now_ms_);
+  arm_recv(c, core::Op::kClientRecv);
+}
+
+void Proxy::on_client_recv(ClientConn* c, const io_uring_cqe* cqe) {
+  take_buffer(c, cqe);
+  if (c->closed) return;
+  int res = cqe->res;
+  if (res > 0) {
+    if (c->state == ClientState::kLinger)
+      c->in.clear([this](int32_t bid) { drop(bid); });
+    else
+      process_client(c);
+  } else if (res == -ENOBUFS) {
+    starve(c, core::Op::kClientRecv);
+  } else if (res != -ECANCELED) {
+    c->peer_eof = (res == 0);
+    if (res < 0) {
+      close_client(c, false);
+      return;
+    }
+    client_input_closed(c);
+  }
+  if (!c->closed && !c->recv_armed && !c->recv_paused) arm_recv(c, core::Op::kClientRecv);
+}
+
+void Proxy::on_client_send(ClientConn* c, int res) {
+  sent(c, res);
+  if (c->closed) return;
+  if (res < 0) {
+    close_client(c, false);
+    return;
+  }
+  flush(c, core::Op::kClientSend);
+  Exchange* ex = c->ex;
+  if (ex != nullptr && ex->upstream != nullptr && !ex->upstream->in.empty())
+    process_upstream(ex->upstream);  // it was waiting for room in our queue
+  if (c->closed) return;
+  if (c->out.empty()) {
+    if (c->state == ClientState::kForward) {
+      finish_exchange(c);
+    } else if (c->state == ClientState::kLinger) {
+      // Response fully out: half-close so the client sees the end, then read
+      // and discard what it still sends (a reset could destroy the response).
+      shutdown(c->fd, SHUT_WR);
+    }
+  }
+  if (!c->closed) update_client_timer(c);
+}
+
+void Proxy::process_client(ClientConn* c) {
+  while (!c->closed && !c->in.empty()) {
+    if (c->state == ClientState::kIdle || c->state == ClientState::kHead) {
+      if (!read_head(c)) break;
+    } else {
+      if (c->state == ClientState::kForward) pump_request_body(c);
+      break;
+    }
+  }
+  if (c->closed) return;
+  if (c->in.bytes() > kMaxQueuedInput) pause_recv(c, core::Op::kClientRecv);
+  update_client_timer(c);
+}
+
+bool Proxy::read_head(ClientConn* c) {
+  if (c->state == ClientState::kIdle) {
+    c->ex = new_exchange(c);
+    c->state = ClientState::kHead;
+    header_timer_.arm(c->timer, now_ms_);
+  }
+  Exchange* ex = c->ex;
+  Chunk& chunk = c->in.front();
+  size_t used = 0;
+  http::HeadStatus status = ex->request.feed(chunk.data, chunk.len, &used);
+  if (status == http::HeadStatus::kError) {
+    respond_local(c, ex->request.error_status(), ex->request.error_reason(), true);
+    return false;
+  }
+  if (status == http::HeadStatus::kComplete && !ex->request.spilled()) {
+    // The head's views point into this buffer: keep it until the exchange ends.
+    ex->head_bid = chunk.bid;
+    buffers_.ref(static_cast<uint16_t>(chunk.bid));
+  }
+  drop(c->in.consume(static_cast<uint32_t>(used)));
+  if (status == http::HeadStatus::kIncomplete) return true;
+  start_request(c);
+  return true;
+}
+
+// RFC 9112 checks llhttp leaves to us, and target normalisation. Answers and
+// returns false when the request must not go on.
+bool Proxy::check_request(ClientConn* c) {
+  Exchange* ex = c->ex;
+  http::RequestHead& head = ex->head;
+  if (ex->request.version_major() != 1) {
+    respond_local(c, 505, "only HTTP/1.0 and HTTP/1.1 are supported", true);
+    return false;
+  }
+  const http::Header* host = nullptr;
+  int hosts = 0, transfer_encodings = 0;
+  const http::Header* expect = nullptr;
+  bool chunked = false;
+  for (const auto& h : head.headers) {
+    if (http::iequals(h.name, "host")) {
+      host = &h;
+      ++hosts;
+    } else if (http::iequals(h.name, "transfer-encoding")) {
+      ++transfer_encodings;
+      chunked = is_token_list_chunked(h.value);
+    } else if (http::iequals(h.name, "expect")) {
+      expect = &h;
+    }
+  }
+  if (hosts > 1) {
+    respond_local(c, 400, "more than one Host header", true);
+    return false;
+  }
+  if (hosts == 0 && !ex->http10) {
+    respond_local(c, 400, "missing Host header", true);
+    return false;
+  }
+  // Smuggling shapes: only a single, final "chunked" is understood, never
+  // together with Content-Length (llhttp rejects that pair already), never
+  // from an HTTP/1.0 client.
+  if (transfer_encodings > 0 && (transfer_encodings > 1 || !chunked || ex->http10)) {
+    respond_local(c, 400, "unsupported Transfer-Encoding", true);
+    return false;
+  }
+  if (head.method == "CONNECT") {
+    respond_local(c, 405, "CONNECT is not supported", true);
+    return false;
+  }
+  routing::TargetParts parts;
+  if (const char* reason = routing::normalize_target(head.target, parts)) {
+    respond_local(c, 400, reason, true);
+    return false;
+  }
+  head.path.swap(parts.path);
+  head.query = parts.query;
+  head.host = !parts.authority.empty() ? parts.authority
+                                       : (host != nullptr ? host->value : std::string_view{});
+  if (expect != nullptr) {
+    if (!http::iequals(expect->value, "100-continue")) {
+      respond_local(c, 417, "unsupported expectation", true);
+      return false;
+    }
+    ex->expect_continue = true;
+  }
+  ex->request_framing = ex->request.request_framing();
+  if (ex->request_framing == http::BodyFraming::kContentLength &&
+      ex->request.content_length() > config_->limits.max_body_bytes) {
+    respond_local(c, 413, "request body too large", true);
+    return false;
+  }
+  return true;
+}
+
+void Proxy::start_request(ClientConn* c) {
+  Exchange* ex = c->ex;
+  ++stats_.requests;
+  c->state = ClientState::kForward;
+  ex->request.fill(ex->head.headers);
+  ex->head.method = ex->request.method();
+  ex->head.target = ex->request.target();
+  ex->head.version_minor = ex->request.version_minor();
+  ex->http10 = ex->head.version_minor == 0;
+  ex->head_request = ex->head.method == "HEAD";
+  ex->keep_alive = ex->request.keep_alive() && !draining_;
+  ex->request_connection.parse(ex->head.headers);
+  ex->request_done = true;  // until we know there is a body
+  if (!check_request(c)) return;
+
+  ex->request_left = ex->request.content_length();
+  ex->request_done = ex->request_framing == http::BodyFraming::kNone;
+  ex->route = router_->match(ex->head);
+  if (ex->route == nullptr) {
+    respond_local(c, 404, "no route", !ex->request_done);
+    return;
+  }
+  const UpstreamPool& pool = *pools_[ex->route->upstream_index];
+  routing::rewrite_path(*ex->route, ex->head.path, scratch_path_);
+  http::UpstreamRequest req;
+  req.path = scratch_path_;
+  req.query = ex->head.query;
+  req.host = pool.config->host_header.empty() ? ex->head.host
+                                              : std::string_view(pool.config->host_header);
+  req.client_addr = c->addr;
+  req.framing = ex->request_framing;
+  req.content_length = ex->request_left;
+  req.http10 = ex->http10;
+  ex->upstream_head.clear();
+  http::write_upstream_request(ex->head, ex->request_connection, req, ex->upstream_head);
+
+  if (ex->expect_continue && !ex->request_done && !ex->http10) {
+    c->out.push(k100Continue, sizeof k100Continue - 1, kNoBuffer);
+    flush(c, core::Op::kClientSend);
+  }
+  acquire_upstream(ex);
+}
+
+void Proxy::pump_request_body(ClientConn* c) {
+  Exchange* ex = c->ex;
+  UpstreamConn* u = ex->upstream;
+  if (ex->request_done || u == nullptr || u->state != UpstreamState::kBusy) return;
+  bool moved = false;
+  while (!ex->request_done && !c->in.empty() && !u->out.full()) {
+    Chunk& chunk = c->in.front();
+    uint32_t n = chunk.len;
+    if (ex->request_framing == http::BodyFraming::kContentLength) {
+      n = static_cast<uint32_t>(std::min<uint64_t>(n, ex->request_left));
+      ex->request_left -= n;
+      ex->request_done = ex->request_left == 0;
+    } else {
+      long r = ex->request.feed_chunked(chunk.data, chunk.len);
+      if (r < 0) {
+        respond_local(c, 400, "invalid chunked body", true);
+        return;
+      }
+      if (ex->request.chunked_payload_bytes() > config_->limits.max_body_bytes) {
+        respond_local(c, 413, "request body too large", true);
+        return;
+      }
+      n = static_cast<uint32_t>(r);
+      ex->request_done = ex->request.message_complete();
+    }
+    if (n > 0) {
+      buffers_.ref(static_cast<uint16_t>(chunk.bid));
+      u->out.push(chunk.data, n, chunk.bid);
+      moved = true;
+    }
+    drop(c->in.consume(n));
+  }
+  if (moved) flush(u, core::Op::kUpstreamSend);
+}
+
+void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool close) {
+  Exchange* ex = c->ex;
+  if (ex->response_started) {
+    // Part of a response is already out: only closing can tell the client.
+    close_client(c, false);
+    return;
+  }
+  if (ex->upstream != nullptr) close_upstream(ex->upstream);
+  ++stats_.local_responses;
+  // The unread rest of a request body would be taken for the next request.
+  close = close || !ex->keep_alive || !ex->request_done || draining_;
+  ex->client_head.clear();
+  http::write_local_response(status, reason, close, ex->head_request, ex->client_head);
+  c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
+  ex->response_started = ex->response_done = true;
+  c->close_after = c->close_after || close;
+  c->state = ClientState::kForward;
+  flush(c, core::Op::kClientSend);
+}
+
+// The exchange is over once its response is fully sent.
+void Proxy::finish_exchange(ClientConn* c) {
+  Exchange* ex = c->ex;
+  if (ex == nullptr || !ex->response_done || !c->out.empty()) return;
+  bool close = c->close_after || !ex->keep_alive || !ex->request_done || draining_;
+  free_exchange(ex);
+  c->ex = nullptr;
+  if (close || (c->peer_eof && c->in.empty())) {
+    close_client(c, true);
+    return;
+  }
+  c->state = ClientState::kIdle;
+  idle_timer_.arm(c->timer, now_ms_);
+  if (c->recv_paused) arm_recv(c, core::Op::kClientRecv);
+  process_client(c);  // a pipelined request may be waiting
+}
+
+// The client shut its write side (EOF).
+void Proxy::client_input_closed(ClientConn* c) {
+  switch (c->state) {
+    case ClientState::kForward:
+      // A complete request still gets its response (half-closed clients are
+      // legal); a request cut short is abandoned.
+      if (c->ex->request_done && c->in.empty()) {
+        c->close_after = true;
+        return;
+      }
+      if (c->ex->request_done) return;  // pipelined requests are still answered
+      close_client(c, false);
+      return;
+    case ClientState::kIdle:
+      if (c->in.empty()) close_client(c, false);
+      return;
+    default:
+      close_client(c, false);
+  }
+}
+
+void Proxy::close_client(ClientConn* c, bool graceful) {
+  if (c->closed) return;
+  if (graceful && !c->peer_eof) {
+    c->state = ClientState::kLinger;
+    c->in.clear([this](int32_t bid) { drop(bid); });
+    linger_timer_.arm(c->timer, now_ms_);
+    if (c->out.empty()) shutdown(c->fd, SHUT_WR);
+    if (c->recv_paused) arm_recv(c, core::Op::kClientRecv);
+    return;
+  }
+  if (c->ex != nullptr) {
+    if (c->ex->upstream != nullptr) close_upstream(c->ex->upstream);
+    free_exchange(c->ex);
+    c->ex = nullptr;
+  }
+  if (c->prev != nullptr) c->prev->next = c->next;
+  else live_ = c->next;
+  if (c->next != nullptr) c->next->prev = c->prev;
+  c->prev = c->next = nullptr;
+  --clients_;
+  retire(c, true);
+}
+
+void Proxy::update_client_timer(ClientConn* c) {
+  switch (c->state) {
+    case ClientState::kIdle:
+    case ClientState::kLinger:
+      return;  // armed when the state was entered
+    case ClientState::kHead:
+      // Not extended per byte: a client trickling its head (slowloris) still
+      // gets 408 when the header timeout runs out.
+      if (c->timer.list != &header_timer_) header_timer_.arm(c->timer, now_ms_);
+      return;
+    case ClientState::kForward: {
+      Exchange* ex = c->ex;
+      if (!c->out.empty())
+        send_timer_.arm(c->timer, now_ms_);
+      else if (ex != nullptr && !ex->request_done)
+        body_timer_.arm(c->timer, now_ms_);
+      else
+        c->timer.disarm();  // waiting on the upstream, whose timers govern
+      return;
+    }
+  }
+}
+
+void Proxy::on_client_timeout(ClientConn* c, core::TimerKind kind) {
+  switch (kind) {
+    case core::TimerKind::kClientHeader:
+      if (c->state == ClientState::kHead && c->ex != nullptr)
+        respond_local(c, 408, "request header timeout", true);
+      else
+        close_client(c, false);
+      return;
+    case core::TimerKind::kClientBody:
+      if (c->ex != nullptr && !c->ex->response_started)
+        respond_local(c, 408, "request body timeout", true);
+      else
+        close_client(c, false);
+      return;
+    default:  // idle keep-alive, a client not reading, linger over
+      close_client(c, false);
+  }
+}
+
+}  // namespace ringway::proxy

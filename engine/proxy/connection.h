@@ -1,0 +1,98 @@
+#pragma once
+// The per-worker objects of the proxy: a client connection, an upstream
+// connection, and the exchange (one request and its response) that links them.
+// All three are owned by one worker, taken from and returned to its free lists,
+// and touched only by its thread.
+
+#include <arpa/inet.h>
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+#include "engine/core/timer_list.h"
+#include "engine/http/head_reader.h"
+#include "engine/http/head_writer.h"
+#include "engine/http/request_head.h"
+#include "engine/proxy/chunk_queue.h"
+
+namespace ringway::proxy {
+
+struct Exchange;
+
+// What both kinds of connection share: a socket with at most one multishot
+// receive and one send in flight, and a count of the operations in flight so
+// the object outlives every completion that names it.
+struct Socket {
+  int fd = -1;
+  uint16_t pending = 0;      // SQEs in flight naming this object
+  bool recv_armed = false;   // a multishot recv is in flight
+  bool recv_paused = false;  // stopped on purpose (backpressure)
+  bool closed = false;       // closing: wait for pending ops, then free
+  bool peer_eof = false;     // the peer shut its write side
+  bool starved = false;      // on the worker's list of receives waiting for buffers
+  core::TimerNode timer;
+  InputQueue in;
+  OutputQueue out;
+};
+
+enum class ClientState : uint8_t {
+  kIdle,     // keep-alive, no request started
+  kHead,     // reading a request head
+  kForward,  // request accepted; body and response streaming
+  kLinger,   // last response sent, write side shut: draining input before close
+};
+
+struct alignas(16) ClientConn : Socket {
+  ClientState state = ClientState::kIdle;
+  bool close_after = false;  // close once the current response is sent
+  Exchange* ex = nullptr;
+  ClientConn* prev = nullptr;  // worker's list of live clients (for draining)
+  ClientConn* next = nullptr;
+  char addr[INET6_ADDRSTRLEN] = {0};  // peer IP, for X-Forwarded-For
+};
+
+enum class UpstreamState : uint8_t { kConnecting, kBusy, kIdle };
+
+struct alignas(16) UpstreamConn : Socket {
+  UpstreamState state = UpstreamState::kConnecting;
+  bool reused = false;  // has served a request before this one
+  uint32_t pool = 0;      // index of its upstream in the worker's pools
+  uint32_t endpoint = 0;  // index into that upstream's endpoints
+  Exchange* ex = nullptr;
+};
+
+struct Exchange {
+  ClientConn* client = nullptr;
+  UpstreamConn* upstream = nullptr;
+  config::ConfigPtr config;  // the snapshot this request started with
+  const config::Route* route = nullptr;
+
+  // Request side.
+  http::HeadReader request{HTTP_REQUEST};
+  http::RequestHead head;
+  http::ConnectionTokens request_connection;
+  int32_t head_bid = kNoBuffer;  // buffer the head views point into (held)
+  http::BodyFraming request_framing = http::BodyFraming::kNone;
+  uint64_t request_left = 0;     // Content-Length bytes still to forward
+  bool request_done = false;     // the whole request reached the upstream queue
+  bool head_request = false;
+  bool http10 = false;
+  bool keep_alive = true;        // client wants the connection kept
+  bool expect_continue = false;
+  uint8_t attempts = 0;
+  std::string upstream_head;     // rebuilt request head
+
+  // Response side.
+  http::HeadReader response{HTTP_RESPONSE};
+  http::BodyFraming response_framing = http::BodyFraming::kNone;
+  uint64_t response_left = 0;
+  bool response_started = false;  // head queued to the client
+  bool response_done = false;     // whole response queued to the client
+  bool response_bytes = false;    // any response byte arrived
+  std::string client_head;        // rebuilt response head, or a local response
+
+  Exchange* next_free = nullptr;
+};
+
+}  // namespace ringway::proxy

@@ -1,0 +1,137 @@
+// Socket plumbing shared by the client and upstream sides: receives into
+// provided buffers, one send in flight per socket, cancellation and freeing.
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "engine/proxy/proxy.h"
+
+namespace ringway::proxy {
+
+void Proxy::arm_recv(Socket* s, core::Op op) {
+  s->recv_paused = false;
+  if (s->recv_armed || s->closed || s->peer_eof) return;
+  if (buffers_.available() == 0) {
+    starve(s, op);
+    return;
+  }
+  io_uring_sqe* sqe = ring_.sqe();
+  io_uring_prep_recv_multishot(sqe, s->fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = core::BufferRing::kGroup;
+  io_uring_sqe_set_data64(sqe, core::tag(s, op));
+  ++s->pending;
+  s->recv_armed = true;
+}
+
+void Proxy::pause_recv(Socket* s, core::Op op) {
+  if (s->recv_paused) return;
+  s->recv_paused = true;
+  if (!s->recv_armed) return;
+  // The multishot receive ends with -ECANCELED; data that raced the cancel is
+  // still delivered and queued.
+  io_uring_sqe* sqe = ring_.sqe();
+  io_uring_prep_cancel64(sqe, core::tag(s, op), 0);
+  io_uring_sqe_set_data64(sqe, 0);
+}
+
+void Proxy::starve(Socket* s, core::Op op) {
+  if (s->starved || s->closed) return;
+  s->starved = true;
+  starved_.emplace_back(s, op);
+}
+
+void Proxy::rearm_starved() {
+  // Wait until a useful share of buffers is back, so the re-armed receives do
+  // not run straight into ENOBUFS again.
+  if (starved_.empty() || buffers_.available() < buffers_.count() / 8 + 1) return;
+  auto list = std::move(starved_);
+  starved_.clear();
+  for (auto [s, op] : list) {
+    s->starved = false;
+    if (!s->closed && !s->recv_paused) arm_recv(s, op);
+  }
+}
+
+void Proxy::flush(Socket* s, core::Op op) {
+  if (s->out.sending() || s->out.empty() || s->closed) return;
+  msghdr* msg = s->out.begin_send();
+  io_uring_sqe* sqe = ring_.sqe();
+  // MSG_WAITALL: the kernel keeps sending until all is out (or an error), so a
+  // completion is rarely partial. MSG_NOSIGNAL: a closed peer is an error
+  // code, never SIGPIPE.
+  if (s->out.count() == 1)
+    io_uring_prep_send(sqe, s->fd, s->out.first().iov_base, s->out.first().iov_len,
+                       MSG_NOSIGNAL | MSG_WAITALL);
+  else
+    io_uring_prep_sendmsg(sqe, s->fd, msg, MSG_NOSIGNAL | MSG_WAITALL);
+  io_uring_sqe_set_data64(sqe, core::tag(s, op));
+  ++s->pending;
+}
+
+void Proxy::sent(Socket* s, int res) {
+  --s->pending;
+  if (res >= 0) {
+    s->out.sent(static_cast<uint64_t>(res), [this](int32_t bid) { drop(bid); });
+  } else {
+    s->out.clear([this](int32_t bid) { drop(bid); });
+  }
+}
+
+void Proxy::take_buffer(Socket* s, const io_uring_cqe* cqe) {
+  if (!(cqe->flags & IORING_CQE_F_MORE)) {
+    s->recv_armed = false;
+    --s->pending;
+  }
+  if (cqe->res <= 0 || !(cqe->flags & IORING_CQE_F_BUFFER)) return;
+  auto bid = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+  buffers_.taken(bid);
+  if (s->closed) {
+    buffers_.unref(bid);
+    return;
+  }
+  s->in.push({buffers_.data(bid), static_cast<uint32_t>(cqe->res), bid});
+}
+
+void Proxy::retire(Socket* s, bool client) {
+  s->closed = true;
+  s->timer.disarm();
+  s->in.clear([this](int32_t bid) { drop(bid); });
+  if (s->pending > 0) {
+    // Every operation on the socket completes (most with -ECANCELED) before the
+    // object is freed: completions name it.
+    io_uring_sqe* sqe = ring_.sqe();
+    io_uring_prep_cancel_fd(sqe, s->fd, IORING_ASYNC_CANCEL_ALL);
+    io_uring_sqe_set_data64(sqe, 0);
+  }
+  graveyard_.emplace_back(s, client);
+}
+
+void Proxy::collect_garbage() {
+  if (graveyard_.empty()) return;
+  size_t kept = 0;
+  for (auto& [s, client] : graveyard_) {
+    if (s->pending > 0) {
+      graveyard_[kept++] = {s, client};
+      continue;
+    }
+    // Buffers still referenced by a send that never completed are released
+    // here, once nothing in the kernel can read them.
+    s->out.clear([this](int32_t bid) { drop(bid); });
+    s->in.clear([this](int32_t bid) { drop(bid); });
+    if (s->starved) {
+      std::erase_if(starved_, [s = s](const auto& e) { return e.first == s; });
+      s->starved = false;
+    }
+    ::close(s->fd);
+    s->fd = -1;
+    if (client)
+      free_client(static_cast<ClientConn*>(s));
+    else
+      free_upstream(static_cast<UpstreamConn*>(s));
+  }
+  graveyard_.resize(kept);
+}
+
+}  // namespace ringway::proxy

@@ -1,0 +1,168 @@
+// Proxy lifecycle: per-worker pools of connection and exchange objects,
+// timer lists, draining.
+
+#include "engine/proxy/proxy.h"
+
+#include <unistd.h>
+
+namespace ringway::proxy {
+
+UpstreamPool::UpstreamPool(const config::Upstream& u)
+    : config(&u),
+      balancer(u),
+      idle(u.endpoints.size()),
+      connect_timer(core::TimerKind::kUpstreamConnect, u.connect_timeout.count()),
+      response_timer(core::TimerKind::kUpstreamResponse, u.response_header_timeout.count()),
+      idle_timer(core::TimerKind::kUpstreamIdle, u.idle_timeout.count()) {}
+
+Proxy::Proxy(core::Ring& ring, core::BufferRing& buffers, config::ConfigPtr config,
+             std::shared_ptr<const routing::Router> router)
+    : ring_(ring),
+      buffers_(buffers),
+      config_(std::move(config)),
+      router_(std::move(router)),
+      header_timer_(core::TimerKind::kClientHeader, config_->limits.client_header_timeout.count()),
+      body_timer_(core::TimerKind::kClientBody, config_->limits.client_body_timeout.count()),
+      idle_timer_(core::TimerKind::kClientIdle, config_->limits.idle_timeout.count()),
+      send_timer_(core::TimerKind::kClientSend, config_->limits.send_timeout.count()),
+      // A closing connection reads and discards for this long at most.
+      linger_timer_(core::TimerKind::kClientLinger, 2000) {
+  head_limits_.max_start_line = config_->limits.max_request_line;
+  head_limits_.max_header_bytes = config_->limits.max_header_bytes;
+  for (const auto& u : config_->upstreams) pools_.push_back(std::make_unique<UpstreamPool>(u));
+}
+
+Proxy::~Proxy() {
+  // The worker is stopping and its ring goes with it: close what is left.
+  for (auto& c : all_clients_)
+    if (c->fd >= 0) ::close(c->fd);
+  for (auto& u : all_upstreams_)
+    if (u->fd >= 0) ::close(u->fd);
+}
+
+ClientConn* Proxy::new_client() {
+  ClientConn* c;
+  if (!free_clients_.empty()) {
+    c = free_clients_.back();
+    free_clients_.pop_back();
+  } else {
+    all_clients_.push_back(std::make_unique<ClientConn>());
+    c = all_clients_.back().get();
+  }
+  c->timer.owner = c;
+  return c;
+}
+
+void Proxy::free_client(ClientConn* c) {
+  c->~ClientConn();
+  new (c) ClientConn();
+  free_clients_.push_back(c);
+}
+
+UpstreamConn* Proxy::new_upstream() {
+  UpstreamConn* u;
+  if (!free_upstreams_.empty()) {
+    u = free_upstreams_.back();
+    free_upstreams_.pop_back();
+  } else {
+    all_upstreams_.push_back(std::make_unique<UpstreamConn>());
+    u = all_upstreams_.back().get();
+  }
+  u->timer.owner = u;
+  return u;
+}
+
+void Proxy::free_upstream(UpstreamConn* u) {
+  u->~UpstreamConn();
+  new (u) UpstreamConn();
+  free_upstreams_.push_back(u);
+}
+
+Exchange* Proxy::new_exchange(ClientConn* c) {
+  Exchange* ex = free_exchanges_;
+  if (ex != nullptr) {
+    free_exchanges_ = ex->next_free;
+  } else {
+    all_exchanges_.push_back(std::make_unique<Exchange>());
+    ex = all_exchanges_.back().get();
+  }
+  ex->client = c;
+  ex->config = config_;
+  ex->request.reset(head_limits_);
+  ex->response.reset(head_limits_);
+  return ex;
+}
+
+void Proxy::free_exchange(Exchange* ex) {
+  drop(ex->head_bid);
+  // Reset field by field: the head readers and strings keep their capacity.
+  ex->client = nullptr;
+  ex->upstream = nullptr;
+  ex->config.reset();
+  ex->route = nullptr;
+  ex->head.headers.clear();
+  ex->head.path.clear();
+  ex->head.query = {};
+  ex->head.host = {};
+  ex->request_connection.reset();
+  ex->head_bid = kNoBuffer;
+  ex->request_framing = http::BodyFraming::kNone;
+  ex->request_left = 0;
+  ex->request_done = false;
+  ex->head_request = false;
+  ex->http10 = false;
+  ex->keep_alive = true;
+  ex->expect_continue = false;
+  ex->attempts = 0;
+  ex->response_framing = http::BodyFraming::kNone;
+  ex->response_left = 0;
+  ex->response_started = false;
+  ex->response_done = false;
+  ex->response_bytes = false;
+  ex->next_free = free_exchanges_;
+  free_exchanges_ = ex;
+}
+
+int64_t Proxy::next_deadline() const {
+  int64_t d = INT64_MAX;
+  for (const core::TimerList* l :
+       {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_})
+    d = std::min(d, l->next_deadline());
+  for (const auto& p : pools_) {
+    d = std::min(d, p->connect_timer.next_deadline());
+    d = std::min(d, p->response_timer.next_deadline());
+    d = std::min(d, p->idle_timer.next_deadline());
+  }
+  return d;
+}
+
+void Proxy::expire_timers() {
+  for (core::TimerList* l :
+       {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_}) {
+    while (core::TimerNode* n = l->pop_expired(now_ms_))
+      on_client_timeout(static_cast<ClientConn*>(n->owner), l->kind());
+  }
+  for (auto& p : pools_) {
+    for (core::TimerList* l : {&p->connect_timer, &p->response_timer, &p->idle_timer}) {
+      while (core::TimerNode* n = l->pop_expired(now_ms_))
+        on_upstream_timeout(static_cast<UpstreamConn*>(n->owner), l->kind());
+    }
+  }
+}
+
+void Proxy::begin_drain() {
+  draining_ = true;
+  for (ClientConn* c = live_; c != nullptr;) {
+    ClientConn* next = c->next;
+    if (c->ex == nullptr && c->state == ClientState::kIdle) close_client(c, false);
+    c = next;
+  }
+  for (auto& p : pools_) {
+    for (auto& list : p->idle) {
+      auto copy = list;
+      for (UpstreamConn* u : copy) close_upstream(u);
+    }
+  }
+}
+
+}  // namespace ringway::proxy

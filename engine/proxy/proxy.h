@@ -1,0 +1,164 @@
+#pragma once
+// The phase driver of one worker: it turns completions into HTTP progress.
+//
+//   accept -> read head -> normalise path -> match route -> pick endpoint ->
+//   take pooled upstream connection -> stream request -> response head ->
+//   stream body -> keep-alive or close
+//
+// Every handler runs on the worker's thread; nothing here is shared.
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "engine/core/io_tag.h"
+#include "engine/core/ring.h"
+#include "engine/core/timer_list.h"
+#include "engine/proxy/connection.h"
+#include "engine/routing/router.h"
+#include "engine/upstream/balancer.h"
+
+namespace ringway::proxy {
+
+// Counters of one worker, read after it stops (and later by the admin API).
+struct ProxyStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;  // over max_connections_per_worker
+  uint64_t requests = 0;
+  uint64_t local_responses = 0;      // 4xx/5xx answered by the gateway itself
+  uint64_t upstream_connects = 0;
+  uint64_t upstream_reuses = 0;
+  uint64_t upstream_retries = 0;
+  uint64_t upstream_failures = 0;
+};
+
+// The worker-owned state for one configured upstream.
+struct UpstreamPool {
+  const config::Upstream* config = nullptr;
+  upstream::Balancer balancer;
+  std::vector<std::vector<UpstreamConn*>> idle;  // per endpoint, most recent last
+  uint32_t total = 0;                            // open connections
+  core::TimerList connect_timer;
+  core::TimerList response_timer;
+  core::TimerList idle_timer;
+
+  explicit UpstreamPool(const config::Upstream& u);
+};
+
+class Proxy {
+ public:
+  Proxy(core::Ring& ring, core::BufferRing& buffers, config::ConfigPtr config,
+        std::shared_ptr<const routing::Router> router);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  void set_now(int64_t now_ms) { now_ms_ = now_ms; }
+
+  // Completion handlers.
+  void on_accept(int fd);
+  void on_client_recv(ClientConn* c, const io_uring_cqe* cqe);
+  void on_client_send(ClientConn* c, int res);
+  void on_upstream_connect(UpstreamConn* u, int res);
+  void on_upstream_recv(UpstreamConn* u, const io_uring_cqe* cqe);
+  void on_upstream_send(UpstreamConn* u, int res);
+
+  // Timers: earliest deadline, and expiry of everything due.
+  int64_t next_deadline() const;
+  void expire_timers();
+
+  // Re-arms receives that stopped for lack of buffers, once some are free.
+  void rearm_starved();
+  // Frees closed connections whose last operation has completed.
+  void collect_garbage();
+
+  // Graceful shutdown: idle connections close now, busy ones after their
+  // current response.
+  void begin_drain();
+  size_t client_count() const { return clients_; }
+  bool at_capacity() const { return clients_ >= config_->limits.max_connections_per_worker; }
+  const ProxyStats& stats() const { return stats_; }
+
+ private:
+  // client_side.cc
+  void process_client(ClientConn* c);
+  bool read_head(ClientConn* c);
+  void start_request(ClientConn* c);
+  bool check_request(ClientConn* c);
+  void pump_request_body(ClientConn* c);
+  void respond_local(ClientConn* c, int status, const char* reason, bool close);
+  void finish_exchange(ClientConn* c);
+  void client_input_closed(ClientConn* c);
+  void close_client(ClientConn* c, bool graceful);
+  void update_client_timer(ClientConn* c);
+  void on_client_timeout(ClientConn* c, core::TimerKind kind);
+
+  // upstream_side.cc
+  void acquire_upstream(Exchange* ex);
+  void start_upstream_request(UpstreamConn* u);
+  void process_upstream(UpstreamConn* u);
+  bool read_response_head(UpstreamConn* u);
+  void pump_response_body(UpstreamConn* u);
+  void finish_response(UpstreamConn* u);
+  void upstream_failed(UpstreamConn* u, int status, const char* reason, bool may_retry);
+  void release_upstream(UpstreamConn* u);
+  void close_upstream(UpstreamConn* u);
+  void upstream_input_closed(UpstreamConn* u);
+  void on_upstream_timeout(UpstreamConn* u, core::TimerKind kind);
+
+  // io.cc: socket plumbing shared by both sides
+  void arm_recv(Socket* s, core::Op op);
+  void pause_recv(Socket* s, core::Op op);
+  void flush(Socket* s, core::Op op);
+  void sent(Socket* s, int res);
+  void take_buffer(Socket* s, const io_uring_cqe* cqe);
+  void drop(int32_t bid) {
+    if (bid >= 0) buffers_.unref(static_cast<uint16_t>(bid));
+  }
+  void starve(Socket* s, core::Op op);
+  void retire(Socket* s, bool client);  // closed: cancel its I/O, free when idle
+
+  Exchange* new_exchange(ClientConn* c);
+  void free_exchange(Exchange* ex);
+  ClientConn* new_client();
+  void free_client(ClientConn* c);
+  UpstreamConn* new_upstream();
+  void free_upstream(UpstreamConn* u);
+
+  core::Ring& ring_;
+  core::BufferRing& buffers_;
+  config::ConfigPtr config_;
+  std::shared_ptr<const routing::Router> router_;
+  http::HeadLimits head_limits_;
+  int64_t now_ms_ = 0;
+  bool draining_ = false;
+
+  std::vector<std::unique_ptr<UpstreamPool>> pools_;
+  core::TimerList header_timer_;
+  core::TimerList body_timer_;
+  core::TimerList idle_timer_;
+  core::TimerList send_timer_;
+  core::TimerList linger_timer_;
+
+  ClientConn* live_ = nullptr;  // list of live clients
+  size_t clients_ = 0;
+  std::vector<std::pair<Socket*, core::Op>> starved_;  // receives waiting for free buffers
+  std::vector<std::pair<Socket*, bool>> graveyard_;    // closed; bool: is a client
+  http::HeaderList scratch_headers_;
+  std::string scratch_path_;
+
+  std::vector<ClientConn*> free_clients_;
+  std::vector<UpstreamConn*> free_upstreams_;
+  Exchange* free_exchanges_ = nullptr;
+  std::vector<std::unique_ptr<ClientConn>> all_clients_;
+  std::vector<std::unique_ptr<UpstreamConn>> all_upstreams_;
+  std::vector<std::unique_ptr<Exchange>> all_exchanges_;
+
+  ProxyStats stats_;
+};
+
+}  // namespace ringway::proxy

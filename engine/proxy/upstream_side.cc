@@ -1,0 +1,322 @@
+// The upstream side of the phase driver: pick an endpoint, take a pooled
+// keep-alive connection or connect a new one, read the response head, stream
+// the body to the client, and put the connection back in the pool.
+
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "engine/proxy/proxy.h"
+
+namespace ringway::proxy {
+
+namespace {
+constexpr uint64_t kMaxQueuedInput = 256 * 1024;
+}
+
+void Proxy::acquire_upstream(Exchange* ex) {
+  UpstreamPool& pool = *pools_[ex->route->upstream_index];
+  uint32_t ep = pool.balancer.pick();
+  auto& idle = pool.idle[ep];
+  // A retry always takes a fresh connection: the pooled one just failed us.
+  if (!idle.empty() && ex->attempts == 0) {
+    UpstreamConn* u = idle.back();
+    idle.pop_back();
+    u->timer.disarm();
+    u->state = UpstreamState::kBusy;
+    u->ex = ex;
+    ex->upstream = u;
+    ++stats_.upstream_reuses;
+    if (u->recv_paused) arm_recv(u, core::Op::kUpstreamRecv);
+    start_upstream_request(u);
+    return;
+  }
+  if (pool.total >= pool.config->max_connections_per_worker) {
+    respond_local(ex->client, 503, "upstream connection limit reached", false);
+    return;
+  }
+  const config::SocketAddress& addr = pool.config->endpoints[ep].address;
+  int fd = socket(addr.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    respond_local(ex->client, 502, "cannot open upstream socket", false);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  UpstreamConn* u = new_upstream();
+  u->fd = fd;
+  u->pool = ex->route->upstream_index;
+  u->endpoint = ep;
+  u->state = UpstreamState::kConnecting;
+  u->ex = ex;
+  ex->upstream = u;
+  ++pool.total;
+  ++stats_.upstream_connects;
+  io_uring_sqe* sqe = ring_.sqe();
+  io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.length);
+  io_uring_sqe_set_data64(sqe, core::tag(u, core::Op::kUpstreamConnect));
+  ++u->pending;
+  pool.connect_timer.arm(u->timer, now_ms_);
+}
+
+void Proxy::on_upstream_connect(UpstreamConn* u, int res) {
+  --u->pending;
+  if (u->closed) return;
+  if (res < 0) {
+    upstream_failed(u, 502, "upstream connection failed", false);
+    return;
+  }
+  u->state = UpstreamState::kBusy;
+  arm_recv(u, core::Op::kUpstreamRecv);
+  start_upstream_request(u);
+}
+
+void Proxy::start_upstream_request(UpstreamConn* u) {
+  Exchange* ex = u->ex;
+  pools_[u->pool]->response_timer.arm(u->timer, now_ms_);
+  u->out.push(ex->upstream_head.data(), static_cast<uint32_t>(ex->upstream_head.size()),
+              kNoBuffer);
+  pump_request_body(ex->client);
+  flush(u, core::Op::kUpstreamSend);
+  update_client_timer(ex->client);
+}
+
+void Proxy::on_upstream_send(UpstreamConn* u, int res) {
+  sent(u, res);
+  if (u->closed) return;
+  if (res < 0) {
+    upstream_failed(u, 502, "upstream connection failed", true);
+    return;
+  }
+  flush(u, core::Op::kUpstreamSend);
+  if (u->ex != nullptr) {
+    ClientConn* c = u->ex->client;
+    pump_request_body(c);  // it may have waited for room in our queue
+    if (!c->closed && c->recv_paused && c->in.bytes() < kMaxQueuedInput / 4)
+      arm_recv(c, core::Op::kClientRecv);
+    if (!c->closed) update_client_timer(c);
+  }
+}
+
+void Proxy::on_upstream_recv(UpstreamConn* u, const io_uring_cqe* cqe) {
+  take_buffer(u, cqe);
+  if (u->closed) return;
+  int res = cqe->res;
+  if (res > 0) {
+    if (u->state != UpstreamState::kBusy || u->ex == nullptr) {
+      close_upstream(u);  // bytes nobody asked for: the connection is unusable
+      return;
+    }
+    process_upstream(u);
+  } else if (res == -ENOBUFS) {
+    starve(u, core::Op::kUpstreamRecv);
+  } else if (res != -ECANCELED) {
+    u->peer_eof = true;
+    upstream_input_closed(u);
+  }
+  if (!u->closed && !u->recv_armed && !u->recv_paused) arm_recv(u, core::Op::kUpstreamRecv);
+}
+
+void Proxy::process_upstream(UpstreamConn* u) {
+  while (!u->closed && u->ex != nullptr && !u->in.empty()) {
+    if (!u->ex->response_started) {
+      if (!read_response_head(u)) return;
+    } else {
+      pump_response_body(u);
+      break;
+    }
+  }
+  if (u->closed) return;
+  if (u->in.bytes() > kMaxQueuedInput) pause_recv(u, core::Op::kUpstreamRecv);
+  else if (u->recv_paused && u->in.bytes() < kMaxQueuedInput / 4) arm_recv(u, core::Op::kUpstreamRecv);
+}
+
+bool Proxy::read_response_head(UpstreamConn* u) {
+  Exchange* ex = u->ex;
+  ex->response_bytes = true;
+  Chunk& chunk = u->in.front();
+  size_t used = 0;
+  http::HeadStatus status = ex->response.feed(chunk.data, chunk.len, &used);
+  if (status == http::HeadStatus::kError) {
+    upstream_failed(u, 502, "invalid response from upstream", false);
+    return false;
+  }
+  drop(u->in.consume(static_cast<uint32_t>(used)));
+  if (status == http::HeadStatus::kIncomplete) return true;
+
+  int code = ex->response.status_code();
+  if (code < 200) {
+    if (code == 101) {
+      upstream_failed(u, 502, "unexpected protocol switch from upstream", false);
+      return false;
+    }
+    ex->response.reset(head_limits_);  // interim response (100, 103): not relayed
+    return true;
+  }
+  ClientConn* c = ex->client;
+  ex->response_framing = ex->response.response_framing(ex->head_request);
+  ex->response_left = ex->response.content_length();
+  ex->response.fill(scratch_headers_);
+  http::ConnectionTokens tokens;
+  tokens.parse(scratch_headers_);
+
+  http::ClientResponse resp;
+  resp.status = code;
+  resp.framing = ex->response_framing;
+  resp.content_length = ex->response_left;
+  resp.head_request = ex->head_request;
+  // Close when the client asked, when draining, when only closing can end the
+  // body, or when an early response leaves the request body unread.
+  resp.close = !ex->keep_alive || draining_ || c->close_after ||
+               ex->response_framing == http::BodyFraming::kUntilClose || !ex->request_done;
+  resp.keep_alive = !resp.close && ex->http10;
+  c->close_after = c->close_after || resp.close;
+  ex->client_head.clear();
+  http::write_client_response(scratch_headers_, tokens, resp, ex->client_head);
+  c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
+  ex->response_started = true;
+  if (ex->response_framing == http::BodyFraming::kNone) {
+    flush(c, core::Op::kClientSend);
+    finish_response(u);
+    return false;
+  }
+  return true;
+}
+
+void Proxy::pump_response_body(UpstreamConn* u) {
+  Exchange* ex = u->ex;
+  ClientConn* c = ex->client;
+  bool moved = false;
+  while (!ex->response_done && !u->in.empty() && !c->out.full()) {
+    Chunk& chunk = u->in.front();
+    uint32_t n = chunk.len;
+    switch (ex->response_framing) {
+      case http::BodyFraming::kContentLength:
+        n = static_cast<uint32_t>(std::min<uint64_t>(n, ex->response_left));
+        ex->response_left -= n;
+        ex->response_done = ex->response_left == 0;
+        break;
+      case http::BodyFraming::kChunked: {
+        long r = ex->response.feed_chunked(chunk.data, chunk.len);
+        if (r < 0) {
+          upstream_failed(u, 502, "invalid chunked body from upstream", false);
+          return;
+        }
+        n = static_cast<uint32_t>(r);
+        ex->response_done = ex->response.message_complete();
+        break;
+      }
+      default:
+        break;  // until close: everything
+    }
+    if (n > 0) {
+      buffers_.ref(static_cast<uint16_t>(chunk.bid));
+      c->out.push(chunk.data, n, chunk.bid);
+      moved = true;
+    }
+    drop(u->in.consume(n));
+  }
+  if (ex->response_framing == http::BodyFraming::kUntilClose && u->peer_eof && u->in.empty())
+    ex->response_done = true;
+  if (moved) {
+    flush(c, core::Op::kClientSend);
+    update_client_timer(c);
+  }
+  if (ex->response_done)
+    finish_response(u);
+  else
+    pools_[u->pool]->response_timer.arm(u->timer, now_ms_);  // read timeout: re-armed on progress
+}
+
+void Proxy::finish_response(UpstreamConn* u) {
+  Exchange* ex = u->ex;
+  ClientConn* c = ex->client;
+  ex->response_done = true;
+  bool reusable = ex->response.keep_alive() && ex->request_done && u->in.empty() &&
+                  u->out.empty() && !u->peer_eof && !ex->http10 &&
+                  ex->response_framing != http::BodyFraming::kUntilClose && !draining_;
+  u->ex = nullptr;
+  ex->upstream = nullptr;
+  if (reusable)
+    release_upstream(u);
+  else
+    close_upstream(u);
+  if (!ex->request_done) c->close_after = true;
+  finish_exchange(c);
+}
+
+void Proxy::release_upstream(UpstreamConn* u) {
+  UpstreamPool& pool = *pools_[u->pool];
+  size_t idle_total = 0;
+  for (const auto& list : pool.idle) idle_total += list.size();
+  if (idle_total >= pool.config->max_idle_per_worker) {
+    close_upstream(u);
+    return;
+  }
+  u->state = UpstreamState::kIdle;
+  u->reused = true;
+  pool.idle[u->endpoint].push_back(u);
+  pool.idle_timer.arm(u->timer, now_ms_);
+  // Keep a receive armed while idle: it is how we learn the upstream closed.
+  if (!u->recv_armed) arm_recv(u, core::Op::kUpstreamRecv);
+}
+
+void Proxy::close_upstream(UpstreamConn* u) {
+  if (u->closed) return;
+  UpstreamPool& pool = *pools_[u->pool];
+  if (u->state == UpstreamState::kIdle) std::erase(pool.idle[u->endpoint], u);
+  if (u->ex != nullptr) {
+    u->ex->upstream = nullptr;
+    u->ex = nullptr;
+  }
+  --pool.total;
+  retire(u, false);
+}
+
+void Proxy::upstream_failed(UpstreamConn* u, int status, const char* reason, bool may_retry) {
+  Exchange* ex = u->ex;
+  ++stats_.upstream_failures;
+  // A pooled connection the upstream closed just as we reused it: the request
+  // never reached it, so one retry on a fresh connection is safe when nothing
+  // came back and there is no body we already let go of.
+  bool retry = may_retry && ex != nullptr && u->reused && !ex->response_bytes &&
+               ex->attempts == 0 && ex->request_framing == http::BodyFraming::kNone;
+  close_upstream(u);
+  if (ex == nullptr) return;
+  if (retry) {
+    ++ex->attempts;
+    ++stats_.upstream_retries;
+    acquire_upstream(ex);
+    return;
+  }
+  respond_local(ex->client, status, reason, !ex->request_done);
+}
+
+void Proxy::upstream_input_closed(UpstreamConn* u) {
+  Exchange* ex = u->ex;
+  if (u->state != UpstreamState::kBusy || ex == nullptr) {
+    close_upstream(u);  // a pooled connection the upstream closed
+    return;
+  }
+  if (ex->response_started && ex->response_framing == http::BodyFraming::kUntilClose) {
+    pump_response_body(u);  // ends the response once the queue is drained
+    return;
+  }
+  upstream_failed(u, 502, "upstream closed the connection", true);
+}
+
+void Proxy::on_upstream_timeout(UpstreamConn* u, core::TimerKind kind) {
+  switch (kind) {
+    case core::TimerKind::kUpstreamConnect:
+      upstream_failed(u, 504, "upstream connect timed out", false);
+      return;
+    case core::TimerKind::kUpstreamResponse:
+      upstream_failed(u, 504, "upstream timed out", false);
+      return;
+    default:
+      close_upstream(u);  // idle in the pool too long
+  }
+}
+
+}  // namespace ringway::proxy

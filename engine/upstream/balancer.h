@@ -1,0 +1,43 @@
+#pragma once
+// Endpoint selection. Each worker owns its own balancer per upstream (no
+// shared counters), so the sequence is exact per worker and the spread across
+// workers comes from SO_REUSEPORT's spread of clients.
+
+#include <cstdint>
+#include <vector>
+
+#include "config/config.h"
+
+namespace ringway::upstream {
+
+class Balancer {
+ public:
+  explicit Balancer(const config::Upstream& upstream);
+
+  // Index into upstream.endpoints of the next endpoint to use. `usable(i)`
+  // lets the caller skip endpoints (e.g. marked down); if none is usable the
+  // plain choice is returned.
+  template <typename Usable>
+  uint32_t pick(Usable&& usable) {
+    const uint32_t n = static_cast<uint32_t>(weights_.size());
+    for (uint32_t tries = 0; tries < n; ++tries) {
+      uint32_t i = next();
+      if (usable(i)) return i;
+    }
+    return next();
+  }
+  uint32_t pick() {
+    return pick([](uint32_t) { return true; });
+  }
+
+ private:
+  uint32_t next();
+
+  config::Balancer kind_;
+  std::vector<int64_t> weights_;
+  std::vector<int64_t> current_;  // smooth weighted round robin state
+  int64_t total_ = 0;
+  uint32_t cursor_ = 0;
+};
+
+}  // namespace ringway::upstream
