@@ -99,6 +99,13 @@ int HeadReader::on_header_value_complete(llhttp_t* p) {
   HeadReader* r = self(p);
   r->in_value_ = true;  // an empty value gets no on_header_value call
   Span& v = r->headers_.back().value;
+  // llhttp keeps an obs-fold (CRLF + space) inside the value; RFC 9112 5.2
+  // lets a proxy reject it, and accepting it invites header smuggling.
+  if (v.length > 0 && std::memchr(r->base_ + v.offset, '\n', v.length) != nullptr) {
+    r->error_status_ = 400;
+    r->error_reason_ = "obsolete line folding";
+    return -1;
+  }
   // llhttp drops leading whitespace; trailing OWS is ours to trim.
   while (v.length > 0) {
     char c = r->base_[v.offset + v.length - 1];
@@ -142,8 +149,7 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
   if (err == HPE_PAUSED && complete_) {
     size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - start);
     head_bytes_ += static_cast<uint32_t>(used);
-    if (head_bytes_ > limits_.max_start_line + limits_.max_header_bytes)
-      return fail(431, "request header fields too large");
+    if (header_bytes() > limits_.max_header_bytes) return fail(431, "header fields too large");
     *consumed = used;
     if (spilled_) spill_.resize(old_spill + used);  // drop body bytes copied with it
     return HeadStatus::kComplete;
@@ -154,9 +160,10 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
   }
 
   head_bytes_ += static_cast<uint32_t>(len);
-  if (head_bytes_ > limits_.max_start_line + limits_.max_header_bytes) {
+  if (head_bytes_ > limits_.max_start_line + limits_.max_header_bytes ||
+      header_bytes() > limits_.max_header_bytes) {
     if (headers_.empty() && method_.length > 0) return fail(414, "request-target too long");
-    return fail(431, "request header fields too large");
+    return fail(431, "header fields too large");
   }
   if (!spilled_) {
     // The head continues in the next buffer: copy what we have so views can
@@ -167,6 +174,12 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
   }
   *consumed = len;
   return HeadStatus::kIncomplete;
+}
+
+uint32_t HeadReader::header_bytes() const {
+  // Everything after the start line, which ends where the first field begins.
+  if (headers_.empty()) return 0;
+  return head_bytes_ - headers_.front().name.offset;
 }
 
 bool HeadReader::keep_alive() const { return llhttp_should_keep_alive(&parser_) != 0; }

@@ -22,7 +22,7 @@ namespace ringway::http {
 
 struct HeadLimits {
   uint32_t max_start_line = 8 * 1024;    // request-target length (414 above)
-  uint32_t max_header_bytes = 32 * 1024;  // whole head (431 above)
+  uint32_t max_header_bytes = 32 * 1024;  // header fields, start line excluded (431 above)
 };
 
 enum class HeadStatus { kIncomplete, kComplete, kError };
@@ -91,6 +91,7 @@ class HeadReader {
   std::string_view view(Span s) const { return {base_ + s.offset, s.length}; }
   void append(Span& span, const char* at, size_t len);
   HeadStatus fail(int status, const char* reason);
+  uint32_t header_bytes() const;
 
   static int on_method(llhttp_t*, const char*, size_t);
   static int on_url(llhttp_t*, const char*, size_t);

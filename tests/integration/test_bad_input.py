@@ -1,0 +1,175 @@
+"""Malformed and hostile requests over raw sockets: each gets a clear status
+and a closed connection, the gateway stays up, and a request in progress on
+another connection is not disturbed."""
+
+import unittest
+
+from harness import GatewayTestCase, RawClient, build_request, config
+
+
+class BadInput(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], limits={
+            "max_request_line": "1KiB", "max_header_bytes": "4KiB", "max_body_bytes": "1MiB"})
+
+    def refused(self, raw, status, reason_part=None):
+        # A victim with a half-sent request on another connection.
+        victim = RawClient(self.port)
+        victim.send(b"GET /bytes/11 HTTP/1.1\r\nHost: victim\r\n")
+        c = RawClient(self.port)
+        c.send(raw)
+        r = c.read_response()
+        self.assertEqual(r.status, status, r.raw_head)
+        self.assertEqual(r.header("Connection"), "close")
+        if reason_part:
+            self.assertIn(reason_part.lower(), r.body.decode().lower())
+        self.assertTrue(c.is_closed(), "connection should close after a bad request")
+        c.close()
+        victim.send(b"\r\n")
+        self.assertEqual(len(victim.read_response().body), 11)
+        victim.close()
+        self.assert_alive()
+        return r
+
+    # Request smuggling shapes (RFC 9112 6.1, 6.3, 11.2).
+    def test_content_length_and_transfer_encoding(self):
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400)
+
+    def test_transfer_encoding_then_content_length(self):
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     b"Content-Length: 5\r\n\r\n0\r\n\r\n", 400)
+
+    def test_differing_duplicate_content_length(self):
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                     b"Content-Length: 6\r\n\r\nhello!", 400)
+
+    def test_content_length_list(self):
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello!", 400)
+
+    def test_bad_content_length(self):
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400)
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n", 400)
+
+    def test_transfer_encoding_not_final_chunked(self):
+        for te in (b"chunked, gzip", b"gzip, chunked", b"identity", b"gzip", b"chunkedx"):
+            self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+                         b"\r\n\r\n0\r\n\r\n", 400)
+
+    def test_two_transfer_encoding_headers(self):
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400)
+
+    def test_chunked_from_http10(self):
+        self.refused(b"POST /echo HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"0\r\n\r\n", 400)
+
+    def test_bad_chunk_size(self):
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"zz\r\nhello\r\n0\r\n\r\n", 400, "chunked")
+
+    def test_chunk_size_overflow(self):
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"fffffffffffffffffff\r\nx\r\n0\r\n\r\n", 400)
+
+    def test_bare_cr_in_header(self):
+        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400)
+
+    def test_bare_cr_line_ending(self):
+        self.refused(b"GET / HTTP/1.1\rHost: x\r\n\r\n", 400)
+
+    def test_obs_fold(self):
+        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n", 400)
+
+    def test_space_before_colon(self):
+        self.refused(b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400)
+
+    def test_bad_header_name(self):
+        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\nX(A): 1\r\n\r\n", 400)
+
+    def test_nul_in_header_value(self):
+        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", 400)
+
+    def test_missing_host(self):
+        self.refused(b"GET / HTTP/1.1\r\n\r\n", 400, "host")
+
+    def test_two_hosts(self):
+        self.refused(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "host")
+
+    def test_garbage(self):
+        self.refused(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n", 400)
+
+    def test_bad_method(self):
+        self.refused(b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n", 400)
+
+    def test_bad_version(self):
+        r = self.refused(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505)
+
+    def test_connect_refused(self):
+        self.refused(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405)
+
+    # Paths: normalised before routing, tricks refused.
+    def test_encoded_slash(self):
+        self.refused(build_request("GET", "/a%2Fb"), 400, "slash")
+        self.refused(build_request("GET", "/a%2fb"), 400, "slash")
+
+    def test_encoded_backslash_and_nul(self):
+        self.refused(build_request("GET", "/a%5Cb"), 400)
+        self.refused(build_request("GET", "/a%00b"), 400)
+        self.refused(build_request("GET", "/a\\b"), 400)
+
+    def test_malformed_escape(self):
+        self.refused(build_request("GET", "/a%zz"), 400)
+
+    # Limits.
+    def test_request_line_too_long(self):
+        self.refused(build_request("GET", "/" + "a" * 2000), 414)
+
+    def test_headers_too_large(self):
+        self.refused(build_request("GET", "/", headers=[("X-Big", "b" * 5000)]), 431)
+
+    def test_headers_too_large_in_pieces(self):
+        victim = RawClient(self.port)
+        c = RawClient(self.port)
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        try:
+            for i in range(100):
+                c.send(b"X-H%d: %s\r\n" % (i, b"v" * 100))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = c.read_response()
+        self.assertEqual(r.status, 431)
+        victim.send(build_request("GET", "/bytes/2"))
+        self.assertEqual(len(victim.read_response().body), 2)
+
+    def test_body_too_large_content_length(self):
+        self.refused(b"POST /sink HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413)
+
+    def test_body_too_large_chunked(self):
+        c = RawClient(self.port)
+        c.send(b"POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"10000\r\n" + b"z" * 0x10000 + b"\r\n"
+        try:
+            for _ in range(40):
+                c.send(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = c.read_response()
+        # The origin may have started answering already; if not, it is our 413.
+        self.assertIn(r.status, (413, 200))
+        self.assertTrue(c.is_closed())
+        self.assert_alive()
+
+    def test_pipelined_after_bad_request_not_processed(self):
+        c = RawClient(self.port)
+        c.send(b"GET / HTTP/1.1\r\nHost : x\r\n\r\n" + build_request("GET", "/bytes/5"))
+        r = c.read_response()
+        self.assertEqual(r.status, 400)
+        self.assertTrue(c.is_closed())
+        self.assertEqual(c.buf, b"")
+
+
+if __name__ == "__main__":
+    unittest.main()

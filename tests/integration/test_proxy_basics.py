@@ -1,0 +1,246 @@
+"""Proxying behaviour through the real binary: methods, bodies both ways,
+hop-by-hop headers, forwarding headers, keep-alive and pipelining, HTTP/1.0."""
+
+import subprocess
+import unittest
+
+from harness import (RINGWAY, GatewayTestCase, RawClient, build_request, config, curl,
+                     request)
+
+
+class ProxyBasics(GatewayTestCase):
+
+    def test_get_through_gateway(self):
+        r = request(self.port, path="/")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"hello from ringway-origin\n")
+        self.assertEqual(r.header("Via"), "1.1 ringway")
+
+    def test_curl_get(self):
+        p = curl("-i", "http://127.0.0.1:%d/bytes/1000" % self.port)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        head, body = p.stdout.split(b"\r\n\r\n", 1)
+        self.assertIn(b"HTTP/1.1 200", head)
+        self.assertEqual(len(body), 1000)
+
+    def test_head_has_length_but_no_body(self):
+        c = RawClient(self.port)
+        c.send(build_request("HEAD", "/bytes/5000"))
+        r = c.read_response(head_request=True)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Length"), "5000")
+        # The next response on the connection must follow directly: no body.
+        c.send(build_request("GET", "/bytes/3"))
+        r2 = c.read_response()
+        self.assertEqual(r2.body, b"xxx"[:len(r2.body)])
+        self.assertEqual(len(r2.body), 3)
+        c.close()
+
+    def test_post_content_length_echo(self):
+        body = bytes(range(256)) * 200
+        r = request(self.port, "POST", "/echo", body=body)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, body)
+
+    def test_chunked_request_body(self):
+        c = RawClient(self.port)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"hello world")
+        c.close()
+
+    def test_chunked_response_passes_through(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/chunked/100000"))
+        r = c.read_response()
+        self.assertEqual(r.header("Transfer-Encoding"), "chunked")
+        self.assertEqual(len(r.body), 100000)
+        c.close()
+
+    def test_hop_by_hop_request_headers_removed(self):
+        r = request(self.port, path="/headers", headers=[
+            ("Connection", "x-secret, keep-alive"), ("X-Secret", "1"), ("Keep-Alive", "300"),
+            ("TE", "trailers"), ("Proxy-Authorization", "Basic Zm9vOmJhcg=="),
+            ("Upgrade", "websocket"), ("X-Kept", "yes")])
+        seen = r.body.decode().lower()
+        for gone in ("x-secret:", "keep-alive:", "\r\nte:", "proxy-authorization:", "upgrade:",
+                     "connection: x-secret"):
+            self.assertNotIn(gone, seen)
+        self.assertIn("x-kept: yes", seen)
+
+    def test_hop_by_hop_response_headers_removed(self):
+        r = request(self.port, path="/?header=Connection:x-foo&header=X-Foo:bar"
+                    "&header=Keep-Alive:timeout%3D5&header=X-Bar:baz")
+        self.assertEqual(r.status, 200)
+        self.assertIsNone(r.header("X-Foo"))
+        self.assertIsNone(r.header("Keep-Alive"))
+        self.assertEqual(r.header("X-Bar"), "baz")
+
+    def test_forwarding_headers(self):
+        r = request(self.port, path="/headers", host="api.example.com",
+                    headers=[("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "https"),
+                             ("Via", "1.0 edge")])
+        seen = r.body.decode()
+        self.assertIn("X-Forwarded-For: 203.0.113.7, 127.0.0.1\r\n", seen)
+        self.assertIn("X-Forwarded-Proto: http\r\n", seen)
+        self.assertNotIn("https", seen)
+        self.assertIn("X-Forwarded-Host: api.example.com\r\n", seen)
+        self.assertIn("Via: 1.0 edge, 1.1 ringway\r\n", seen)
+        self.assertIn("Host: api.example.com\r\n", seen)
+
+    def test_keep_alive_and_pipelining_in_order(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/bytes/10") + build_request("GET", "/delay/50") +
+               build_request("POST", "/echo", body=b"third") + build_request("GET", "/bytes/20"))
+        bodies = [c.read_response().body for _ in range(4)]
+        self.assertEqual(len(bodies[0]), 10)
+        self.assertEqual(bodies[1], b"hello from ringway-origin\n")
+        self.assertEqual(bodies[2], b"third")
+        self.assertEqual(len(bodies[3]), 20)
+        c.close()
+
+    def test_many_pipelined_requests(self):
+        c = RawClient(self.port)
+        n = 200
+        c.send(b"".join(build_request("GET", "/bytes/%d" % i) for i in range(1, n + 1)))
+        for i in range(1, n + 1):
+            self.assertEqual(len(c.read_response().body), i)
+        c.close()
+
+    def test_http10_client(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/bytes/100", version="1.0", host=None))
+        r = c.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(r.body), 100)
+        self.assertTrue(c.is_closed())
+
+    def test_http10_keep_alive(self):
+        c = RawClient(self.port)
+        for _ in range(3):
+            c.send(build_request("GET", "/", version="1.0", headers=[("Connection", "keep-alive")]))
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header("Connection"), "keep-alive")
+        c.close()
+
+    def test_http10_gets_chunked_origin_response_unchunked(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/chunked/5000", version="1.0"))
+        r = c.read_response()
+        self.assertIsNone(r.header("Transfer-Encoding"))
+        self.assertEqual(len(r.body), 5000)
+
+    def test_connection_close_honoured(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/", headers=[("Connection", "close")]))
+        r = c.read_response()
+        self.assertEqual(r.header("Connection"), "close")
+        self.assertTrue(c.is_closed())
+
+    def test_no_body_statuses(self):
+        for status in (204, 304):
+            c = RawClient(self.port)
+            c.send(build_request("GET", "/status/%d" % status) + build_request("GET", "/bytes/4"))
+            r = c.read_response()
+            self.assertEqual(r.status, status)
+            self.assertEqual(len(c.read_response().body), 4)
+            c.close()
+
+    def test_expect_100_continue(self):
+        c = RawClient(self.port)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+               b"Expect: 100-continue\r\n\r\n")
+        interim = c.read_response()
+        self.assertEqual(interim.status, 100)
+        c.send(b"hello")
+        r = c.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"hello")
+        c.close()
+
+    def test_unknown_expectation_refused(self):
+        r = request(self.port, "POST", "/echo", headers=[("Expect", "magic")], body=b"x")
+        self.assertEqual(r.status, 417)
+
+    def test_origin_status_passes_through(self):
+        r = request(self.port, path="/status/418")
+        self.assertEqual(r.status, 418)
+
+    def test_half_closed_client_still_answered(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/bytes/7"))
+        c.sock.shutdown(1)  # SHUT_WR
+        r = c.read_response()
+        self.assertEqual(len(r.body), 7)
+        self.assertTrue(c.is_closed())
+
+
+class UpstreamReuse(GatewayTestCase):
+
+    def test_upstream_connections_reused(self):
+        clients = [RawClient(self.port) for _ in range(10)]
+        for _ in range(100):
+            for c in clients:
+                c.send(build_request("GET", "/"))
+            for c in clients:
+                self.assertEqual(c.read_response().status, 200)
+        for c in clients:
+            c.close()
+        code = self.gateway.stop()
+        self.assertEqual(code, 0)
+        s = self.gateway.stats()
+        self.assertEqual(s["requests"], 1000)
+        # At steady state every request after the first per connection reuses one.
+        self.assertGreaterEqual(s["upstream_reuses"] / s["requests"], 0.99, s)
+
+
+class HostRewrite(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], upstream={"host": "internal.svc"})
+
+    def test_host_rewritten(self):
+        r = request(self.port, path="/headers", host="public.example.com")
+        seen = r.body.decode()
+        self.assertIn("Host: internal.svc\r\n", seen)
+        self.assertIn("X-Forwarded-Host: public.example.com\r\n", seen)
+
+
+class CommandLine(unittest.TestCase):
+
+    def test_version_and_help(self):
+        p = subprocess.run([RINGWAY, "--version"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r"^ringway \d+\.\d+\.\d+")
+        p = subprocess.run([RINGWAY, "--help"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("usage", p.stdout)
+        p = subprocess.run([RINGWAY, "--bogus"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+
+    def test_check_ok_and_error(self):
+        import tempfile, os
+        d = tempfile.mkdtemp()
+        good = os.path.join(d, "good.yaml")
+        with open(good, "w") as f:
+            f.write(config([9]))
+        p = subprocess.run([RINGWAY, "check", "--config", good], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        bad = os.path.join(d, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write(config([9]).replace("upstream: origin", "upstream: nowhere"))
+        p = subprocess.run([RINGWAY, "check", "--config", bad], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertRegex(p.stderr, r"^%s:\d+:\d+: .*nowhere" % bad)
+        p = subprocess.run([RINGWAY, "check", os.path.join(d, "missing.yaml")],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("missing.yaml", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

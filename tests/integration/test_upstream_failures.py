@@ -1,0 +1,162 @@
+"""Upstream trouble: down, slow, broken, closing pooled connections. The
+client gets 502/504 and, where HTTP allows, keeps its connection."""
+
+import socket
+import time
+import unittest
+
+from harness import (SLOW, Gateway, GatewayTestCase, Origin, RawClient, build_request, config,
+                     request)
+
+
+def dead_port():
+    """A loopback port with nothing listening."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class UpstreamFailures(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        cls.dead = dead_port()
+        routes = ("  - match: { prefix: /dead }\n    upstream: dead\n"
+                  "  - match: { prefix: / }\n    upstream: origin\n")
+        extra = ("  dead:\n    endpoints: [\"127.0.0.1:%d\"]\n" % cls.dead)
+        return config([origin_port], routes=routes, extra=extra,
+                      upstream={"response_header_timeout": "500ms"})
+
+    def test_upstream_down_is_502_and_connection_kept(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/dead/x"))
+        r = c.read_response()
+        self.assertEqual(r.status, 502)
+        self.assertNotEqual(r.header("Connection"), "close")
+        c.send(build_request("GET", "/bytes/3"))
+        self.assertEqual(len(c.read_response().body), 3)
+        c.close()
+
+    def test_slow_upstream_is_504_and_connection_kept(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/delay/3000"))
+        r = c.read_response()
+        self.assertEqual(r.status, 504)
+        c.send(build_request("GET", "/bytes/3"))
+        self.assertEqual(len(c.read_response().body), 3)
+        c.close()
+
+    def test_garbage_response_is_502(self):
+        r = request(self.port, path="/malformed/garbage")
+        self.assertEqual(r.status, 502)
+        self.assert_alive()
+
+    def test_bad_length_response_is_502(self):
+        r = request(self.port, path="/malformed/badlength")
+        self.assertEqual(r.status, 502)
+
+    def test_reset_before_response_is_502(self):
+        r = request(self.port, path="/malformed/reset")
+        self.assertEqual(r.status, 502)
+        self.assert_alive()
+
+    def test_truncated_body_closes_client(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/malformed/truncated"))
+        # Head and the first bytes arrive, then the connection is cut: the
+        # only honest signal left once a response has started.
+        data = c.read_until_close()
+        self.assertIn(b"200", data.split(b"\r\n")[0])
+        self.assertLess(len(data.split(b"\r\n\r\n", 1)[1]), 100)
+        self.assert_alive()
+
+    def test_origin_closing_after_response_is_not_an_error(self):
+        for _ in range(5):
+            r = request(self.port, path="/close")
+            self.assertEqual(r.status, 200)
+        self.assert_alive()
+
+    def test_other_clients_undisturbed_by_slow_upstream(self):
+        slow = RawClient(self.port)
+        slow.send(build_request("GET", "/delay/300"))
+        for _ in range(20):
+            self.assertEqual(request(self.port, path="/bytes/1").status, 200)
+        self.assertEqual(slow.read_response().status, 200)
+        slow.close()
+
+
+class StalePooledConnection(unittest.TestCase):
+    """The origin dies and comes back on the same port: pooled connections
+    are stale, and a bodiless request is retried once on a fresh one."""
+
+    def test_retry_after_origin_restart(self):
+        origin = Origin()
+        gw = Gateway(config([origin.port]))
+        try:
+            for _ in range(3):
+                self.assertEqual(request(gw.port, path="/").status, 200)
+            port = origin.port
+            origin.stop()
+            # Bring a new origin up on the same port.
+            import subprocess
+            from harness import ORIGIN, _read_listening
+            proc = subprocess.Popen([ORIGIN, "--port", str(port), "--quiet"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            try:
+                _read_listening(proc, 1)
+                self.assertEqual(request(gw.port, path="/").status, 200)
+            finally:
+                proc.kill()
+                proc.wait()
+                proc.stdout.close()
+        finally:
+            self.assertEqual(gw.stop(), 0)
+        stats = gw.stats()
+        self.assertGreaterEqual(stats["upstream_retries"] + stats["upstream_connects"], 2)
+
+
+class ClientTimeouts(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], limits={
+            "client_header_timeout": "%dms" % (600 * SLOW), "idle_timeout": "%dms" % (600 * SLOW),
+            "client_body_timeout": "%dms" % (600 * SLOW)})
+
+    def test_slowloris_gets_408(self):
+        c = RawClient(self.port)
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        start = time.time()
+        try:
+            for _ in range(20):
+                c.send(b"X-Slow: 1\r\n")  # trickling never extends the deadline
+                time.sleep(0.1 * SLOW)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = c.read_response()
+        self.assertEqual(r.status, 408)
+        self.assertTrue(c.is_closed())
+
+    def test_silent_connection_closed(self):
+        c = RawClient(self.port)
+        self.assertTrue(c.is_closed(wait=5))
+
+    def test_idle_keep_alive_closed(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/"))
+        self.assertEqual(c.read_response().status, 200)
+        self.assertTrue(c.is_closed(wait=5))
+
+    def test_stalled_body_gets_408(self):
+        c = RawClient(self.port)
+        c.send(b"POST /sink HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part")
+        r = c.read_response()
+        self.assertEqual(r.status, 408)
+        self.assertTrue(c.is_closed())
+        self.assert_alive()
+
+
+if __name__ == "__main__":
+    unittest.main()
