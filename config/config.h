@@ -102,7 +102,7 @@ struct EngineTuning {
   uint32_t workers = 0;           // 0 = one per online CPU ("auto")
   uint32_t ring_entries = 4096;   // submission queue size
   uint32_t cq_entries = 16384;    // completion queue size (explicit, > ring_entries)
-  uint32_t buffer_count = 4096;   // provided receive buffers per worker (power of two)
+  uint32_t buffer_count = 1024;   // provided receive buffers per worker (power of two)
   uint32_t buffer_size = 16384;   // bytes per provided buffer
   Millis drain_timeout{10'000};   // SIGTERM: time in-flight requests get to finish
 };

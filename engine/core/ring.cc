@@ -75,6 +75,10 @@ BufferRing::~BufferRing() {
   if (base_ != nullptr) munmap(base_, base_bytes_);
 }
 
+void BufferRing::trim() {
+  if (held_ == 0) madvise(base_, base_bytes_, MADV_DONTNEED);
+}
+
 bool BufferRing::init(io_uring* ring, uint32_t count, uint32_t size, std::string* error) {
   ring_ = ring;
   count_ = count;

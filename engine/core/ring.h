@@ -92,6 +92,9 @@ class BufferRing {
     }
   }
   uint32_t available() const { return count_ - held_; }
+  // Gives the pages of all buffers back to the kernel. Only when we hold none
+  // and the kernel cannot be filling one (see Worker::maybe_trim_buffers).
+  void trim();
   uint32_t count() const { return count_; }
 
  private:

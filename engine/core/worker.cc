@@ -130,6 +130,25 @@ void Worker::handle(const io_uring_cqe* cqe) {
   }
 }
 
+// The buffer ring hands buffers out in FIFO order, so under load every buffer
+// gets touched and the pool's pages stay resident. When the worker has been
+// quiet for a second, the pages go back to the kernel and are faulted in again
+// as traffic returns. Safe only with DEFER_TASKRUN: then the kernel writes
+// receive buffers only inside our io_uring_enter, and every buffer it wrote
+// has a completion we have already reaped (no buffer held means none in use).
+void Worker::maybe_trim_buffers(unsigned completions, int64_t now) {
+  if (completions > 0) {
+    last_busy_ms_ = now;
+    buffers_trimmed_ = false;
+    return;
+  }
+  if (buffers_trimmed_ || !deferred_taskrun_ || now - last_busy_ms_ < 1000) return;
+  if (buffers_.available() != buffers_.count()) return;
+  if (IO_URING_READ_ONCE(*ring_.raw()->sq.kflags) & IORING_SQ_CQ_OVERFLOW) return;
+  buffers_.trim();
+  buffers_trimmed_ = true;
+}
+
 void Worker::run() {
   if (cpu_ >= 0) {
     cpu_set_t set;
@@ -147,6 +166,7 @@ void Worker::run() {
     return;
   }
   ring_mode_ = ring_.mode();
+  deferred_taskrun_ = ring_mode_.find("defer_taskrun") != std::string::npos;
   proxy_ = std::make_unique<proxy::Proxy>(ring_, buffers_, config_, router_);
   for (auto& l : listeners_) arm_accept(l);
   arm_wake();
@@ -160,11 +180,12 @@ void Worker::run() {
     int64_t wait = std::clamp<int64_t>(deadline - now, 0, 1000);
     ring_.submit_and_wait(std::chrono::milliseconds(wait));
     proxy_->set_now(monotonic_ms());
-    ring_.reap([this](const io_uring_cqe* cqe) { handle(cqe); });
+    unsigned completions = ring_.reap([this](const io_uring_cqe* cqe) { handle(cqe); });
     proxy_->expire_timers();
     proxy_->collect_garbage();
     buffers_.flush();
     proxy_->rearm_starved();
+    maybe_trim_buffers(completions, monotonic_ms());
     if (draining_ && (proxy_->client_count() == 0 || monotonic_ms() >= drain_deadline_)) break;
   }
   stats_ = proxy_->stats();

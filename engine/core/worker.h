@@ -45,6 +45,7 @@ class Worker {
   void arm_wake();
   void handle(const io_uring_cqe* cqe);
   void stop_listening();
+  void maybe_trim_buffers(unsigned completions, int64_t now);
 
   int index_;
   int cpu_;
@@ -59,6 +60,9 @@ class Worker {
   BufferRing buffers_;
   std::unique_ptr<proxy::Proxy> proxy_;
   bool draining_ = false;
+  bool deferred_taskrun_ = false;
+  bool buffers_trimmed_ = true;
+  int64_t last_busy_ms_ = 0;
   int64_t drain_deadline_ = 0;
   proxy::ProxyStats stats_;
   std::string ring_mode_;
