@@ -84,6 +84,21 @@ TEST(LoaderErrorsTest, SecondDocument) {
             "t.yaml:11:1: a second YAML document; the configuration must be a single document");
 }
 
+TEST(LoaderErrorsTest, MergeKeysAreNotSupported) {
+  EXPECT_EQ(error_of(with_upstreams("  a: &base { endpoints: [\"127.0.0.1:9001\"] }\n"
+                                    "  origin:\n    <<: *base\n")),
+            "t.yaml:4:5: YAML merge keys (\"<<\") are not supported in upstream \"origin\"; repeat the keys instead");
+}
+
+TEST(LoaderErrorsTest, EmptyListElementsHaveAPosition) {
+  // yaml-cpp places an empty "-" at the token after it (here: end of file).
+  EXPECT_EQ(error_of(with_routes("  - match: {}\n    upstream: origin\n  -\n")),
+            "t.yaml:11:1: routes[1]: expected a map, got null");
+  EXPECT_EQ(error_of(with_upstreams("  origin:\n    endpoints:\n      -\n      - 127.0.0.1:1\n")),
+            "t.yaml:5:7: upstreams.origin.endpoints[0]: expected an address such as \"127.0.0.1:9001\" "
+            "or a map with \"address\" and \"weight\", got null");
+}
+
 TEST(LoaderErrorsTest, NonStringKey) {
   EXPECT_EQ(error_of(std::string(kMinimal) + "[a, b]: 1\n"), "t.yaml:10:1: expected a key name, got a list");
 }

@@ -74,11 +74,17 @@ TEST(LoaderTest, MinimalConfigLoadsWithDefaults) {
   EXPECT_EQ(port_of(listener.address), 8080);
   EXPECT_EQ(listener.backlog, 4096);
 
+  // Defaults are config.h's: the loader must leave unset fields alone.
+  const EngineTuning defaults_engine;
   const EngineTuning& engine = config->engine;
   EXPECT_EQ(engine.workers, 1u);
+  EXPECT_EQ(engine.ring_entries, defaults_engine.ring_entries);
+  EXPECT_EQ(engine.cq_entries, defaults_engine.cq_entries);
+  EXPECT_EQ(engine.buffer_count, defaults_engine.buffer_count);
+  EXPECT_EQ(engine.buffer_size, defaults_engine.buffer_size);
+  EXPECT_EQ(engine.drain_timeout, defaults_engine.drain_timeout);
   EXPECT_EQ(engine.ring_entries, 4096u);
   EXPECT_EQ(engine.cq_entries, 16384u);
-  EXPECT_EQ(engine.buffer_count, 4096u);
   EXPECT_EQ(engine.buffer_size, 16384u);
   EXPECT_EQ(engine.drain_timeout, milliseconds(10'000));
 

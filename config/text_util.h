@@ -1,0 +1,32 @@
+#pragma once
+// Small string helpers shared by the config parsers: case folding, HTTP token
+// checks and "did you mean" suggestions for misspelt names.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringway::config::detail {
+
+std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
+
+// RFC 9110 token (method names, header field names).
+bool is_http_token(std::string_view s);
+
+// Optimal-string-alignment distance: insertions, deletions, substitutions and
+// adjacent transpositions each cost 1 ("endpont" -> "endpoints" is 2).
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The closest candidate within edit distance 2 (first one wins a tie), or ""
+// when nothing is close enough to be a plausible typo.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// " (did you mean "x"?)" or "" -- ready to append to an error message.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+// `s` in double quotes, with control characters escaped and long values cut,
+// so that an error message stays on one line.
+std::string quote(std::string_view s);
+
+}  // namespace ringway::config::detail
