@@ -1,0 +1,1295 @@
+#!/usr/bin/env python3
+"""ringway side-by-side benchmark suite.
+
+Runs the same wrk load through ringway, nginx, haproxy and the ringway-fwd
+floor (a blind io_uring TCP forwarder), all in front of ONE shared origin, and
+reports req/s, latency percentiles and -- the number that matters on a small
+box -- the proxy's CPU time per request.
+
+    python3 bench/run.py [--build-dir build] [--peers ringway,nginx,haproxy,fwd]
+                         [--scenarios small_get,...] [--duration 10]
+                         [--connections 50] [--cpus proxy=0,origin=1,wrk=1]
+                         [--short] [--out bench/results]
+
+Python 3 standard library only; gnuplot is used for a PNG chart if present.
+See bench/README.md for what each number means and the caveats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import grp
+import http.client
+import json
+import os
+import pwd
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable, Optional
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ALL_PEERS = ["ringway", "nginx", "haproxy", "fwd"]
+
+
+# --------------------------------------------------------------------------
+# Scenarios
+#
+# One entry per load shape. To add one (pipelined, idle connections, cache,
+# jwt, gzip, ...), append a Scenario to SCENARIOS:
+#   * method/path/headers/body_size describe the request; a wrk lua script is
+#     generated when the method is not GET or there is a body;
+#   * lua: a complete wrk script instead (e.g. pipelining via init/request);
+#   * connections: fixed wrk -c for this scenario (None = --connections);
+#   * peers: restrict to the peers that can do it (fwd cannot gzip or cache);
+#   * proxy_extra: peer name -> opaque extra config handed to that peer's
+#     config generator (see Peer.config); a peer is restarted when it changes;
+#   * background: fn(ctx, port) -> cleanup fn, run around warm-up + measured
+#     run (e.g. open 10k idle connections to the proxy first);
+#   * origin_bytes: sizes the nginx stand-in origin must serve at /bytes/N
+#     (ringway-origin serves any N itself); derived from path when omitted.
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Scenario:
+    name: str
+    description: str
+    path: str = "/"
+    method: str = "GET"
+    headers: list = dataclasses.field(default_factory=list)
+    body_size: int = 0
+    lua: Optional[str] = None
+    connections: Optional[int] = None
+    peers: Optional[tuple] = None
+    proxy_extra: dict = dataclasses.field(default_factory=dict)
+    background: Optional[Callable] = None
+    origin_bytes: tuple = ()
+
+    def wrk_connections(self, default: int) -> int:
+        return self.connections if self.connections is not None else default
+
+    def wrk_script(self) -> Optional[str]:
+        if self.lua is not None:
+            return self.lua
+        if self.method == "GET" and self.body_size == 0:
+            return None
+        lines = [f'wrk.method = "{self.method}"']
+        if self.body_size:
+            lines.append(f'wrk.body = string.rep("a", {self.body_size})')
+            lines.append('wrk.headers["Content-Type"] = "application/octet-stream"')
+        return "\n".join(lines) + "\n"
+
+    def bytes_sizes(self) -> list:
+        sizes = list(self.origin_bytes)
+        m = re.fullmatch(r"/bytes/(\d+)", self.path)
+        if m:
+            sizes.append(int(m.group(1)))
+        return sizes
+
+
+SCENARIOS = [
+    Scenario("small_get", "GET / (small 200 body), keep-alive", path="/"),
+    Scenario("new_conn", "GET / with Connection: close (new TCP connection per request)",
+             path="/", headers=["Connection: close"]),
+    Scenario("large_1m", "GET /bytes/1048576 (1 MiB body), keep-alive, 10 connections",
+             path="/bytes/1048576", connections=10),
+    Scenario("post_64k", "POST 64 KiB body to /sink, keep-alive",
+             path="/sink", method="POST", body_size=64 * 1024),
+]
+SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse_cpulist(text: str) -> list:
+    cpus = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part:
+            a, b = part.split("-", 1)
+            cpus.extend(range(int(a), int(b) + 1))
+        else:
+            cpus.append(int(part))
+    return sorted(set(cpus))
+
+
+def cpulist_str(cpus: list) -> str:
+    return ",".join(str(c) for c in cpus)
+
+
+def read_first_line(cmd: list, timeout: float = 5.0, require_ok: bool = False) -> str:
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, text=True)
+        if require_ok and p.returncode != 0:
+            return "unknown"
+        for line in p.stdout.splitlines():
+            if line.strip():
+                return line.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return "unavailable"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown-cpu"
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:40].strip("-") or "unknown"
+
+
+def fmt_us(us: Optional[float]) -> str:
+    if us is None:
+        return "-"
+    if us < 1000:
+        return f"{us:.0f}us"
+    if us < 1_000_000:
+        return f"{us / 1000:.2f}ms"
+    return f"{us / 1e6:.2f}s"
+
+
+def fmt_num(v: Optional[float], digits: int = 1) -> str:
+    return "-" if v is None else f"{v:,.{digits}f}"
+
+
+# --------------------------------------------------------------------------
+# CPU accounting from /proc
+# --------------------------------------------------------------------------
+
+
+def _stat_fields(pid: int) -> Optional[list]:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    # "pid (comm) state ppid ...": comm may contain spaces and parens.
+    rest = data[data.rindex(")") + 2:].split()
+    return rest  # rest[0] is field 3 (state)
+
+
+def proc_tree(root: int) -> list:
+    """root and all of its descendants (e.g. nginx master + worker)."""
+    children: dict = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        fields = _stat_fields(int(name))
+        if fields is None:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(name))  # field 4: ppid
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def cpu_ticks(root: int) -> dict:
+    """{pid: utime+stime} (fields 14 and 15, clock ticks) over the process tree."""
+    ticks = {}
+    for pid in proc_tree(root):
+        fields = _stat_fields(pid)
+        if fields is not None:
+            ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def system_jiffies() -> tuple:
+    """(busy, steal) clock ticks summed over all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    busy = v[0] + v[1] + v[2] + v[5] + v[6]
+    return busy, v[7] if len(v) > 7 else 0
+
+
+def children_cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def busy_before_start(seconds: float = 1.0) -> float:
+    """% of the whole box busy while we do nothing (other users, builds)."""
+    b0, _ = system_jiffies()
+    time.sleep(seconds)
+    b1, _ = system_jiffies()
+    return 100.0 * (b1 - b0) / CLK_TCK / seconds / (os.cpu_count() or 1)
+
+
+def cpu_seconds_between(before: dict, after: dict) -> float:
+    # Processes that appeared during the run count from zero; ones that went
+    # away are lost (rare: nginx/haproxy workers do not recycle here).
+    total = sum(t - before.get(pid, 0) for pid, t in after.items())
+    return total / CLK_TCK
+
+
+# --------------------------------------------------------------------------
+# Process management: every process is started in its own session, so the
+# whole group (nginx master + workers) can be killed; all are killed in the
+# end, whatever happens.
+# --------------------------------------------------------------------------
+
+
+class Procs:
+    def __init__(self) -> None:
+        self.procs: list = []
+
+    def start(self, cmd: list, log_path: str, cwd: Optional[str] = None) -> subprocess.Popen:
+        logf = open(log_path, "ab")
+        logf.write(("$ " + " ".join(cmd) + "\n").encode())
+        logf.flush()
+        try:
+            p = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 cwd=cwd, start_new_session=True)
+        finally:
+            logf.close()
+        self.procs.append(p)
+        return p
+
+    @staticmethod
+    def stop(p: subprocess.Popen, grace: float = 3.0) -> None:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        # Kill the group even when the leader is gone: stray workers die too.
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            p.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def stop_all(self) -> None:
+        for p in reversed(self.procs):
+            self.stop(p)
+        self.procs.clear()
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"{what} exited with status {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise BenchError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f}s")
+
+
+def http_check(port: int, scen: Scenario) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        body = b"a" * scen.body_size if scen.body_size else None
+        headers = dict(h.split(": ", 1) for h in scen.headers)
+        if body is not None:
+            headers["Content-Type"] = "application/octet-stream"
+        conn.request(scen.method, scen.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------
+# Context: options, binaries, pinning plan, temp dir
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Plan:
+    proxy: list
+    origin: list
+    wrk: list
+
+    def describe(self) -> str:
+        return (f"proxy -> CPU {cpulist_str(self.proxy)} (1 worker); "
+                f"origin -> CPU {cpulist_str(self.origin)} (1 thread); "
+                f"wrk -> CPU {cpulist_str(self.wrk)}")
+
+    def warnings(self) -> list:
+        w = []
+        if set(self.proxy) & set(self.origin):
+            w.append("proxy and origin share a CPU")
+        if set(self.proxy) & set(self.wrk):
+            w.append("proxy and wrk share a CPU")
+        if set(self.origin) & set(self.wrk):
+            w.append("origin and wrk share a CPU (req/s is bounded by that CPU; compare CPU us/req)")
+        return w
+
+
+def default_plan() -> Plan:
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) == 1:
+        return Plan([cpus[0]], [cpus[0]], [cpus[0]])
+    if len(cpus) == 2:
+        return Plan([cpus[0]], [cpus[1]], [cpus[1]])
+    if len(cpus) == 3:
+        return Plan([cpus[0]], [cpus[1]], [cpus[2]])
+    return Plan([cpus[0]], [cpus[1]], cpus[2:])
+
+
+def parse_plan(text: str) -> Plan:
+    """proxy=0,origin=1,wrk=1  (a token without '=' extends the previous key:
+    wrk=2,3 or wrk=2-5)."""
+    plan = dataclasses.asdict(default_plan())
+    given: dict = {}
+    key = None
+    for tok in text.split(","):
+        tok = tok.strip()
+        if not tok:
+            continue
+        if "=" in tok:
+            key, val = tok.split("=", 1)
+            key = key.strip()
+            if key not in plan:
+                raise BenchError(f"--cpus: unknown role {key!r} (proxy, origin, wrk)")
+            given[key] = parse_cpulist(val)
+        elif key is None:
+            raise BenchError(f"--cpus: {tok!r} has no role (use proxy=N,origin=N,wrk=N)")
+        else:
+            given[key] = sorted(set(given[key] + parse_cpulist(tok)))
+    plan.update(given)
+    allowed = os.sched_getaffinity(0)
+    for role, cpus in plan.items():
+        if not cpus or not set(cpus) <= allowed:
+            raise BenchError(f"--cpus: {role} CPUs {cpus} not within allowed set {sorted(allowed)}")
+    return Plan(**plan)
+
+
+class Ctx:
+    def __init__(self, args: argparse.Namespace, plan: Plan, tmp: str, procs: Procs) -> None:
+        self.args = args
+        self.plan = plan
+        self.tmp = tmp
+        self.procs = procs
+        self.logdir = os.path.join(tmp, "logs")
+        os.makedirs(self.logdir, exist_ok=True)
+        self.have_taskset = shutil.which("taskset") is not None
+        self.origin_port = 0
+        self.notes: list = []
+
+    def pin(self, cpus: list, cmd: list) -> list:
+        if not self.have_taskset:
+            return cmd
+        return ["taskset", "-c", cpulist_str(cpus)] + cmd
+
+    def find_bin(self, name: str, env: str) -> Optional[str]:
+        if os.environ.get(env):
+            p = os.environ[env]
+            return p if os.access(p, os.X_OK) else None
+        bd = self.args.build_dir
+        if not os.path.isabs(bd):
+            bd = os.path.join(REPO, bd)
+        for sub in ("", "engine", "tools", "bench", "bin"):
+            p = os.path.join(bd, sub, name)
+            if os.path.isfile(p) and os.access(p, os.X_OK):
+                return p
+        return None
+
+
+# --------------------------------------------------------------------------
+# Origin: ringway-origin when built, else an nginx stand-in
+# --------------------------------------------------------------------------
+
+
+class Origin:
+    def __init__(self, kind: str, proc: subprocess.Popen, port: int, version: str) -> None:
+        self.kind = kind
+        self.proc = proc
+        self.port = port
+        self.version = version
+
+
+def start_origin(ctx: Ctx, scenarios: list) -> Origin:
+    want = ctx.args.origin
+    binpath = ctx.find_bin("ringway-origin", "RINGWAY_ORIGIN_BIN")
+    if want == "ringway-origin" and binpath is None:
+        raise BenchError("--origin ringway-origin: binary not found in build dir "
+                         "(build it: cmake --build BUILD --target ringway-origin)")
+    if want == "ringway-origin" or (want == "auto" and binpath is not None):
+        return start_ringway_origin(ctx, binpath)
+    if shutil.which("nginx") is None:
+        raise BenchError("no ringway-origin in build dir and no nginx for the stand-in origin")
+    if want == "auto":
+        ctx.notes.append("ringway-origin not built: used an nginx stand-in origin "
+                         "(return 200 for /, static files for /bytes/N, return 200 for /sink)")
+    return start_nginx_origin(ctx, scenarios)
+
+
+def start_ringway_origin(ctx: Ctx, binpath: str) -> Origin:
+    port_file = os.path.join(ctx.tmp, "origin.port")
+    log_path = os.path.join(ctx.logdir, "origin.log")
+    cmd = ctx.pin(ctx.plan.origin, [binpath, "--port", "0", "--threads", "1", "--port-file", port_file])
+    proc = ctx.procs.start(cmd, log_path)
+    deadline = time.monotonic() + 15
+    port = 0
+    while time.monotonic() < deadline and not port:
+        if proc.poll() is not None:
+            raise BenchError(f"ringway-origin exited with status {proc.returncode}; see {log_path}")
+        for path, pat in ((port_file, r"(\d+)\s*$"), (log_path, r"listening 127\.0\.0\.1:(\d+)")):
+            try:
+                with open(path) as f:
+                    m = re.search(pat, f.read())
+                if m:
+                    port = int(m.group(1))
+                    break
+            except OSError:
+                pass
+        else:
+            time.sleep(0.05)
+    if not port:
+        raise BenchError(f"ringway-origin did not report its port; see {log_path}")
+    wait_port(port, proc, 10, "ringway-origin")
+    return Origin("ringway-origin", proc, port, binpath)
+
+
+def nginx_user_line() -> str:
+    # nginx switches workers to "nobody" when started as root; keep the
+    # current user so workers can use the temp dir.
+    if os.geteuid() != 0:
+        return ""
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    group = grp.getgrgid(os.getegid()).gr_name
+    return f"user {user} {group};\n"
+
+
+def nofile_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return hard if hard != resource.RLIM_INFINITY else 65536
+
+
+def nginx_common(tmp: str, cpus: list, tag: str) -> str:
+    mask = "1" + "0" * cpus[0]  # worker_cpu_affinity: rightmost digit = CPU 0
+    return f"""daemon off;
+master_process on;
+worker_processes 1;
+worker_cpu_affinity {mask};
+worker_rlimit_nofile {nofile_limit()};
+{nginx_user_line()}pid {tmp}/{tag}.pid;
+error_log stderr warn;
+events {{ worker_connections 16384; }}
+"""
+
+
+def nginx_temp_paths(tmp: str, tag: str) -> str:
+    return "\n".join(f"  {k}_temp_path {tmp}/{tag}-{k};"
+                     for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")) + "\n"
+
+
+def start_nginx_origin(ctx: Ctx, scenarios: list) -> Origin:
+    port = free_port()
+    bytes_dir = os.path.join(ctx.tmp, "origin-bytes")
+    os.makedirs(bytes_dir, exist_ok=True)
+    for s in scenarios:
+        for n in s.bytes_sizes():
+            with open(os.path.join(bytes_dir, str(n)), "wb") as f:
+                f.write(b"x" * n)
+    conf = nginx_common(ctx.tmp, ctx.plan.origin, "origin") + f"""http {{
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+{nginx_temp_paths(ctx.tmp, "origin")}  server {{
+    listen 127.0.0.1:{port} backlog=4096;
+    location = / {{ default_type text/plain; return 200 "hello from origin\\n"; }}
+    location /bytes/ {{ alias {bytes_dir}/; default_type application/octet-stream; sendfile on; }}
+    location = /sink {{ client_max_body_size 64m; default_type text/plain; return 200 "ok\\n"; }}
+    location = /stats {{ default_type application/json; return 200 "{{}}\\n"; }}
+  }}
+}}
+"""
+    path = os.path.join(ctx.tmp, "origin-nginx.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    cmd = ctx.pin(ctx.plan.origin, ["nginx", "-p", ctx.tmp, "-e", "stderr", "-c", path])
+    proc = ctx.procs.start(cmd, os.path.join(ctx.logdir, "origin.log"))
+    wait_port(port, proc, 10, "nginx stand-in origin")
+    return Origin("nginx stand-in", proc, port, read_first_line(["nginx", "-v"]))
+
+
+# --------------------------------------------------------------------------
+# Peers (the proxies under test)
+# --------------------------------------------------------------------------
+
+
+class Instance:
+    def __init__(self, peer: "Peer", proc: subprocess.Popen, port: int, extra) -> None:
+        self.peer = peer
+        self.proc = proc
+        self.port = port
+        self.extra = extra
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+class Peer:
+    name = ""
+
+    def available(self, ctx: Ctx) -> Optional[str]:
+        """None when it can run, else why not."""
+        return None
+
+    def version(self, ctx: Ctx) -> str:
+        return ""
+
+    def command(self, ctx: Ctx, port: int, extra) -> list:
+        raise NotImplementedError
+
+    def start(self, ctx: Ctx, extra=None) -> Instance:
+        port = free_port()
+        cmd = ctx.pin(ctx.plan.proxy, self.command(ctx, port, extra))
+        proc = ctx.procs.start(cmd, os.path.join(ctx.logdir, f"{self.name}.log"))
+        try:
+            wait_port(port, proc, 15, self.name)
+        except BenchError:
+            Procs.stop(proc)
+            raise
+        return Instance(self, proc, port, extra)
+
+    def write_config(self, ctx: Ctx, filename: str, text: str) -> str:
+        path = os.path.join(ctx.tmp, filename)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+
+class RingwayPeer(Peer):
+    name = "ringway"
+
+    def bin(self, ctx: Ctx) -> Optional[str]:
+        return ctx.find_bin("ringway", "RINGWAY_BIN")
+
+    def available(self, ctx: Ctx) -> Optional[str]:
+        return None if self.bin(ctx) else "ringway binary not found in build dir"
+
+    def version(self, ctx: Ctx) -> str:
+        return read_first_line([self.bin(ctx), "--version"], 2, require_ok=True)
+
+    def command(self, ctx: Ctx, port: int, extra) -> list:
+        # extra: YAML text appended to the config (scenario-specific keys).
+        conf = f"""listen:
+  - address: 127.0.0.1:{port}
+workers: 1
+upstreams:
+  origin:
+    endpoints: ["127.0.0.1:{ctx.origin_port}"]
+    max_idle_per_worker: 128
+routes:
+  - match: {{ prefix: / }}
+    upstream: origin
+{extra or ""}"""
+        path = self.write_config(ctx, "ringway.yaml", conf)
+        return [self.bin(ctx), "--config", path]
+
+
+class NginxPeer(Peer):
+    name = "nginx"
+
+    def available(self, ctx: Ctx) -> Optional[str]:
+        return None if shutil.which("nginx") else "nginx not installed"
+
+    def version(self, ctx: Ctx) -> str:
+        return read_first_line(["nginx", "-v"])
+
+    def command(self, ctx: Ctx, port: int, extra) -> list:
+        # extra: nginx directives added inside `location /`.
+        # Bodies stay in memory (no temp files): 64 KiB request bodies fit in
+        # client_body_buffer_size, and large responses never spill to disk.
+        conf = nginx_common(ctx.tmp, ctx.plan.proxy, "proxy") + f"""http {{
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  client_max_body_size 64m;
+  client_body_buffer_size 128k;
+  proxy_max_temp_file_size 0;
+{nginx_temp_paths(ctx.tmp, "proxy")}  upstream origin {{
+    server 127.0.0.1:{ctx.origin_port};
+    keepalive 64;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+  }}
+  server {{
+    listen 127.0.0.1:{port} backlog=4096;
+    location / {{
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+{extra or ""}    }}
+  }}
+}}
+"""
+        path = self.write_config(ctx, "nginx-proxy.conf", conf)
+        return ["nginx", "-p", ctx.tmp, "-e", "stderr", "-c", path]
+
+
+class HaproxyPeer(Peer):
+    name = "haproxy"
+
+    def available(self, ctx: Ctx) -> Optional[str]:
+        return None if shutil.which("haproxy") else "haproxy not installed"
+
+    def version(self, ctx: Ctx) -> str:
+        return read_first_line(["haproxy", "-v"])
+
+    def command(self, ctx: Ctx, port: int, extra) -> list:
+        # extra: haproxy lines added to the backend section.
+        conf = f"""global
+  nbthread 1
+  cpu-map 1/1 {ctx.plan.proxy[0]}
+  maxconn 8192
+
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+
+frontend fe
+  bind 127.0.0.1:{port}
+  default_backend be
+
+backend be
+  server origin 127.0.0.1:{ctx.origin_port}
+{extra or ""}"""
+        path = self.write_config(ctx, "haproxy.cfg", conf)
+        return ["haproxy", "-f", path, "-db"]
+
+
+class FwdPeer(Peer):
+    name = "fwd"
+    _built: Optional[str] = None
+
+    def bin(self, ctx: Ctx) -> Optional[str]:
+        p = ctx.find_bin("ringway-fwd", "RINGWAY_FWD_BIN")
+        if p or FwdPeer._built:
+            return p or FwdPeer._built
+        # Not in the build dir (e.g. the tree does not configure yet):
+        # compile the single source directly.
+        src = os.path.join(REPO, "bench", "fwd", "fwd.cc")
+        cxx = shutil.which("g++") or shutil.which("c++")
+        if cxx and os.path.exists(src):
+            out = os.path.join(ctx.tmp, "ringway-fwd")
+            r = subprocess.run([cxx, "-std=c++20", "-O2", "-o", out, src, "-luring"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if r.returncode == 0:
+                ctx.notes.append("ringway-fwd not in build dir: compiled bench/fwd/fwd.cc "
+                                 "directly with g++ -O2")
+                FwdPeer._built = out
+                return out
+            log(f"warning: compiling {src} failed:\n{r.stdout}")
+        return None
+
+    def available(self, ctx: Ctx) -> Optional[str]:
+        return None if self.bin(ctx) else "ringway-fwd not found in build dir and could not be compiled"
+
+    def version(self, ctx: Ctx) -> str:
+        return "bench/fwd (io_uring 1:1 TCP forwarder)"
+
+    def command(self, ctx: Ctx, port: int, extra) -> list:
+        return [self.bin(ctx), str(port), str(ctx.origin_port)]
+
+
+PEERS = {p.name: p for p in (RingwayPeer(), NginxPeer(), HaproxyPeer(), FwdPeer())}
+
+
+# --------------------------------------------------------------------------
+# wrk
+# --------------------------------------------------------------------------
+
+_UNITS_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
+
+
+def parse_wrk(out: str) -> dict:
+    res: dict = {"requests": 0, "rps": 0.0, "non2xx": 0,
+                 "socket_errors": {"connect": 0, "read": 0, "write": 0, "timeout": 0},
+                 "latency_us": {}}
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+),", out)
+    if m:
+        res["requests"] = int(m.group(1))
+        res["elapsed_s"] = float(m.group(2)) * _UNITS_US.get(m.group(3), 1e6) / 1e6
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if m:
+        res["rps"] = float(m.group(1))
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if m:
+        res["non2xx"] = int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        res["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"),
+                                        map(int, m.groups())))
+    for pct, val, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m|h)\s*$", out, re.M):
+        res["latency_us"][f"p{pct}"] = float(val) * _UNITS_US[unit]
+    return res
+
+
+def wrk_cmd(ctx: Ctx, scen: Scenario, port: int, duration: float, script: Optional[str]) -> list:
+    conns = scen.wrk_connections(ctx.args.connections)
+    threads = max(1, min(ctx.args.threads, conns))
+    # wrk only takes whole seconds.
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(duration))}s", "--latency", "--timeout", "10s"]
+    for h in scen.headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(f"http://127.0.0.1:{port}{scen.path}")
+    return ctx.pin(ctx.plan.wrk, cmd)
+
+
+def run_wrk(cmd: list, duration: float, log_path: str) -> str:
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=duration + 60, start_new_session=True)
+        out = p.stdout
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        out += "\n[run.py] wrk timed out\n"
+    with open(log_path, "a") as f:
+        f.write("$ " + " ".join(cmd) + "\n" + out + "\n")
+    return out
+
+
+def run_one(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, count: int) -> list:
+    """Sanity request, warm-up, then `count` measured wrk runs: their samples."""
+    status = http_check(inst.port, scen)
+    if not 200 <= status < 300:
+        raise BenchError(f"sanity request {scen.method} {scen.path} via {inst.peer.name} "
+                         f"answered HTTP {status}")
+    script = None
+    text = scen.wrk_script()
+    if text:
+        script = os.path.join(ctx.tmp, f"{scen.name}.lua")
+        with open(script, "w") as f:
+            f.write(text)
+    log_path = os.path.join(ctx.logdir, f"wrk-{scen.name}-{inst.peer.name}.txt")
+    cleanup = scen.background(ctx, inst.port) if scen.background else None
+    samples = []
+    try:
+        if ctx.args.warmup > 0:
+            run_wrk(wrk_cmd(ctx, scen, inst.port, ctx.args.warmup, script), ctx.args.warmup, log_path)
+        for _ in range(count):
+            samples.append(measure(ctx, origin, inst, scen, script, log_path))
+            if not inst.alive():
+                break
+    finally:
+        if cleanup:
+            cleanup()
+    return samples
+
+
+def sample_error(x: dict) -> Optional[str]:
+    if x.get("error"):
+        return x["error"]
+    if x["requests"] == 0:
+        return "no requests completed"
+    if x["non2xx"]:
+        return f"{x['non2xx']} non-2xx/3xx responses"
+    return None
+
+
+def summarize(scen_name: str, peer: str, samples: list, errors: list) -> dict:
+    """One result row from all samples of (scenario, peer): the sample with the
+    median CPU us/req, plus every sample's key numbers when there are several."""
+    row: dict = {"scenario": scen_name, "peer": peer}
+    ok = sorted((x for x in samples if x["cpu_us_per_req"] is not None),
+                key=lambda x: x["cpu_us_per_req"])
+    if ok or samples:
+        row.update(ok[(len(ok) - 1) // 2] if ok else samples[-1])
+        row.pop("error", None)
+    if len(samples) > 1:
+        row["repeats"] = [{k: x[k] for k in ("rps", "cpu_us_per_req", "origin_cpu_us_per_req",
+                                             "other_cpu_pct")} for x in samples]
+        if ok:
+            row["cpu_us_per_req_min"] = ok[0]["cpu_us_per_req"]
+            row["cpu_us_per_req_max"] = ok[-1]["cpu_us_per_req"]
+    errs = errors + [e for e in map(sample_error, samples) if e]
+    if errs:
+        row["error"] = "; ".join(dict.fromkeys(errs))  # unique, in order
+    return row
+
+
+def measure(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, script: Optional[str],
+            log_path: str) -> dict:
+    """One measured wrk run; proxy and origin CPU time read around it."""
+    cmd = wrk_cmd(ctx, scen, inst.port, ctx.args.duration, script)
+    p0, o0, t0 = cpu_ticks(inst.proc.pid), cpu_ticks(origin.proc.pid), time.monotonic()
+    s0, c0 = system_jiffies(), children_cpu_s()
+    out = run_wrk(cmd, ctx.args.duration, log_path)
+    s1, c1 = system_jiffies(), children_cpu_s()
+    p1, o1, t1 = cpu_ticks(inst.proc.pid), cpu_ticks(origin.proc.pid), time.monotonic()
+    w = parse_wrk(out)
+    proxy_cpu = cpu_seconds_between(p0, p1)
+    origin_cpu = cpu_seconds_between(o0, o1)
+    wrk_cpu = c1 - c0  # wrk is the only child reaped in the window
+    # CPU used by anything but proxy, origin and wrk during the window
+    # (ksoftirqd, other users' builds...): a contamination indicator.
+    other_cpu = max(0.0, (s1[0] - s0[0]) / CLK_TCK - proxy_cpu - origin_cpu - wrk_cpu)
+    n = w["requests"]
+    return {
+        "connections": scen.wrk_connections(ctx.args.connections),
+        "wrk_cmd": " ".join(cmd),
+        "requests": n,
+        "rps": w["rps"],
+        "latency_us": w["latency_us"],
+        "non2xx": w["non2xx"],
+        "socket_errors": w["socket_errors"],
+        "window_s": t1 - t0,
+        "proxy_cpu_s": proxy_cpu,
+        "proxy_cpu_pct": 100.0 * proxy_cpu / (t1 - t0),
+        "cpu_us_per_req": proxy_cpu * 1e6 / n if n else None,
+        "origin_cpu_s": origin_cpu,
+        "origin_cpu_us_per_req": origin_cpu * 1e6 / n if n else None,
+        "wrk_cpu_s": wrk_cpu,
+        "other_cpu_pct": 100.0 * other_cpu / (t1 - t0),
+        "steal_pct": 100.0 * (s1[1] - s0[1]) / CLK_TCK / (t1 - t0),
+    }
+
+
+# --------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------
+
+
+def progress_line(i: int, total: int, row: dict) -> str:
+    head = f"[{i}/{total}] {row['scenario']:<10} {row['peer']:<8}"
+    if "rps" not in row:
+        return f"{head} ERROR: {row.get('error')}"
+    lat = row["latency_us"]
+    s = (f"{head} {row['rps']:>10,.0f} req/s  p50 {fmt_us(lat.get('p50')):>8}  "
+         f"p99 {fmt_us(lat.get('p99')):>8}  cpu {fmt_num(row['cpu_us_per_req'], 2):>7} us/req "
+         f"({row['proxy_cpu_pct']:.0f}% of a CPU)  origin {fmt_num(row['origin_cpu_us_per_req'], 2)} us/req")
+    s += f"  other {row['other_cpu_pct']:.0f}%"
+    se = sum(row["socket_errors"].values())
+    if se:
+        s += f"  socket errors {row['socket_errors']}"
+    if row.get("error"):
+        s += f"  ERROR: {row['error']}"
+    return s
+
+
+def results_table(rows: list, peers: list) -> str:
+    hdr = ["scenario", "peer", "req/s", "p50", "p99", "CPU us/req", "proxy CPU %",
+           "origin us/req", "other CPU %", "sock errs"] + [f"÷{p}" for p in peers]
+    lines = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
+    by = {(r["scenario"], r["peer"]): r for r in rows}
+    for r in rows:
+        if "rps" not in r:
+            lines.append(f"| {r['scenario']} | {r['peer']} | ERROR: {r.get('error')} |" +
+                         " |" * (len(hdr) - 3))
+            continue
+        lat = r["latency_us"]
+        cells = [r["scenario"], r["peer"], f"{r['rps']:,.0f}", fmt_us(lat.get("p50")),
+                 fmt_us(lat.get("p99")), fmt_num(r["cpu_us_per_req"], 2),
+                 f"{r['proxy_cpu_pct']:.0f}", fmt_num(r["origin_cpu_us_per_req"], 2),
+                 f"{r['other_cpu_pct']:.0f}", str(sum(r["socket_errors"].values()))]
+        for p in peers:
+            o = by.get((r["scenario"], p))
+            if p == r["peer"]:
+                cells.append("1")
+            elif o and o.get("cpu_us_per_req") and r.get("cpu_us_per_req"):
+                cells.append(f"{r['cpu_us_per_req'] / o['cpu_us_per_req']:.2f}")
+            else:
+                cells.append("-")
+        if r.get("error"):
+            cells[1] += f" (ERROR: {r['error']})"
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ratio_tables(rows: list, peers: list, scenarios: list) -> str:
+    """Per scenario: CPU us/req of row peer divided by column peer."""
+    by = {(r["scenario"], r["peer"]): r for r in rows}
+    out = []
+    for s in scenarios:
+        have = [p for p in peers if (by.get((s, p)) or {}).get("cpu_us_per_req")]
+        if len(have) < 2:
+            continue
+        out.append(f"**{s}** (row CPU us/req ÷ column CPU us/req)\n")
+        out.append("| | " + " | ".join(have) + " |")
+        out.append("|---|" + "|".join("---" for _ in have) + "|")
+        for a in have:
+            ra = by[(s, a)]["cpu_us_per_req"]
+            out.append(f"| {a} | " + " | ".join(f"{ra / by[(s, b)]['cpu_us_per_req']:.2f}"
+                                                for b in have) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def plot(rows: list, peers: list, scenarios: list, png: str) -> bool:
+    gp = shutil.which("gnuplot")
+    if not gp:
+        return False
+    by = {(r["scenario"], r["peer"]): r for r in rows}
+    panels = []
+    for s in scenarios:
+        data = [(p, by[(s, p)]["cpu_us_per_req"]) for p in peers
+                if (by.get((s, p)) or {}).get("cpu_us_per_req")]
+        if data:
+            panels.append((s, data))
+    if not panels:
+        return False
+    color = {p: i + 1 for i, p in enumerate(peers)}  # same colour per peer in every panel
+    block = lambda data: "".join(f"{p} {v:.3f} {color[p]}\n" for p, v in data) + "e\n"
+    script = [
+        f"set terminal pngcairo size {max(420 * len(panels), 600)},460 font ',10'",
+        f"set output '{png}'",
+        "set style fill solid 0.85 border -1",
+        "set boxwidth 0.6",
+        "set grid ytics",
+        "set termoption noenhanced",
+        "set ylabel 'proxy CPU us / request'",
+        f"set multiplot layout 1,{len(panels)} title 'CPU time per request (lower is better)'",
+    ]
+    for s, data in panels:
+        script.append(f"set title '{s}'")
+        script.append(f"set yrange [0:{max(v for _, v in data) * 1.15:.3f}]")  # room for labels
+        script.append("plot '-' using 0:2:3:xtic(1) with boxes lc variable notitle, "
+                      "'-' using 0:2:(sprintf('%.1f',$2)) with labels offset 0,0.8 notitle")
+        script.append(block(data) + block(data).rstrip("\n"))
+    script.append("unset multiplot")
+    try:
+        r = subprocess.run([gp], input="\n".join(script) + "\n", text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    if r.returncode != 0:
+        log(f"warning: gnuplot failed: {r.stdout.strip()}")
+        return False
+    return os.path.exists(png)
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def parse_args(argv: list) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", default="build", help="CMake build dir holding ringway, "
+                    "ringway-origin, ringway-fwd (default: build)")
+    ap.add_argument("--peers", default=None,
+                    help=f"comma list from {','.join(ALL_PEERS)} (default: all that are available)")
+    ap.add_argument("--scenarios", default=None,
+                    help=f"comma list from {','.join(SCENARIO_BY_NAME)} (default: all)")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per measured run (default 10)")
+    ap.add_argument("--warmup", type=int, default=None,
+                    help="seconds of warm-up per run, 0 = none (default 2)")
+    ap.add_argument("--connections", type=int, default=50, help="wrk -c (default 50)")
+    ap.add_argument("--threads", type=int, default=1, help="wrk -t (default 1)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="measured runs per scenario and peer; the median CPU us/req is reported "
+                         "(default 1)")
+    ap.add_argument("--interleave", action="store_true",
+                    help="keep all peers running and let them take turns, one measured run each "
+                         "(with --repeat: spreads background-load drift over all peers)")
+    ap.add_argument("--cpus", default=None,
+                    help="pinning plan, e.g. proxy=0,origin=1,wrk=1 (a bare number extends the "
+                         "previous role: wrk=2,3). Default on 2 CPUs: proxy=0,origin=1,wrk=1")
+    ap.add_argument("--origin", choices=("auto", "ringway-origin", "nginx"), default="auto",
+                    help="origin server (default: ringway-origin if built, else an nginx stand-in)")
+    ap.add_argument("--short", action="store_true",
+                    help="CI smoke: 2 s runs of small_get only; exit 1 on zero requests or non-2xx")
+    ap.add_argument("--out", default=os.path.join("bench", "results"), help="results root")
+    ap.add_argument("--list", action="store_true", help="list scenarios and peers, then exit")
+    args = ap.parse_args(argv)
+    if args.short:
+        args.duration = 2
+        if args.scenarios is None:
+            args.scenarios = "small_get"
+        if args.warmup is None:
+            args.warmup = 1
+    if args.warmup is None:
+        args.warmup = 2
+    return args
+
+
+def main(argv: list) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for s in SCENARIOS:
+            print(f"{s.name:<12} {s.description}")
+        print("peers:", ", ".join(ALL_PEERS))
+        return 0
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    # Ctrl-C, kill and a closed terminal all end in the same cleanup. SIGINT is
+    # set explicitly: a shell starting us in the background leaves it ignored.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_term)
+
+    try:
+        plan = parse_plan(args.cpus) if args.cpus else default_plan()
+        scen_names = args.scenarios.split(",") if args.scenarios else [s.name for s in SCENARIOS]
+        for n in scen_names:
+            if n not in SCENARIO_BY_NAME:
+                raise BenchError(f"unknown scenario {n!r}; known: {', '.join(SCENARIO_BY_NAME)}")
+        explicit_peers = args.peers is not None
+        peer_names = args.peers.split(",") if explicit_peers else list(ALL_PEERS)
+        for n in peer_names:
+            if n not in PEERS:
+                raise BenchError(f"unknown peer {n!r}; known: {', '.join(ALL_PEERS)}")
+        if shutil.which("wrk") is None:
+            raise BenchError("wrk not installed")
+    except BenchError as e:
+        log(f"error: {e}")
+        return 2
+    scenarios = [SCENARIO_BY_NAME[n] for n in scen_names]
+
+    procs = Procs()
+    tmp = tempfile.mkdtemp(prefix="ringway-bench-")
+    ctx = Ctx(args, plan, tmp, procs)
+    rows: list = []
+    failed = False
+    interrupted = False
+    started = datetime.datetime.now()
+    meta: dict = {}
+    peers: list = []
+    samples: dict = {}   # (scenario, peer) -> [sample]
+    errors: dict = {}    # (scenario, peer) -> [error text]
+    try:
+        if not ctx.have_taskset:
+            ctx.notes.append("taskset not found: processes were NOT pinned")
+        peers = []
+        for n in peer_names:
+            why = PEERS[n].available(ctx)
+            if why:
+                log(f"skip {n}: {why}")
+                ctx.notes.append(f"{n} skipped: {why}")
+                failed |= explicit_peers
+            else:
+                peers.append(n)
+        if not peers:
+            raise BenchError("no peer available to benchmark")
+
+        log(f"pinning plan: {plan.describe()}")
+        for w in plan.warnings():
+            log(f"  note: {w}")
+        busy = busy_before_start()
+        if busy > 10:
+            msg = (f"the box was {busy:.0f}% busy before the benchmark started (other users/builds): "
+                   "req/s and latency are unreliable, CPU us/req less so")
+            log(f"  WARNING: {msg}")
+            ctx.notes.append(msg)
+        origin = start_origin(ctx, scenarios)
+        ctx.origin_port = origin.port
+        log(f"origin: {origin.kind} on 127.0.0.1:{origin.port} ({origin.version})")
+
+        meta = {
+            "date": started.isoformat(timespec="seconds"),
+            "cpu_model": cpu_model(),
+            "cores": os.cpu_count(),
+            "kernel": os.uname().release,
+            "git": read_first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
+            "versions": {
+                "nginx": read_first_line(["nginx", "-v"]) if shutil.which("nginx") else "n/a",
+                "haproxy": read_first_line(["haproxy", "-v"]) if shutil.which("haproxy") else "n/a",
+                "wrk": read_first_line(["wrk", "-v"]),
+                **{p: PEERS[p].version(ctx) for p in peers if p not in ("nginx", "haproxy")},
+            },
+            "origin": f"{origin.kind} ({origin.version}), 1 thread",
+            "pinning": plan.describe(),
+            "pinning_notes": plan.warnings(),
+            "busy_before_start_pct": round(busy, 1),
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "connections": args.connections,
+            "wrk_threads": args.threads,
+            "repeat": args.repeat,
+            "interleave": args.interleave,
+            "peers": peers,
+            "scenarios": {s.name: s.description for s in scenarios},
+        }
+
+        # The order of measured runs. Default: one peer at a time (only that
+        # proxy runs), all its repeats back to back. --interleave: all peers
+        # stay up and take turns, one run each, so slow drifts in background
+        # load spread over all of them instead of hitting one.
+        def applies(p, sc):
+            return sc.peers is None or p in sc.peers
+        reps = max(1, args.repeat)
+        if args.interleave:
+            order = [(p, sc, 1) for _ in range(reps) for sc in scenarios for p in peers
+                     if applies(p, sc)]
+        else:
+            order = [(p, sc, reps) for p in peers for sc in scenarios if applies(p, sc)]
+        insts: dict = {}     # peer -> Instance
+        start_errors: dict = {}
+        total = len(order)
+        for i, (pname, scen, count) in enumerate(order, 1):
+            if origin.proc.poll() is not None:
+                raise BenchError(f"origin exited (status {origin.proc.returncode})")
+            if not args.interleave:
+                for other in [o for o in insts if o != pname]:
+                    Procs.stop(insts.pop(other).proc)
+            key = (scen.name, pname)
+            got: list = []
+            err = None
+            try:
+                if pname in start_errors:
+                    raise BenchError(start_errors[pname])
+                extra = scen.proxy_extra.get(pname)
+                inst = insts.get(pname)
+                if inst is None or not inst.alive() or inst.extra != extra:
+                    if inst is not None:
+                        Procs.stop(insts.pop(pname).proc)
+                    try:
+                        insts[pname] = inst = PEERS[pname].start(ctx, extra)
+                    except BenchError as e:
+                        start_errors[pname] = f"failed to start: {e}"
+                        raise BenchError(start_errors[pname])
+                got = run_one(ctx, origin, inst, scen, count)
+                if not inst.alive():
+                    err = f"{pname} exited (status {inst.proc.returncode}) during the run"
+            except (BenchError, OSError, http.client.HTTPException) as e:
+                err = str(e) or type(e).__name__
+            samples.setdefault(key, []).extend(got)
+            if err:
+                errors.setdefault(key, []).append(err)
+            line = summarize(scen.name, pname, got, [err] if err else [])
+            log(progress_line(i, total, line))
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted: stopping everything")
+    except BenchError as e:
+        log(f"error: {e}")
+        failed = True
+    finally:
+        procs.stop_all()
+
+    # Rows in peer, then scenario order; partial results survive Ctrl-C.
+    for pname in peers:
+        for scen in scenarios:
+            key = (scen.name, pname)
+            if key in samples or key in errors:
+                rows.append(summarize(scen.name, pname, samples.get(key, []), errors.get(key, [])))
+    failed |= any(r.get("error") for r in rows)
+    if rows:
+        out_dir = write_results(ctx, meta, rows, peers, [s.name for s in scenarios])
+        log(f"results: {out_dir}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if interrupted:
+        return 130
+    if failed:
+        log("FAILED: see errors above")
+        return 1
+    return 0
+
+
+def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: list) -> str:
+    kernel = os.uname().release
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"{stamp}-{slug(cpu_model())}-{os.cpu_count()}c-{slug(kernel)}"
+    out_root = ctx.args.out if os.path.isabs(ctx.args.out) else os.path.join(os.getcwd(), ctx.args.out)
+    out_dir = os.path.join(out_root, name)
+    os.makedirs(out_dir, exist_ok=True)
+    # Keep generated configs and raw logs next to the numbers.
+    logs = os.path.join(out_dir, "logs")
+    shutil.copytree(ctx.logdir, logs, dirs_exist_ok=True)
+    for f in os.listdir(ctx.tmp):
+        if f.endswith((".conf", ".cfg", ".yaml", ".lua")):
+            shutil.copy(os.path.join(ctx.tmp, f), logs)
+
+    table = results_table(rows, peers)
+    print()
+    print(table)
+    print()
+
+    md = ["# ringway benchmark results", ""]
+    md.append(f"- date: {meta.get('date', '')}")
+    md.append(f"- CPU: {meta.get('cpu_model', cpu_model())}, {meta.get('cores', os.cpu_count())} cores")
+    md.append(f"- kernel: {kernel}")
+    md.append(f"- git: {meta.get('git', '')}")
+    for k, v in meta.get("versions", {}).items():
+        md.append(f"- {k}: {v}")
+    md.append(f"- origin: {meta.get('origin', '')}")
+    md.append(f"- pinning plan: {meta.get('pinning', '')}")
+    for w in meta.get("pinning_notes", []):
+        md.append(f"  - note: {w}")
+    md.append(f"- wrk: -t{ctx.args.threads}, -c{ctx.args.connections} unless the scenario says "
+              f"otherwise, {ctx.args.duration:g}s measured after {ctx.args.warmup:g}s warm-up")
+    if ctx.args.repeat > 1 or ctx.args.interleave:
+        md.append(f"- runs: {max(1, ctx.args.repeat)} measured per scenario and peer, median CPU us/req "
+                  f"reported; " + ("peers interleaved (all running, taking turns)"
+                                   if ctx.args.interleave else "one peer at a time"))
+    noisy = [r for r in rows if r.get("other_cpu_pct", 0) > 10]
+    if noisy:
+        worst = max(r["other_cpu_pct"] for r in noisy)
+        md.append(f"- WARNING: {len(noisy)} run(s) saw more than 10% of a CPU used by other processes "
+                  f"(up to {worst:.0f}%, column 'other CPU %'): treat those rows with suspicion")
+    for n in ctx.notes:
+        md.append(f"- note: {n}")
+    md += ["", "## Scenarios", ""]
+    for s, d in meta.get("scenarios", {}).items():
+        md.append(f"- `{s}`: {d}")
+    md += ["", "## Results", "",
+           "CPU us/req = proxy CPU seconds (utime+stime of all its processes) × 1e6 / requests. "
+           "÷peer columns: this row's CPU us/req divided by that peer's (below 1 = cheaper).", "",
+           table, "", "## CPU us/req ratios", "", ratio_tables(rows, peers, scen_names)]
+    png = os.path.join(out_dir, "cpu_us_per_req.png")
+    if plot(rows, peers, scen_names, png):
+        md += ["", "![CPU us per request](cpu_us_per_req.png)"]
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump({"meta": meta, "notes": ctx.notes, "results": rows}, f, indent=2)
+        f.write("\n")
+    return out_dir
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
