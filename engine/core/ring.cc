@@ -69,7 +69,7 @@ void Ring::submit_and_wait(std::chrono::milliseconds timeout) {
 
 BufferRing::~BufferRing() {
   if (br_ != nullptr) {
-    io_uring_unregister_buf_ring(ring_, kGroup);
+    io_uring_unregister_buf_ring(ring_, group_);
     munmap(br_, br_bytes_);
   }
   if (base_ != nullptr) munmap(base_, base_bytes_);
@@ -79,8 +79,10 @@ void BufferRing::trim() {
   if (held_ == 0) madvise(base_, base_bytes_, MADV_DONTNEED);
 }
 
-bool BufferRing::init(io_uring* ring, uint32_t count, uint32_t size, std::string* error) {
+bool BufferRing::init(io_uring* ring, uint16_t group, uint32_t count, uint32_t size,
+                      std::string* error) {
   ring_ = ring;
+  group_ = group;
   count_ = count;
   size_ = size;
   br_bytes_ = sizeof(io_uring_buf) * count;
@@ -102,7 +104,7 @@ bool BufferRing::init(io_uring* ring, uint32_t count, uint32_t size, std::string
   io_uring_buf_reg reg{};
   reg.ring_addr = reinterpret_cast<uint64_t>(br_);
   reg.ring_entries = count;
-  reg.bgid = kGroup;
+  reg.bgid = group;
   int rc = io_uring_register_buf_ring(ring, &reg, 0);
   if (rc != 0) {
     munmap(br_, br_bytes_);

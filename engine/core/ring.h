@@ -63,14 +63,15 @@ class Ring {
 // goes back to the kernel when the count drops to zero.
 class BufferRing {
  public:
-  static constexpr uint16_t kGroup = 0;
 
   BufferRing() = default;
   BufferRing(const BufferRing&) = delete;
   BufferRing& operator=(const BufferRing&) = delete;
   ~BufferRing();
 
-  bool init(io_uring* ring, uint32_t count, uint32_t size, std::string* error);
+  // `group` is the buffer group id receives name to draw from this ring.
+  bool init(io_uring* ring, uint16_t group, uint32_t count, uint32_t size, std::string* error);
+  uint16_t group() const { return group_; }
 
   char* data(uint16_t bid) { return base_ + size_t{bid} * size_; }
   uint32_t buffer_size() const { return size_; }
@@ -105,6 +106,7 @@ class BufferRing {
   }
 
   io_uring* ring_ = nullptr;
+  uint16_t group_ = 0;
   io_uring_buf_ring* br_ = nullptr;
   size_t br_bytes_ = 0;
   char* base_ = nullptr;

@@ -143,9 +143,12 @@ void Worker::maybe_trim_buffers(unsigned completions, int64_t now) {
     return;
   }
   if (buffers_trimmed_ || !deferred_taskrun_ || now - last_busy_ms_ < 1000) return;
-  if (buffers_.available() != buffers_.count()) return;
+  if (client_buffers_.available() != client_buffers_.count() ||
+      upstream_buffers_.available() != upstream_buffers_.count())
+    return;
   if (IO_URING_READ_ONCE(*ring_.raw()->sq.kflags) & IORING_SQ_CQ_OVERFLOW) return;
-  buffers_.trim();
+  client_buffers_.trim();
+  upstream_buffers_.trim();
   buffers_trimmed_ = true;
 }
 
@@ -159,7 +162,8 @@ void Worker::run() {
   std::string error;
   const auto& e = config_->engine;
   if (!ring_.init(e.ring_entries, e.cq_entries, &error) ||
-      !buffers_.init(ring_.raw(), e.buffer_count, e.buffer_size, &error)) {
+      !client_buffers_.init(ring_.raw(), 0, e.buffer_count, e.buffer_size, &error) ||
+      !upstream_buffers_.init(ring_.raw(), 1, e.buffer_count, e.buffer_size, &error)) {
     start_error_ = "worker " + std::to_string(index_) + ": " + error;
     started_.store(-1);
     started_.notify_all();
@@ -167,7 +171,8 @@ void Worker::run() {
   }
   ring_mode_ = ring_.mode();
   deferred_taskrun_ = ring_mode_.find("defer_taskrun") != std::string::npos;
-  proxy_ = std::make_unique<proxy::Proxy>(ring_, buffers_, config_, router_);
+  proxy_ = std::make_unique<proxy::Proxy>(ring_, client_buffers_, upstream_buffers_, config_,
+                                          router_);
   for (auto& l : listeners_) arm_accept(l);
   arm_wake();
   started_.store(1);
@@ -183,7 +188,8 @@ void Worker::run() {
     unsigned completions = ring_.reap([this](const io_uring_cqe* cqe) { handle(cqe); });
     proxy_->expire_timers();
     proxy_->collect_garbage();
-    buffers_.flush();
+    client_buffers_.flush();
+    upstream_buffers_.flush();
     proxy_->rearm_starved();
     maybe_trim_buffers(completions, monotonic_ms());
     if (draining_ && (proxy_->client_count() == 0 || monotonic_ms() >= drain_deadline_)) break;

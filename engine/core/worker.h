@@ -57,7 +57,8 @@ class Worker {
   std::atomic<int> command_{0};  // 1 = drain, 2 = stop
 
   Ring ring_;
-  BufferRing buffers_;
+  BufferRing client_buffers_;    // receives from clients
+  BufferRing upstream_buffers_;  // receives from upstreams
   std::unique_ptr<proxy::Proxy> proxy_;
   bool draining_ = false;
   bool deferred_taskrun_ = false;

@@ -182,6 +182,13 @@ uint32_t HeadReader::header_bytes() const {
   return head_bytes_ - headers_.front().name.offset;
 }
 
+void HeadReader::own_head() {
+  if (spilled_) return;
+  spill_.assign(base_, head_bytes_);
+  base_ = spill_.data();
+  spilled_ = true;
+}
+
 bool HeadReader::keep_alive() const { return llhttp_should_keep_alive(&parser_) != 0; }
 
 void HeadReader::fill(HeaderList& out) const {

@@ -64,6 +64,10 @@ class HeadReader {
   BodyFraming request_framing() const;
   BodyFraming response_framing(bool request_was_head) const;
   bool spilled() const { return spilled_; }
+  // Copies a complete head out of the caller's buffer into the reader's own
+  // memory (if it is not there already), so views stay valid after the caller
+  // releases its buffer. Call before fill().
+  void own_head();
 
   // The body parser: after a kComplete head with chunked framing, the caller
   // feeds body bytes here; returns the number of bytes up to and including the

@@ -16,10 +16,16 @@ namespace ringway::proxy {
 
 constexpr int32_t kNoBuffer = -1;
 
+// A reference to a provided buffer: its ring (client or upstream side) in the
+// high half, the buffer id in the low half; kNoBuffer for memory we own.
+inline int32_t buffer_ref(uint16_t group, uint16_t bid) {
+  return static_cast<int32_t>(uint32_t{group} << 16 | bid);
+}
+
 struct Chunk {
   const char* data;
   uint32_t len;
-  int32_t bid;  // provided buffer id, or kNoBuffer
+  int32_t bid;  // buffer_ref(), or kNoBuffer
 };
 
 // Received bytes not yet parsed or forwarded. Grows past its inline capacity

@@ -51,7 +51,7 @@ void Proxy::on_accept(int fd) {
 }
 
 void Proxy::on_client_recv(ClientConn* c, const io_uring_cqe* cqe) {
-  take_buffer(c, cqe);
+  take_buffer(c, cqe, client_buffers_);
   if (c->closed) return;
   int res = cqe->res;
   if (res > 0) {
@@ -124,11 +124,10 @@ bool Proxy::read_head(ClientConn* c) {
     respond_local(c, ex->request.error_status(), ex->request.error_reason(), true);
     return false;
   }
-  if (status == http::HeadStatus::kComplete && !ex->request.spilled()) {
-    // The head's views point into this buffer: keep it until the exchange ends.
-    ex->head_bid = chunk.bid;
-    buffers_.ref(static_cast<uint16_t>(chunk.bid));
-  }
+  // A complete head is copied out of the receive buffer (a few hundred bytes)
+  // so the buffer goes back as soon as the bytes after the head are
+  // forwarded: receive buffers are held only for data in motion.
+  if (status == http::HeadStatus::kComplete) ex->request.own_head();
   drop(c->in.consume(static_cast<uint32_t>(used)));
   if (status == http::HeadStatus::kIncomplete) return true;
   start_request(c);
@@ -272,7 +271,7 @@ void Proxy::pump_request_body(ClientConn* c) {
       ex->request_done = ex->request.message_complete();
     }
     if (n > 0) {
-      buffers_.ref(static_cast<uint16_t>(chunk.bid));
+      hold(chunk.bid);
       u->out.push(chunk.data, n, chunk.bid);
       moved = true;
     }

@@ -72,7 +72,6 @@ struct Exchange {
   http::HeadReader request{HTTP_REQUEST};
   http::RequestHead head;
   http::ConnectionTokens request_connection;
-  int32_t head_bid = kNoBuffer;  // buffer the head views point into (held)
   http::BodyFraming request_framing = http::BodyFraming::kNone;
   uint64_t request_left = 0;     // Content-Length bytes still to forward
   bool request_done = false;     // the whole request reached the upstream queue

@@ -12,14 +12,15 @@ namespace ringway::proxy {
 void Proxy::arm_recv(Socket* s, core::Op op) {
   s->recv_paused = false;
   if (s->recv_armed || s->closed || s->peer_eof) return;
-  if (buffers_.available() == 0) {
+  core::BufferRing& buffers = ring_for(op);
+  if (buffers.available() == 0) {
     starve(s, op);
     return;
   }
   io_uring_sqe* sqe = ring_.sqe();
   io_uring_prep_recv_multishot(sqe, s->fd, nullptr, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = core::BufferRing::kGroup;
+  sqe->buf_group = buffers.group();
   io_uring_sqe_set_data64(sqe, core::tag(s, op));
   ++s->pending;
   s->recv_armed = true;
@@ -43,12 +44,20 @@ void Proxy::starve(Socket* s, core::Op op) {
 }
 
 void Proxy::rearm_starved() {
-  // Wait until a useful share of buffers is back, so the re-armed receives do
-  // not run straight into ENOBUFS again.
-  if (starved_.empty() || buffers_.available() < buffers_.count() / 8 + 1) return;
+  // Wait until a useful share of a ring's buffers is back, so the re-armed
+  // receives do not run straight into ENOBUFS again.
+  if (starved_.empty()) return;
+  auto ready = [this](core::Op op) {
+    core::BufferRing& b = ring_for(op);
+    return b.available() >= b.count() / 8 + 1;
+  };
   auto list = std::move(starved_);
   starved_.clear();
   for (auto [s, op] : list) {
+    if (!ready(op)) {
+      starved_.emplace_back(s, op);
+      continue;
+    }
     s->starved = false;
     if (!s->closed && !s->recv_paused) arm_recv(s, op);
   }
@@ -79,19 +88,19 @@ void Proxy::sent(Socket* s, int res) {
   }
 }
 
-void Proxy::take_buffer(Socket* s, const io_uring_cqe* cqe) {
+void Proxy::take_buffer(Socket* s, const io_uring_cqe* cqe, core::BufferRing& buffers) {
   if (!(cqe->flags & IORING_CQE_F_MORE)) {
     s->recv_armed = false;
     --s->pending;
   }
   if (cqe->res <= 0 || !(cqe->flags & IORING_CQE_F_BUFFER)) return;
   auto bid = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-  buffers_.taken(bid);
+  buffers.taken(bid);
   if (s->closed) {
-    buffers_.unref(bid);
+    buffers.unref(bid);
     return;
   }
-  s->in.push({buffers_.data(bid), static_cast<uint32_t>(cqe->res), bid});
+  s->in.push({buffers.data(bid), static_cast<uint32_t>(cqe->res), buffer_ref(buffers.group(), bid)});
 }
 
 void Proxy::retire(Socket* s, bool client) {

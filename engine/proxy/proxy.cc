@@ -15,10 +15,12 @@ UpstreamPool::UpstreamPool(const config::Upstream& u)
       response_timer(core::TimerKind::kUpstreamResponse, u.response_header_timeout.count()),
       idle_timer(core::TimerKind::kUpstreamIdle, u.idle_timeout.count()) {}
 
-Proxy::Proxy(core::Ring& ring, core::BufferRing& buffers, config::ConfigPtr config,
+Proxy::Proxy(core::Ring& ring, core::BufferRing& client_buffers,
+             core::BufferRing& upstream_buffers, config::ConfigPtr config,
              std::shared_ptr<const routing::Router> router)
     : ring_(ring),
-      buffers_(buffers),
+      client_buffers_(client_buffers),
+      upstream_buffers_(upstream_buffers),
       config_(std::move(config)),
       router_(std::move(router)),
       header_timer_(core::TimerKind::kClientHeader, config_->limits.client_header_timeout.count()),
@@ -94,7 +96,6 @@ Exchange* Proxy::new_exchange(ClientConn* c) {
 }
 
 void Proxy::free_exchange(Exchange* ex) {
-  drop(ex->head_bid);
   // Reset field by field: the head readers and strings keep their capacity.
   ex->client = nullptr;
   ex->upstream = nullptr;
@@ -105,7 +106,6 @@ void Proxy::free_exchange(Exchange* ex) {
   ex->head.query = {};
   ex->head.host = {};
   ex->request_connection.reset();
-  ex->head_bid = kNoBuffer;
   ex->request_framing = http::BodyFraming::kNone;
   ex->request_left = 0;
   ex->request_done = false;

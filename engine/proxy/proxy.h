@@ -51,8 +51,11 @@ struct UpstreamPool {
 
 class Proxy {
  public:
-  Proxy(core::Ring& ring, core::BufferRing& buffers, config::ConfigPtr config,
-        std::shared_ptr<const routing::Router> router);
+  // Receives from clients and from upstreams draw on separate buffer rings, so
+  // a flood of client data can never take the buffers an upstream response
+  // needs to arrive: the exchanges holding client buffers can always finish.
+  Proxy(core::Ring& ring, core::BufferRing& client_buffers, core::BufferRing& upstream_buffers,
+        config::ConfigPtr config, std::shared_ptr<const routing::Router> router);
   ~Proxy();
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
@@ -115,10 +118,17 @@ class Proxy {
   void pause_recv(Socket* s, core::Op op);
   void flush(Socket* s, core::Op op);
   void sent(Socket* s, int res);
-  void take_buffer(Socket* s, const io_uring_cqe* cqe);
-  void drop(int32_t bid) {
-    if (bid >= 0) buffers_.unref(static_cast<uint16_t>(bid));
+  void take_buffer(Socket* s, const io_uring_cqe* cqe, core::BufferRing& ring);
+  core::BufferRing& ring_for(core::Op recv_op) {
+    return recv_op == core::Op::kClientRecv ? client_buffers_ : upstream_buffers_;
   }
+  core::BufferRing& ring_of(int32_t ref) {
+    return (ref >> 16) == client_buffers_.group() ? client_buffers_ : upstream_buffers_;
+  }
+  void drop(int32_t ref) {
+    if (ref >= 0) ring_of(ref).unref(static_cast<uint16_t>(ref & 0xffff));
+  }
+  void hold(int32_t ref) { ring_of(ref).ref(static_cast<uint16_t>(ref & 0xffff)); }
   void starve(Socket* s, core::Op op);
   void retire(Socket* s, bool client);  // closed: cancel its I/O, free when idle
 
@@ -130,7 +140,8 @@ class Proxy {
   void free_upstream(UpstreamConn* u);
 
   core::Ring& ring_;
-  core::BufferRing& buffers_;
+  core::BufferRing& client_buffers_;
+  core::BufferRing& upstream_buffers_;
   config::ConfigPtr config_;
   std::shared_ptr<const routing::Router> router_;
   http::HeadLimits head_limits_;

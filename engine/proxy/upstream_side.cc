@@ -100,7 +100,7 @@ void Proxy::on_upstream_send(UpstreamConn* u, int res) {
 }
 
 void Proxy::on_upstream_recv(UpstreamConn* u, const io_uring_cqe* cqe) {
-  take_buffer(u, cqe);
+  take_buffer(u, cqe, upstream_buffers_);
   if (u->closed) return;
   int res = cqe->res;
   if (res > 0) {
@@ -211,7 +211,7 @@ void Proxy::pump_response_body(UpstreamConn* u) {
         break;  // until close: everything
     }
     if (n > 0) {
-      buffers_.ref(static_cast<uint16_t>(chunk.bid));
+      hold(chunk.bid);
       c->out.push(chunk.data, n, chunk.bid);
       moved = true;
     }
