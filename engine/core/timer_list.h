@@ -17,6 +17,7 @@ enum class TimerKind : uint8_t {
   kUpstreamConnect,
   kUpstreamResponse,
   kUpstreamIdle,
+  kUpstreamQueue,  // a client waiting for a connection slot to an upstream
 };
 
 class TimerList;

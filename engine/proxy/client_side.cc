@@ -287,6 +287,7 @@ void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool cl
     close_client(c, false);
     return;
   }
+  dequeue(ex);
   if (ex->upstream != nullptr) close_upstream(ex->upstream);
   ++stats_.local_responses;
   // The unread rest of a request body would be taken for the next request.
@@ -349,6 +350,7 @@ void Proxy::close_client(ClientConn* c, bool graceful) {
     return;
   }
   if (c->ex != nullptr) {
+    dequeue(c->ex);
     if (c->ex->upstream != nullptr) close_upstream(c->ex->upstream);
     free_exchange(c->ex);
     c->ex = nullptr;
@@ -373,6 +375,7 @@ void Proxy::update_client_timer(ClientConn* c) {
       return;
     case ClientState::kForward: {
       Exchange* ex = c->ex;
+      if (ex != nullptr && ex->queued) return;  // the queue timer governs
       if (!c->out.empty())
         send_timer_.arm(c->timer, now_ms_);
       else if (ex != nullptr && !ex->request_done)
@@ -397,6 +400,9 @@ void Proxy::on_client_timeout(ClientConn* c, core::TimerKind kind) {
         respond_local(c, 408, "request body timeout", true);
       else
         close_client(c, false);
+      return;
+    case core::TimerKind::kUpstreamQueue:
+      respond_local(c, 503, "no upstream connection available", false);
       return;
     default:  // idle keep-alive, a client not reading, linger over
       close_client(c, false);

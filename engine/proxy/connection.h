@@ -80,6 +80,7 @@ struct Exchange {
   bool keep_alive = true;        // client wants the connection kept
   bool expect_continue = false;
   uint8_t attempts = 0;
+  bool queued = false;           // waiting for a connection slot (UpstreamPool::waiting)
   std::string upstream_head;     // rebuilt request head
 
   // Response side.

@@ -11,6 +11,7 @@ UpstreamPool::UpstreamPool(const config::Upstream& u)
     : config(&u),
       balancer(u),
       idle(u.endpoints.size()),
+      queue_timer(core::TimerKind::kUpstreamQueue, u.connect_timeout.count()),
       connect_timer(core::TimerKind::kUpstreamConnect, u.connect_timeout.count()),
       response_timer(core::TimerKind::kUpstreamResponse, u.response_header_timeout.count()),
       idle_timer(core::TimerKind::kUpstreamIdle, u.idle_timeout.count()) {}
@@ -114,6 +115,7 @@ void Proxy::free_exchange(Exchange* ex) {
   ex->keep_alive = true;
   ex->expect_continue = false;
   ex->attempts = 0;
+  ex->queued = false;
   ex->response_framing = http::BodyFraming::kNone;
   ex->response_left = 0;
   ex->response_started = false;
@@ -129,6 +131,7 @@ int64_t Proxy::next_deadline() const {
        {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_})
     d = std::min(d, l->next_deadline());
   for (const auto& p : pools_) {
+    d = std::min(d, p->queue_timer.next_deadline());
     d = std::min(d, p->connect_timer.next_deadline());
     d = std::min(d, p->response_timer.next_deadline());
     d = std::min(d, p->idle_timer.next_deadline());
@@ -143,6 +146,8 @@ void Proxy::expire_timers() {
       on_client_timeout(static_cast<ClientConn*>(n->owner), l->kind());
   }
   for (auto& p : pools_) {
+    while (core::TimerNode* n = p->queue_timer.pop_expired(now_ms_))
+      on_client_timeout(static_cast<ClientConn*>(n->owner), core::TimerKind::kUpstreamQueue);
     for (core::TimerList* l : {&p->connect_timer, &p->response_timer, &p->idle_timer}) {
       while (core::TimerNode* n = l->pop_expired(now_ms_))
         on_upstream_timeout(static_cast<UpstreamConn*>(n->owner), l->kind());

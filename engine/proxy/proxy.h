@@ -10,6 +10,7 @@
 #include <liburing.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ struct UpstreamPool {
   upstream::Balancer balancer;
   std::vector<std::vector<UpstreamConn*>> idle;  // per endpoint, most recent last
   uint32_t total = 0;                            // open connections
+  // Exchanges waiting for a connection while `total` is at the limit, served
+  // in arrival order as connections come back (HAProxy's server queue).
+  std::deque<Exchange*> waiting;
+  core::TimerList queue_timer;  // client timers, one connect_timeout long
   core::TimerList connect_timer;
   core::TimerList response_timer;
   core::TimerList idle_timer;
@@ -102,6 +107,9 @@ class Proxy {
 
   // upstream_side.cc
   void acquire_upstream(Exchange* ex);
+  void use_idle(UpstreamConn* u, Exchange* ex);
+  void serve_waiting(UpstreamPool& pool);
+  void dequeue(Exchange* ex);
   void start_upstream_request(UpstreamConn* u);
   void process_upstream(UpstreamConn* u);
   bool read_response_head(UpstreamConn* u);

@@ -21,19 +21,20 @@ void Proxy::acquire_upstream(Exchange* ex) {
   auto& idle = pool.idle[ep];
   // A retry always takes a fresh connection: the pooled one just failed us.
   if (!idle.empty() && ex->attempts == 0) {
-    UpstreamConn* u = idle.back();
-    idle.pop_back();
-    u->timer.disarm();
-    u->state = UpstreamState::kBusy;
-    u->ex = ex;
-    ex->upstream = u;
-    ++stats_.upstream_reuses;
-    if (u->recv_paused) arm_recv(u, core::Op::kUpstreamRecv);
-    start_upstream_request(u);
+    use_idle(idle.back(), ex);
     return;
   }
   if (pool.total >= pool.config->max_connections_per_worker) {
-    respond_local(ex->client, 503, "upstream connection limit reached", false);
+    // At the limit: any idle connection beats waiting; else queue for one.
+    for (auto& list : pool.idle) {
+      if (!list.empty()) {
+        use_idle(list.back(), ex);
+        return;
+      }
+    }
+    ex->queued = true;
+    pool.waiting.push_back(ex);
+    pool.queue_timer.arm(ex->client->timer, now_ms_);
     return;
   }
   const config::SocketAddress& addr = pool.config->endpoints[ep].address;
@@ -58,6 +59,37 @@ void Proxy::acquire_upstream(Exchange* ex) {
   io_uring_sqe_set_data64(sqe, core::tag(u, core::Op::kUpstreamConnect));
   ++u->pending;
   pool.connect_timer.arm(u->timer, now_ms_);
+}
+
+void Proxy::use_idle(UpstreamConn* u, Exchange* ex) {
+  std::erase(pools_[u->pool]->idle[u->endpoint], u);
+  u->timer.disarm();
+  u->state = UpstreamState::kBusy;
+  u->ex = ex;
+  ex->upstream = u;
+  ++stats_.upstream_reuses;
+  if (u->recv_paused) arm_recv(u, core::Op::kUpstreamRecv);
+  start_upstream_request(u);
+}
+
+// A connection came back or went away: hand slots to queued exchanges.
+void Proxy::serve_waiting(UpstreamPool& pool) {
+  while (!pool.waiting.empty()) {
+    bool idle = false;
+    for (const auto& list : pool.idle) idle = idle || !list.empty();
+    if (!idle && pool.total >= pool.config->max_connections_per_worker) return;
+    Exchange* ex = pool.waiting.front();
+    pool.waiting.pop_front();
+    ex->queued = false;
+    ex->client->timer.disarm();
+    acquire_upstream(ex);
+  }
+}
+
+void Proxy::dequeue(Exchange* ex) {
+  if (!ex->queued) return;
+  std::erase(pools_[ex->route->upstream_index]->waiting, ex);
+  ex->queued = false;
 }
 
 void Proxy::on_upstream_connect(UpstreamConn* u, int res) {
@@ -260,6 +292,7 @@ void Proxy::release_upstream(UpstreamConn* u) {
   pool.idle_timer.arm(u->timer, now_ms_);
   // Keep a receive armed while idle: it is how we learn the upstream closed.
   if (!u->recv_armed) arm_recv(u, core::Op::kUpstreamRecv);
+  serve_waiting(pool);
 }
 
 void Proxy::close_upstream(UpstreamConn* u) {
@@ -272,6 +305,7 @@ void Proxy::close_upstream(UpstreamConn* u) {
   }
   --pool.total;
   retire(u, false);
+  serve_waiting(pool);
 }
 
 void Proxy::upstream_failed(UpstreamConn* u, int status, const char* reason, bool may_retry) {

@@ -1,0 +1,99 @@
+"""Connection limits: per-worker client limit, per-worker upstream connection
+limit with its wait queue, and a connection burst larger than every pool."""
+
+import socket
+import unittest
+
+from harness import SLOW, Gateway, GatewayTestCase, Origin, RawClient, build_request, config
+
+
+class UpstreamQueue(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], upstream={"max_connections_per_worker": 2,
+                                               "max_idle_per_worker": 2})
+
+    def test_requests_wait_for_a_connection_slot(self):
+        clients = [RawClient(self.port) for _ in range(12)]
+        for c in clients:
+            c.send(build_request("GET", "/delay/30"))
+        for c in clients:
+            self.assertEqual(c.read_response().status, 200)
+            c.close()
+
+    def test_burst_larger_than_every_pool(self):
+        # Thousands of clients at once, each with a request: more than the
+        # receive-buffer ring and the upstream limit. All are answered.
+        conns = []
+        for _ in range(1500):
+            s = socket.create_connection(("127.0.0.1", self.port))
+            s.sendall(build_request("GET", "/"))
+            conns.append(s)
+        statuses = {}
+        for s in conns:
+            s.settimeout(30 * SLOW)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            status = data[9:12].decode() or "closed"
+            statuses[status] = statuses.get(status, 0) + 1
+            s.close()
+        self.assertEqual(statuses, {"200": 1500})
+
+
+class UpstreamQueueTimeout(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], upstream={"max_connections_per_worker": 1,
+                                               "max_idle_per_worker": 1,
+                                               "connect_timeout": "%dms" % (300 * SLOW)})
+
+    def test_queue_timeout_is_503_and_connection_kept(self):
+        slow = RawClient(self.port)
+        slow.send(build_request("GET", "/delay/%d" % (3000 * SLOW)))
+        waiting = RawClient(self.port)
+        waiting.send(build_request("GET", "/"))
+        r = waiting.read_response()
+        self.assertEqual(r.status, 503)
+        self.assertNotEqual(r.header("Connection"), "close")
+        self.assertEqual(slow.read_response().status, 200)
+        waiting.send(build_request("GET", "/bytes/2"))
+        self.assertEqual(len(waiting.read_response().body), 2)
+
+
+class ClientLimit(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], limits={"max_connections_per_worker": 5})
+
+    def test_connections_over_the_limit_are_closed(self):
+        held = [RawClient(self.port) for _ in range(5)]
+        for c in held:
+            c.send(build_request("GET", "/"))
+            self.assertEqual(c.read_response().status, 200)
+        extra = RawClient(self.port)
+        self.assertTrue(extra.is_closed())
+        for c in held:
+            c.close()
+        # Slots free up again once clients leave.
+        for _ in range(50):
+            try:
+                c = RawClient(self.port)
+                c.send(build_request("GET", "/"))
+                self.assertEqual(c.read_response().status, 200)
+                c.close()
+                break
+            except (ConnectionError, OSError):
+                continue
+        else:
+            self.fail("no slot came back")
+
+
+if __name__ == "__main__":
+    unittest.main()
