@@ -78,8 +78,11 @@ int HeadReader::on_url(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+// Field callbacks after the head are trailers of a chunked body: they are
+// forwarded as raw bytes, never recorded (they live in another buffer).
 int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
+  if (r->complete_) return 0;
   if (r->headers_.empty() || r->in_value_) {
     r->headers_.emplace_back();
     r->in_value_ = false;
@@ -90,6 +93,7 @@ int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
 
 int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
+  if (r->complete_) return 0;
   r->in_value_ = true;
   r->append(r->headers_.back().value, at, len);
   return 0;
@@ -97,7 +101,13 @@ int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
 
 int HeadReader::on_header_value_complete(llhttp_t* p) {
   HeadReader* r = self(p);
+  if (r->complete_) return 0;
   r->in_value_ = true;  // an empty value gets no on_header_value call
+  if (r->headers_.empty() || r->headers_.back().name.length == 0) {
+    r->error_status_ = 400;  // ": value" (llhttp lets an empty name through)
+    r->error_reason_ = "empty header name";
+    return -1;
+  }
   Span& v = r->headers_.back().value;
   // llhttp keeps an obs-fold (CRLF + space) inside the value; RFC 9112 5.2
   // lets a proxy reject it, and accepting it invites header smuggling.
@@ -150,6 +160,8 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
     size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - start);
     head_bytes_ += static_cast<uint32_t>(used);
     if (header_bytes() > limits_.max_header_bytes) return fail(431, "header fields too large");
+    if (parser_.type == HTTP_RESPONSE && (parser_.status_code < 100 || parser_.status_code > 599))
+      return fail(400, "invalid status code");
     *consumed = used;
     if (spilled_) spill_.resize(old_spill + used);  // drop body bytes copied with it
     return HeadStatus::kComplete;

@@ -19,6 +19,22 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out.append("\r\n", 2);
 }
 
+// "Name: v1, v2, extra\r\n": every field line called `name` joined (RFC 9110
+// 5.3), then our own value. Keeps every earlier hop of Via/X-Forwarded-For.
+void append_joined(std::string& out, const HeaderList& headers, std::string_view name,
+                   std::string_view extra) {
+  out.append(name);
+  out.append(": ", 2);
+  for (const auto& h : headers) {
+    if (h.name.size() == name.size() && iequals(h.name, name) && !h.value.empty()) {
+      out.append(h.value);
+      out.append(", ", 2);
+    }
+  }
+  out.append(extra);
+  out.append("\r\n", 2);
+}
+
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
@@ -69,13 +85,14 @@ std::string_view reason_phrase(int status) {
 }
 
 bool is_hop_by_hop(std::string_view n) {
+  if (n.size() > 6 && starts_with_ci(n, "proxy-")) return true;
   switch (n.size()) {
     case 2: return iequals(n, "te");
     case 7: return iequals(n, "trailer") || iequals(n, "upgrade");
     case 10: return iequals(n, "connection") || iequals(n, "keep-alive");
     case 14: return iequals(n, "content-length");
     case 17: return iequals(n, "transfer-encoding");
-    default: return starts_with_ci(n, "proxy-");
+    default: return false;
   }
 }
 
@@ -115,13 +132,12 @@ void write_upstream_request(const RequestHead& head, const ConnectionTokens& con
   out.append(req.http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n", 11);
   append_header(out, "Host", req.host);
 
-  std::string_view forwarded_for, via;
   for (const auto& h : head.headers) {
     std::string_view n = h.name;
     if (is_hop_by_hop(n) || conn.names(n)) continue;
     switch (n.size()) {
       case 3:
-        if (iequals(n, "via")) { via = h.value; continue; }
+        if (iequals(n, "via")) continue;
         break;
       case 4:
         if (iequals(n, "host")) continue;
@@ -130,7 +146,7 @@ void write_upstream_request(const RequestHead& head, const ConnectionTokens& con
         if (iequals(n, "expect")) continue;  // 100-continue is answered by the gateway
         break;
       case 15:
-        if (iequals(n, "x-forwarded-for")) { forwarded_for = h.value; continue; }
+        if (iequals(n, "x-forwarded-for")) continue;
         break;
       case 16:
         if (iequals(n, "x-forwarded-host")) continue;
@@ -141,20 +157,10 @@ void write_upstream_request(const RequestHead& head, const ConnectionTokens& con
     }
     append_header(out, n, h.value);
   }
-  out.append("X-Forwarded-For: ");
-  if (!forwarded_for.empty()) {
-    out.append(forwarded_for);
-    out.append(", ", 2);
-  }
-  out.append(req.client_addr);
-  out.append("\r\nX-Forwarded-Proto: http\r\n");
+  append_joined(out, head.headers, "X-Forwarded-For", req.client_addr);
+  out.append("X-Forwarded-Proto: http\r\n");
   if (!head.host.empty()) append_header(out, "X-Forwarded-Host", head.host);
-  out.append("Via: ");
-  if (!via.empty()) {
-    out.append(via);
-    out.append(", ", 2);
-  }
-  out.append("1.1 ringway\r\n");
+  append_joined(out, head.headers, "Via", "1.1 ringway");
   if (req.framing == BodyFraming::kContentLength) {
     out.append("Content-Length: ");
     append_number(out, req.content_length);
@@ -172,7 +178,6 @@ void write_client_response(const HeaderList& headers, const ConnectionTokens& co
   out.push_back(' ');
   out.append(reason_phrase(resp.status));
   out.append("\r\n", 2);
-  std::string_view via;
   for (const auto& h : headers) {
     std::string_view n = h.name;
     if (resp.head_request && iequals(n, "content-length")) {
@@ -180,24 +185,19 @@ void write_client_response(const HeaderList& headers, const ConnectionTokens& co
       continue;
     }
     if (is_hop_by_hop(n) || conn.names(n)) continue;
-    if (n.size() == 3 && iequals(n, "via")) {
-      via = h.value;
-      continue;
-    }
+    if (n.size() == 3 && iequals(n, "via")) continue;
     append_header(out, n, h.value);
   }
-  out.append("Via: ");
-  if (!via.empty()) {
-    out.append(via);
-    out.append(", ", 2);
-  }
-  out.append("1.1 ringway\r\n");
+  append_joined(out, headers, "Via", "1.1 ringway");
   if (resp.framing == BodyFraming::kContentLength) {
     out.append("Content-Length: ");
     append_number(out, resp.content_length);
     out.append("\r\n", 2);
   } else if (resp.framing == BodyFraming::kChunked) {
     out.append("Transfer-Encoding: chunked\r\n");
+  } else if (resp.framing == BodyFraming::kNone && !resp.head_request && resp.status >= 200 &&
+             resp.status != 204 && resp.status != 304) {
+    out.append("Content-Length: 0\r\n");  // an empty body still needs delimiting
   }
   if (resp.close) out.append("Connection: close\r\n");
   else if (resp.keep_alive) out.append("Connection: keep-alive\r\n");

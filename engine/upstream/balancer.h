@@ -20,11 +20,16 @@ class Balancer {
   template <typename Usable>
   uint32_t pick(Usable&& usable) {
     const uint32_t n = static_cast<uint32_t>(weights_.size());
-    for (uint32_t tries = 0; tries < n; ++tries) {
-      uint32_t i = next();
+    uint32_t first = next();
+    if (usable(first)) return first;
+    for (uint32_t k = 1; k < n; ++k) {
+      // Round robin: the sequence itself visits every endpoint. Weighted: it
+      // could return the same heavy endpoint n times in a row, so scan.
+      uint32_t i = kind_ == config::Balancer::kRoundRobin ? next() : (first + k) % n;
       if (usable(i)) return i;
     }
-    return next();
+    if (kind_ == config::Balancer::kRoundRobin) cursor_ = (first + 1) % n;  // keep rotating
+    return first;
   }
   uint32_t pick() {
     return pick([](uint32_t) { return true; });
