@@ -90,7 +90,7 @@ void Proxy::on_client_send(ClientConn* c, int res) {
     } else if (c->state == ClientState::kLinger) {
       // Response fully out: half-close so the client sees the end, then read
       // and discard what it still sends (a reset could destroy the response).
-      shutdown(c->fd, SHUT_WR);
+      shutdown_write(c);
     }
   }
   if (!c->closed) update_client_timer(c);
@@ -345,7 +345,7 @@ void Proxy::close_client(ClientConn* c, bool graceful) {
     c->state = ClientState::kLinger;
     c->in.clear([this](int32_t bid) { drop(bid); });
     linger_timer_.arm(c->timer, now_ms_);
-    if (c->out.empty()) shutdown(c->fd, SHUT_WR);
+    if (c->out.empty()) shutdown_write(c);
     if (c->recv_paused) arm_recv(c, core::Op::kClientRecv);
     return;
   }

@@ -138,7 +138,8 @@ class Proxy {
   }
   void hold(int32_t ref) { ring_of(ref).ref(static_cast<uint16_t>(ref & 0xffff)); }
   void starve(Socket* s, core::Op op);
-  void retire(Socket* s, bool client);  // closed: cancel its I/O, free when idle
+  void retire(Socket* s, bool client);
+  void shutdown_write(Socket* s);  // FIN after everything queued is sent  // closed: cancel its I/O, free when idle
 
   Exchange* new_exchange(ClientConn* c);
   void free_exchange(Exchange* ex);
