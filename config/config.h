@@ -105,6 +105,7 @@ struct EngineTuning {
   uint32_t buffer_count = 1024;   // provided receive buffers per worker (power of two)
   uint32_t buffer_size = 16384;   // bytes per provided buffer
   Millis drain_timeout{10'000};   // SIGTERM: time in-flight requests get to finish
+  bool registered_files = true;   // sockets in the ring's fixed-file table
 };
 
 struct Config {

@@ -68,7 +68,8 @@ void parse_workers(const Field& field, EngineTuning& engine) {
 void parse_engine(const Field& field, EngineTuning& engine) {
   if (is_empty_section(field)) return;
   MapReader map(field, "in engine",
-                {"ring_entries", "cq_entries", "buffer_count", "buffer_size", "drain_timeout"});
+                {"ring_entries", "cq_entries", "buffer_count", "buffer_size", "drain_timeout",
+                 "registered_files"});
   if (const Field* f = map.find("ring_entries")) engine.ring_entries = get_power_of_two(*f, 64, 32768);
   if (const Field* f = map.find("cq_entries")) {
     engine.cq_entries = get_power_of_two(*f, 64, 65536);
@@ -85,6 +86,7 @@ void parse_engine(const Field& field, EngineTuning& engine) {
     engine.buffer_size = static_cast<uint32_t>(get_size(*f, 1024, 1024 * 1024));
   if (const Field* f = map.find("drain_timeout"))
     engine.drain_timeout = get_duration(*f, milliseconds(0), kMaxTimeout);
+  if (const Field* f = map.find("registered_files")) engine.registered_files = get_bool(*f);
 }
 
 void parse_limits(const Field& field, Limits& limits) {

@@ -153,6 +153,16 @@ std::string get_string(const Field& field) {
   return field.value.Scalar();
 }
 
+bool get_bool(const Field& field) {
+  if (field.value.IsScalar() && !field.value.Tag().empty() && field.value.Tag() != "?")
+    field.fail_type("true or false");
+  const std::string& s = field.value.IsScalar() ? field.value.Scalar() : std::string();
+  if (s == "true") return true;
+  if (s == "false") return false;
+  field.fail_type("true or false");
+  return false;
+}
+
 std::string get_nonempty_string(const Field& field) {
   std::string s = get_string(field);
   if (s.empty()) field.fail("must not be empty");

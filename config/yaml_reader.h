@@ -95,6 +95,7 @@ std::vector<Field> list_elements(const Field& field, bool allow_scalar, const st
 
 // Typed values. Range failures name the range and the value given.
 std::string get_string(const Field& field);
+bool get_bool(const Field& field);
 std::string get_nonempty_string(const Field& field);
 int64_t get_int(const Field& field, int64_t min, int64_t max);
 uint64_t get_size(const Field& field, uint64_t min, uint64_t max);

@@ -173,6 +173,8 @@ void Worker::run() {
   deferred_taskrun_ = ring_mode_.find("defer_taskrun") != std::string::npos;
   proxy_ = std::make_unique<proxy::Proxy>(ring_, client_buffers_, upstream_buffers_, config_,
                                           router_);
+  if (proxy_->fixed_file_slots() > 0)
+    ring_mode_ += ", " + std::to_string(proxy_->fixed_file_slots()) + " registered file slots";
   for (auto& l : listeners_) arm_accept(l);
   arm_wake();
   started_.store(1);

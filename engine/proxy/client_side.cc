@@ -31,6 +31,7 @@ void Proxy::on_accept(int fd) {
   }
   ClientConn* c = new_client();
   c->fd = fd;
+  register_file(c);
   sockaddr_storage peer{};
   socklen_t len = sizeof peer;
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {

@@ -25,6 +25,7 @@ struct Exchange;
 // the object outlives every completion that names it.
 struct Socket {
   int fd = -1;
+  int32_t slot = -1;         // index in the ring's fixed-file table, or -1
   uint16_t pending = 0;      // SQEs in flight naming this object
   bool recv_armed = false;   // a multishot recv is in flight
   bool recv_paused = false;  // stopped on purpose (backpressure)

@@ -19,6 +19,7 @@ void Proxy::arm_recv(Socket* s, core::Op op) {
   }
   io_uring_sqe* sqe = ring_.sqe();
   io_uring_prep_recv_multishot(sqe, s->fd, nullptr, 0, 0);
+  target(sqe, s);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = buffers.group();
   io_uring_sqe_set_data64(sqe, core::tag(s, op));
@@ -75,6 +76,7 @@ void Proxy::flush(Socket* s, core::Op op) {
                        MSG_NOSIGNAL | MSG_WAITALL);
   else
     io_uring_prep_sendmsg(sqe, s->fd, msg, MSG_NOSIGNAL | MSG_WAITALL);
+  target(sqe, s);
   io_uring_sqe_set_data64(sqe, core::tag(s, op));
   ++s->pending;
 }
@@ -106,6 +108,20 @@ void Proxy::take_buffer(Socket* s, const io_uring_cqe* cqe, core::BufferRing& bu
 void Proxy::shutdown_write(Socket* s) {
   io_uring_sqe* sqe = ring_.sqe();
   io_uring_prep_shutdown(sqe, s->fd, SHUT_WR);
+  target(sqe, s);
+  io_uring_sqe_set_data64(sqe, 0);
+}
+
+// Registered files: an operation on a socket in the ring's fixed-file table
+// skips the per-operation file lookup and reference count. The update rides
+// in the same submission batch as the socket's first operation, ahead of it.
+void Proxy::register_file(Socket* s) {
+  if (free_slots_.empty()) return;  // table full (or disabled): plain fd
+  s->slot = free_slots_.back();
+  free_slots_.pop_back();
+  slot_fds_[s->slot] = s->fd;
+  io_uring_sqe* sqe = ring_.sqe();
+  io_uring_prep_files_update(sqe, &slot_fds_[s->slot], 1, s->slot);
   io_uring_sqe_set_data64(sqe, 0);
 }
 
@@ -117,7 +133,10 @@ void Proxy::retire(Socket* s, bool client) {
     // Every operation on the socket completes (most with -ECANCELED) before the
     // object is freed: completions name it.
     io_uring_sqe* sqe = ring_.sqe();
-    io_uring_prep_cancel_fd(sqe, s->fd, IORING_ASYNC_CANCEL_ALL);
+    if (s->slot >= 0)
+      io_uring_prep_cancel_fd(sqe, s->slot, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
+    else
+      io_uring_prep_cancel_fd(sqe, s->fd, IORING_ASYNC_CANCEL_ALL);
     io_uring_sqe_set_data64(sqe, 0);
   }
   graveyard_.emplace_back(s, client);
@@ -138,6 +157,15 @@ void Proxy::collect_garbage() {
     if (s->starved) {
       std::erase_if(starved_, [s = s](const auto& e) { return e.first == s; });
       s->starved = false;
+    }
+    if (s->slot >= 0) {
+      // Drop the table's reference too, or the socket would stay open.
+      static int no_file = -1;
+      io_uring_sqe* sqe = ring_.sqe();
+      io_uring_prep_files_update(sqe, &no_file, 1, s->slot);
+      io_uring_sqe_set_data64(sqe, 0);
+      free_slots_.push_back(s->slot);
+      s->slot = -1;
     }
     // The close rides in the next submission batch instead of costing a
     // syscall of its own; nothing refers to the fd any more.

@@ -3,7 +3,10 @@
 
 #include "engine/proxy/proxy.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace ringway::proxy {
 
@@ -33,6 +36,19 @@ Proxy::Proxy(core::Ring& ring, core::BufferRing& client_buffers,
   head_limits_.max_start_line = config_->limits.max_request_line;
   head_limits_.max_header_bytes = config_->limits.max_header_bytes;
   for (const auto& u : config_->upstreams) pools_.push_back(std::make_unique<UpstreamPool>(u));
+  if (config_->engine.registered_files) {
+    // One slot per connection the limits allow, within the fd limit (the
+    // kernel caps the table there). Connections beyond it use plain fds.
+    uint64_t want = config_->limits.max_connections_per_worker;
+    for (const auto& u : config_->upstreams) want += u.max_connections_per_worker;
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    uint32_t slots = static_cast<uint32_t>(std::min<uint64_t>(want, nofile.rlim_cur));
+    if (slots > 0 && io_uring_register_files_sparse(ring_.raw(), slots) == 0) {
+      slot_fds_.assign(slots, -1);
+      for (uint32_t i = slots; i > 0; --i) free_slots_.push_back(static_cast<int32_t>(i - 1));
+    }
+  }
 }
 
 Proxy::~Proxy() {

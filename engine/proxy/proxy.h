@@ -90,6 +90,7 @@ class Proxy {
   size_t client_count() const { return clients_; }
   bool at_capacity() const { return clients_ >= config_->limits.max_connections_per_worker; }
   const ProxyStats& stats() const { return stats_; }
+  size_t fixed_file_slots() const { return slot_fds_.size(); }
 
  private:
   // client_side.cc
@@ -139,7 +140,15 @@ class Proxy {
   void hold(int32_t ref) { ring_of(ref).ref(static_cast<uint16_t>(ref & 0xffff)); }
   void starve(Socket* s, core::Op op);
   void retire(Socket* s, bool client);
-  void shutdown_write(Socket* s);  // FIN after everything queued is sent  // closed: cancel its I/O, free when idle
+  void shutdown_write(Socket* s);  // FIN after everything queued is sent
+  void register_file(Socket* s);
+  // Points an SQE prepared with s->fd at the fixed-file slot when s has one.
+  static void target(io_uring_sqe* sqe, const Socket* s) {
+    if (s->slot >= 0) {
+      sqe->fd = s->slot;
+      sqe->flags |= IOSQE_FIXED_FILE;
+    }
+  }  // closed: cancel its I/O, free when idle
 
   Exchange* new_exchange(ClientConn* c);
   void free_exchange(Exchange* ex);
@@ -170,6 +179,11 @@ class Proxy {
   std::vector<std::pair<Socket*, bool>> graveyard_;    // closed; bool: is a client
   http::HeaderList scratch_headers_;
   std::string scratch_path_;
+
+  // Fixed-file slots: free ones, and the fd each slot is registered with
+  // (stable memory for the asynchronous files-update to read).
+  std::vector<int32_t> free_slots_;
+  std::vector<int> slot_fds_;
 
   std::vector<ClientConn*> free_clients_;
   std::vector<UpstreamConn*> free_upstreams_;

@@ -47,6 +47,7 @@ void Proxy::acquire_upstream(Exchange* ex) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   UpstreamConn* u = new_upstream();
   u->fd = fd;
+  register_file(u);
   u->pool = ex->route->upstream_index;
   u->endpoint = ep;
   u->state = UpstreamState::kConnecting;
@@ -56,6 +57,7 @@ void Proxy::acquire_upstream(Exchange* ex) {
   ++stats_.upstream_connects;
   io_uring_sqe* sqe = ring_.sqe();
   io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.length);
+  target(sqe, u);
   io_uring_sqe_set_data64(sqe, core::tag(u, core::Op::kUpstreamConnect));
   ++u->pending;
   pool.connect_timer.arm(u->timer, now_ms_);
