@@ -20,28 +20,52 @@ class Balancer {
   template <typename Usable>
   uint32_t pick(Usable&& usable) {
     const uint32_t n = static_cast<uint32_t>(weights_.size());
-    uint32_t first = next();
-    if (usable(first)) return first;
-    for (uint32_t k = 1; k < n; ++k) {
-      // Round robin: the sequence itself visits every endpoint. Weighted: it
-      // could return the same heavy endpoint n times in a row, so scan.
-      uint32_t i = kind_ == config::Balancer::kRoundRobin ? next() : (first + k) % n;
-      if (usable(i)) return i;
+    if (n == 1) return 0;
+    if (kind_ == config::Balancer::kRoundRobin) {
+      for (uint32_t k = 0; k < n; ++k) {
+        uint32_t i = (cursor_ + k) % n;
+        if (usable(i)) {
+          cursor_ = (i + 1) % n;
+          return i;
+        }
+      }
+      uint32_t i = cursor_;  // none usable: keep rotating
+      cursor_ = (cursor_ + 1) % n;
+      return i;
     }
-    if (kind_ == config::Balancer::kRoundRobin) cursor_ = (first + 1) % n;  // keep rotating
-    return first;
+    int64_t best = weighted_step(usable);
+    if (best < 0) best = weighted_step(AllUsable{});  // none usable: the plain choice
+    return static_cast<uint32_t>(best);
   }
-  uint32_t pick() {
-    return pick([](uint32_t) { return true; });
-  }
+  uint32_t pick() { return pick(AllUsable{}); }
 
  private:
-  uint32_t next();
+  struct AllUsable {
+    bool operator()(uint32_t) const { return true; }
+  };
+
+  // nginx's smooth weighted round robin, over the usable endpoints only (so a
+  // down endpoint's share spreads by weight, not onto its neighbour): every
+  // pick adds each weight to its current value, takes the largest, and
+  // subtracts the total from it. Over `total` picks each endpoint is chosen
+  // exactly `weight` times, interleaved. Returns -1 when none is usable.
+  template <typename Usable>
+  int64_t weighted_step(Usable&& usable) {
+    int64_t total = 0;
+    int64_t best = -1;
+    for (uint32_t i = 0; i < weights_.size(); ++i) {
+      if (!usable(i)) continue;
+      current_[i] += weights_[i];
+      total += weights_[i];
+      if (best < 0 || current_[i] > current_[best]) best = i;
+    }
+    if (best >= 0) current_[best] -= total;
+    return best;
+  }
 
   config::Balancer kind_;
   std::vector<int64_t> weights_;
   std::vector<int64_t> current_;  // smooth weighted round robin state
-  int64_t total_ = 0;
   uint32_t cursor_ = 0;
 };
 

@@ -1,0 +1,569 @@
+#include "engine/http/head_writer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringway::http {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Splits a serialised head into its lines (without CRLF). The head must end in
+// an empty line; the body after it is returned in *body.
+std::vector<std::string> lines_of(const std::string& head, std::string* body = nullptr) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (true) {
+    size_t eol = head.find("\r\n", pos);
+    EXPECT_NE(eol, std::string::npos) << "unterminated head: " << head;
+    if (eol == std::string::npos) break;
+    if (eol == pos) {
+      if (body) *body = head.substr(eol + 2);
+      else EXPECT_EQ(eol + 2, head.size()) << "bytes after the head";
+      break;
+    }
+    out.push_back(head.substr(pos, eol - pos));
+    pos = eol + 2;
+  }
+  return out;
+}
+
+RequestHead make_head(std::vector<Header> headers, std::string_view method = "GET") {
+  RequestHead h;
+  h.method = method;
+  h.target = "/orig?q";
+  h.path = "/orig";
+  h.query = "q";
+  h.host = "client.example";
+  for (auto& x : headers) h.headers.push_back(x);
+  return h;
+}
+
+UpstreamRequest basic_req() {
+  UpstreamRequest r;
+  r.path = "/rewritten";
+  r.query = "a=1";
+  r.host = "upstream.internal";
+  r.client_addr = "192.0.2.7";
+  return r;
+}
+
+std::string upstream(const RequestHead& head, const UpstreamRequest& req) {
+  ConnectionTokens conn;
+  conn.parse(head.headers);
+  std::string out;
+  write_upstream_request(head, conn, req, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// write_upstream_request
+
+TEST(WriteUpstreamRequest, ExactBytesForASimpleRequest) {
+  RequestHead head = make_head({{"Host", "client.example"}, {"Accept", "*/*"}});
+  EXPECT_EQ(upstream(head, basic_req()),
+            "GET /rewritten?a=1 HTTP/1.1\r\n"
+            "Host: upstream.internal\r\n"
+            "Accept: */*\r\n"
+            "X-Forwarded-For: 192.0.2.7\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: client.example\r\n"
+            "Via: 1.1 ringway\r\n"
+            "\r\n");
+}
+
+TEST(WriteUpstreamRequest, AppendsToExistingOutput) {
+  RequestHead head = make_head({});
+  ConnectionTokens conn;
+  std::string out = "PREVIOUS";
+  write_upstream_request(head, conn, basic_req(), out);
+  EXPECT_EQ(out.rfind("PREVIOUSGET /rewritten?a=1 HTTP/1.1\r\n", 0), 0u);
+}
+
+TEST(WriteUpstreamRequest, NoQueryNoQuestionMark) {
+  UpstreamRequest req = basic_req();
+  req.query = {};
+  EXPECT_EQ(lines_of(upstream(make_head({}), req))[0], "GET /rewritten HTTP/1.1");
+}
+
+TEST(WriteUpstreamRequest, HopByHopAndConnectionNamedHeadersRemoved) {
+  RequestHead head = make_head({
+      {"Host", "client.example"},
+      {"Connection", "keep-alive, X-Secret, x-other"},
+      {"Keep-Alive", "timeout=5"},
+      {"TE", "trailers"},
+      {"Trailer", "X-Checksum"},
+      {"Upgrade", "websocket"},
+      {"Proxy-Authorization", "Basic abc"},
+      {"proxy-connection", "keep-alive"},
+      {"Transfer-Encoding", "chunked"},
+      {"Content-Length", "12"},
+      {"X-Secret", "1"},
+      {"X-OTHER", "2"},
+      {"X-Kept", "3"},
+      {"Expect", "100-continue"},
+  });
+  std::vector<std::string> lines = lines_of(upstream(head, basic_req()));
+  EXPECT_THAT(lines, ElementsAre("GET /rewritten?a=1 HTTP/1.1", "Host: upstream.internal",
+                                 "X-Kept: 3", "X-Forwarded-For: 192.0.2.7",
+                                 "X-Forwarded-Proto: http", "X-Forwarded-Host: client.example",
+                                 "Via: 1.1 ringway"));
+}
+
+TEST(WriteUpstreamRequest, HostIsReplacedNotDuplicated) {
+  RequestHead head = make_head({{"host", "evil.example"}, {"HOST", "evil2.example"}});
+  std::string out = upstream(head, basic_req());
+  EXPECT_THAT(out, HasSubstr("Host: upstream.internal\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("evil.example\r\n")));
+  EXPECT_THAT(out, Not(HasSubstr("evil2")));
+}
+
+TEST(WriteUpstreamRequest, ForwardedForIsAppendedToTheClientsList) {
+  RequestHead head = make_head({{"X-Forwarded-For", "198.51.100.1, 203.0.113.9"}});
+  std::vector<std::string> lines = lines_of(upstream(head, basic_req()));
+  EXPECT_THAT(lines, ::testing::Contains("X-Forwarded-For: 198.51.100.1, 203.0.113.9, 192.0.2.7"));
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.rfind("X-Forwarded-For", 0) == 0; }),
+            1);
+}
+
+TEST(WriteUpstreamRequest, ForwardedProtoAndHostAreReplaced) {
+  RequestHead head = make_head(
+      {{"X-Forwarded-Proto", "https"}, {"x-forwarded-host", "spoofed.example"}});
+  std::string out = upstream(head, basic_req());
+  EXPECT_THAT(out, HasSubstr("X-Forwarded-Proto: http\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("https")));
+  EXPECT_THAT(out, HasSubstr("X-Forwarded-Host: client.example\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("spoofed")));
+}
+
+TEST(WriteUpstreamRequest, NoForwardedHostWithoutAHost) {
+  RequestHead head = make_head({});
+  head.host = {};
+  EXPECT_THAT(upstream(head, basic_req()), Not(HasSubstr("X-Forwarded-Host")));
+}
+
+TEST(WriteUpstreamRequest, ViaIsAppended) {
+  RequestHead head = make_head({{"Via", "1.0 fred, 1.1 p.example.net"}});
+  std::string out = upstream(head, basic_req());
+  EXPECT_THAT(out, HasSubstr("\r\nVia: 1.0 fred, 1.1 p.example.net, 1.1 ringway\r\n"));
+  EXPECT_EQ(out.find("Via:"), out.rfind("Via:"));
+}
+
+// RFC 9110 5.3: several field lines with the same name are one
+// comma-separated list; a proxy must not drop members of it. (Regression: only
+// the last line was kept before 8e528ea.)
+TEST(WriteUpstreamRequest, RepeatedViaAndForwardedForLinesAreAllKept) {
+  RequestHead head = make_head({{"Via", "1.0 a"},
+                                {"X-Forwarded-For", "198.51.100.1"},
+                                {"Via", "1.1 b"},
+                                {"X-Forwarded-For", "203.0.113.9"}});
+  std::string out = upstream(head, basic_req());
+  EXPECT_THAT(out, HasSubstr("X-Forwarded-For: 198.51.100.1, 203.0.113.9, 192.0.2.7\r\n"));
+  EXPECT_THAT(out, HasSubstr("Via: 1.0 a, 1.1 b, 1.1 ringway\r\n"));
+}
+
+TEST(WriteUpstreamRequest, FramingHeadersComeFromTheWriter) {
+  RequestHead head = make_head({{"Content-Length", "999"}, {"Transfer-Encoding", "chunked"}},
+                               "POST");
+  UpstreamRequest req = basic_req();
+
+  req.framing = BodyFraming::kContentLength;
+  req.content_length = 12345678901;
+  std::string out = upstream(head, req);
+  EXPECT_THAT(out, HasSubstr("\r\nContent-Length: 12345678901\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("999")));
+  EXPECT_THAT(out, Not(HasSubstr("Transfer-Encoding")));
+  EXPECT_TRUE(out.ends_with("Via: 1.1 ringway\r\nContent-Length: 12345678901\r\n\r\n"));
+
+  req.framing = BodyFraming::kChunked;
+  out = upstream(head, req);
+  EXPECT_THAT(out, Not(HasSubstr("Content-Length")));
+  EXPECT_TRUE(out.ends_with("Via: 1.1 ringway\r\nTransfer-Encoding: chunked\r\n\r\n"));
+
+  req.framing = BodyFraming::kNone;
+  out = upstream(head, req);
+  EXPECT_THAT(out, Not(HasSubstr("Content-Length")));
+  EXPECT_THAT(out, Not(HasSubstr("Transfer-Encoding")));
+
+  req.framing = BodyFraming::kContentLength;
+  req.content_length = 0;
+  EXPECT_THAT(upstream(head, req), HasSubstr("\r\nContent-Length: 0\r\n"));
+}
+
+TEST(WriteUpstreamRequest, Http10Mode) {
+  UpstreamRequest req = basic_req();
+  req.http10 = true;
+  std::string out = upstream(make_head({{"Host", "h"}}), req);
+  EXPECT_EQ(lines_of(out)[0], "GET /rewritten?a=1 HTTP/1.0");
+  EXPECT_THAT(out, HasSubstr("Host: upstream.internal\r\n"));
+}
+
+TEST(WriteUpstreamRequest, MethodIsKeptAndOtherHeadersKeepOrderAndCase) {
+  RequestHead head = make_head({{"b-Second", "2"}, {"A-first", "1"}, {"b-second", "3"}}, "PATCH");
+  std::vector<std::string> lines = lines_of(upstream(head, basic_req()));
+  ASSERT_GE(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "PATCH /rewritten?a=1 HTTP/1.1");
+  EXPECT_EQ(lines[2], "b-Second: 2");
+  EXPECT_EQ(lines[3], "A-first: 1");
+  EXPECT_EQ(lines[4], "b-second: 3");
+}
+
+// ---------------------------------------------------------------------------
+// write_client_response
+
+std::string client(const std::vector<Header>& headers, const ClientResponse& resp) {
+  HeaderList list;
+  for (auto& h : headers) list.push_back(h);
+  ConnectionTokens conn;
+  conn.parse(list);
+  std::string out;
+  write_client_response(list, conn, resp, out);
+  return out;
+}
+
+TEST(WriteClientResponse, ExactBytes) {
+  ClientResponse resp;
+  resp.status = 200;
+  resp.framing = BodyFraming::kContentLength;
+  resp.content_length = 5;
+  EXPECT_EQ(client({{"Content-Type", "text/html"}, {"Content-Length", "5"}}, resp),
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: text/html\r\n"
+            "Via: 1.1 ringway\r\n"
+            "Content-Length: 5\r\n"
+            "\r\n");
+}
+
+TEST(WriteClientResponse, HopByHopRemoved) {
+  ClientResponse resp;
+  resp.status = 404;
+  std::vector<std::string> lines =
+      lines_of(client({{"Connection", "close, X-Internal"},
+                       {"Keep-Alive", "timeout=5"},
+                       {"Transfer-Encoding", "chunked"},
+                       {"Content-Length", "3"},
+                       {"Upgrade", "h2c"},
+                       {"Trailer", "X"},
+                       {"Proxy-Authenticate", "Basic"},
+                       {"X-Internal", "secret"},
+                       {"Set-Cookie", "a=b"}},
+                      resp));
+  EXPECT_THAT(lines, ElementsAre("HTTP/1.1 404 Not Found", "Set-Cookie: a=b", "Via: 1.1 ringway",
+                                 "Content-Length: 0"));
+}
+
+TEST(WriteClientResponse, HeadKeepsTheUpstreamContentLength) {
+  ClientResponse resp;
+  resp.head_request = true;
+  resp.framing = BodyFraming::kNone;
+  std::vector<std::string> lines = lines_of(
+      client({{"Content-Length", "4096"}, {"Transfer-Encoding", "chunked"}, {"ETag", "\"x\""}},
+             resp));
+  EXPECT_THAT(lines, ElementsAre("HTTP/1.1 200 OK", "Content-Length: 4096", "ETag: \"x\"",
+                                 "Via: 1.1 ringway"));
+}
+
+TEST(WriteClientResponse, Framing) {
+  ClientResponse resp;
+  resp.framing = BodyFraming::kChunked;
+  std::string out = client({{"Content-Length", "7"}}, resp);
+  EXPECT_TRUE(out.ends_with("Via: 1.1 ringway\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("Content-Length")));
+
+  resp.framing = BodyFraming::kContentLength;
+  resp.content_length = 7;
+  out = client({{"Transfer-Encoding", "chunked"}}, resp);
+  EXPECT_TRUE(out.ends_with("Via: 1.1 ringway\r\nContent-Length: 7\r\n\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("Transfer-Encoding")));
+
+  resp.framing = BodyFraming::kNone;  // an empty body
+  out = client({{"Content-Length", "7"}}, resp);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nVia: 1.1 ringway\r\nContent-Length: 0\r\n\r\n");
+
+  resp.framing = BodyFraming::kUntilClose;
+  resp.close = true;
+  out = client({}, resp);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nVia: 1.1 ringway\r\nConnection: close\r\n\r\n");
+}
+
+// An upstream "200 OK" with "Content-Length: 0" has response_framing() ==
+// kNone, and the upstream's Content-Length is dropped as hop-by-hop; the
+// writer must delimit the empty body itself. Without it the client gets a 200
+// with neither Content-Length nor Transfer-Encoding on a keep-alive
+// connection, a body that runs until close per RFC 9112 6.3: the client waits,
+// or reads the next response as this one's body. (Regression: fixed in 8e528ea.)
+TEST(WriteClientResponse, EmptyBodyIsDelimitedWhenTheStatusAllowsABody) {
+  for (int status : {200, 201, 302, 404, 500}) {
+    SCOPED_TRACE(status);
+    ClientResponse resp;
+    resp.status = status;
+    resp.framing = BodyFraming::kNone;
+    std::string out = client({{"Content-Length", "0"}}, resp);
+    EXPECT_THAT(out, HasSubstr("\r\nContent-Length: 0\r\n"));
+  }
+}
+
+TEST(WriteClientResponse, NoBodyStatusesNeedNoLength) {
+  for (int status : {100, 204, 304}) {
+    SCOPED_TRACE(status);
+    ClientResponse resp;
+    resp.status = status;
+    resp.framing = BodyFraming::kNone;
+    std::string out = client({}, resp);
+    EXPECT_THAT(out, Not(HasSubstr("Content-Length")));
+    EXPECT_THAT(out, Not(HasSubstr("Transfer-Encoding")));
+  }
+}
+
+// Reader -> writer -> reader: the response the client gets must be framed the
+// way the upstream's was.
+TEST(WriteClientResponse, RoundTripKeepsFraming) {
+  struct Case {
+    const char* upstream;
+    bool head;
+  };
+  const Case cases[] = {
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false},
+      {"HTTP/1.1 204 No Content\r\n\r\n", false},
+      {"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false},
+      {"HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.upstream);
+    HeadReader up(HTTP_RESPONSE);
+    up.reset(HeadLimits{});
+    const std::string in = c.upstream;
+    size_t used = 0;
+    ASSERT_EQ(up.feed(in.data(), in.size(), &used), HeadStatus::kComplete);
+    HeaderList headers;
+    up.fill(headers);
+    ConnectionTokens conn;
+    conn.parse(headers);
+    ClientResponse resp;
+    resp.status = up.status_code();
+    resp.framing = up.response_framing(c.head);
+    resp.content_length = up.content_length();
+    resp.head_request = c.head;
+    std::string out;
+    write_client_response(headers, conn, resp, out);
+
+    HeadReader down(HTTP_RESPONSE);
+    down.reset(HeadLimits{});
+    ASSERT_EQ(down.feed(out.data(), out.size(), &used), HeadStatus::kComplete) << out;
+    EXPECT_EQ(used, out.size());
+    EXPECT_EQ(down.status_code(), up.status_code());
+    BodyFraming want = up.response_framing(c.head);
+    BodyFraming got = down.response_framing(c.head);
+    EXPECT_EQ(static_cast<int>(got), static_cast<int>(want)) << out;
+    EXPECT_TRUE(down.keep_alive()) << out;
+  }
+}
+
+TEST(WriteClientResponse, ConnectionHeader) {
+  ClientResponse resp;
+  resp.framing = BodyFraming::kContentLength;
+  resp.content_length = 0;
+  EXPECT_THAT(client({}, resp), Not(HasSubstr("Connection")));
+  resp.keep_alive = true;
+  EXPECT_TRUE(client({}, resp).ends_with("Content-Length: 0\r\nConnection: keep-alive\r\n\r\n"));
+  resp.close = true;  // close wins
+  std::string out = client({{"Connection", "keep-alive"}}, resp);
+  EXPECT_TRUE(out.ends_with("Content-Length: 0\r\nConnection: close\r\n\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("keep-alive")));
+}
+
+TEST(WriteClientResponse, ViaAppended) {
+  ClientResponse resp;
+  std::string out = client({{"via", "1.1 origin-cache"}}, resp);
+  EXPECT_THAT(out, HasSubstr("\r\nVia: 1.1 origin-cache, 1.1 ringway\r\n"));
+  EXPECT_EQ(out.find("ia:"), out.rfind("ia:"));
+}
+
+TEST(WriteClientResponse, UnknownStatusAndReason) {
+  ClientResponse resp;
+  resp.status = 599;
+  EXPECT_EQ(lines_of(client({}, resp))[0], "HTTP/1.1 599 Unknown");
+  resp.status = 103;
+  EXPECT_EQ(lines_of(client({}, resp))[0], "HTTP/1.1 103 Unknown");
+}
+
+// ---------------------------------------------------------------------------
+// write_local_response
+
+TEST(WriteLocalResponse, ExactBytes) {
+  std::string out;
+  write_local_response(404, "no route", false, false, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 404 Not Found\r\n"
+            "Server: ringway\r\n"
+            "Content-Type: text/plain\r\n"
+            "Content-Length: 9\r\n"
+            "\r\n"
+            "no route\n");
+}
+
+TEST(WriteLocalResponse, Close) {
+  std::string out;
+  write_local_response(400, "bad", true, false, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 400 Bad Request\r\n"
+            "Server: ringway\r\n"
+            "Content-Type: text/plain\r\n"
+            "Content-Length: 4\r\n"
+            "Connection: close\r\n"
+            "\r\n"
+            "bad\n");
+}
+
+TEST(WriteLocalResponse, HeadHasNoBodyButTheSameLength) {
+  std::string out;
+  write_local_response(503, "upstream down", false, true, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 503 Service Unavailable\r\n"
+            "Server: ringway\r\n"
+            "Content-Type: text/plain\r\n"
+            "Content-Length: 14\r\n"
+            "\r\n");
+}
+
+TEST(WriteLocalResponse, EmptyBodyAndAppend) {
+  std::string out = "x";
+  write_local_response(200, "", true, false, out);
+  EXPECT_EQ(out,
+            "xHTTP/1.1 200 OK\r\nServer: ringway\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 1\r\nConnection: close\r\n\r\n\n");
+}
+
+// ---------------------------------------------------------------------------
+// reason_phrase, is_hop_by_hop
+
+TEST(ReasonPhrase, Table) {
+  EXPECT_EQ(reason_phrase(100), "Continue");
+  EXPECT_EQ(reason_phrase(200), "OK");
+  EXPECT_EQ(reason_phrase(204), "No Content");
+  EXPECT_EQ(reason_phrase(304), "Not Modified");
+  EXPECT_EQ(reason_phrase(400), "Bad Request");
+  EXPECT_EQ(reason_phrase(404), "Not Found");
+  EXPECT_EQ(reason_phrase(413), "Content Too Large");
+  EXPECT_EQ(reason_phrase(414), "URI Too Long");
+  EXPECT_EQ(reason_phrase(417), "Expectation Failed");
+  EXPECT_EQ(reason_phrase(431), "Request Header Fields Too Large");
+  EXPECT_EQ(reason_phrase(502), "Bad Gateway");
+  EXPECT_EQ(reason_phrase(503), "Service Unavailable");
+  EXPECT_EQ(reason_phrase(504), "Gateway Timeout");
+  EXPECT_EQ(reason_phrase(505), "HTTP Version Not Supported");
+  EXPECT_EQ(reason_phrase(0), "Unknown");
+  EXPECT_EQ(reason_phrase(299), "Unknown");
+  EXPECT_EQ(reason_phrase(-1), "Unknown");
+}
+
+TEST(IsHopByHop, KnownNamesAnyCase) {
+  for (std::string_view n :
+       {"Connection", "connection", "CONNECTION", "Keep-Alive", "keep-alive", "TE", "te",
+        "Trailer", "Upgrade", "upgrade", "Transfer-Encoding", "transfer-encoding",
+        "Content-Length", "CONTENT-LENGTH", "Proxy-Authorization", "Proxy-Authenticate",
+        "proxy-connection", "PROXY-Foo-Bar"})
+    EXPECT_TRUE(is_hop_by_hop(n)) << n;
+}
+
+TEST(IsHopByHop, EndToEndNames) {
+  for (std::string_view n :
+       {"", "Host", "Via", "Content-Type", "Cookie", "Trailers", "Tex", "Connections",
+        "X-Connection", "Content-Lengths", "Transfer-Encodings", "Proxy", "proxy_x",
+        "Authorization", "Upgrade-Insecure-Requests"})
+    EXPECT_FALSE(is_hop_by_hop(n)) << n;
+}
+
+// The header promises "the Proxy-* family". (Regression: the prefix test only
+// ran for lengths no switch case claimed before 8e528ea.)
+TEST(IsHopByHop, ProxyFamilyOfAnyLength) {
+  for (std::string_view n : {"Proxy-X", "Proxy-Auth", "Proxy-Instance", "Proxy-Credential1"}) {
+    EXPECT_TRUE(is_hop_by_hop(n)) << n << " (length " << n.size() << ")";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// ConnectionTokens
+
+ConnectionTokens parse_conn(const std::vector<Header>& headers) {
+  HeaderList list;
+  for (auto& h : headers) list.push_back(h);
+  ConnectionTokens t;
+  t.parse(list);
+  return t;
+}
+
+TEST(ConnectionTokens, CommasAndOws) {
+  ConnectionTokens t = parse_conn({{"Connection", " ,X-A ,\tx-b\t,, ,  Upgrade  ,"}});
+  EXPECT_FALSE(t.close);
+  EXPECT_FALSE(t.keep_alive);
+  EXPECT_THAT(t.named, ElementsAre("X-A", "x-b", "Upgrade"));
+  EXPECT_TRUE(t.names("x-a"));
+  EXPECT_TRUE(t.names("X-B"));
+  EXPECT_TRUE(t.names("upgrade"));
+  EXPECT_FALSE(t.names("X-C"));
+  EXPECT_FALSE(t.names("X-"));
+}
+
+TEST(ConnectionTokens, CloseAndKeepAliveAreNotNamedHeaders) {
+  ConnectionTokens t = parse_conn({{"Connection", "Keep-Alive"}});
+  EXPECT_TRUE(t.keep_alive);
+  EXPECT_FALSE(t.close);
+  EXPECT_TRUE(t.named.empty());
+  t = parse_conn({{"connection", "CLOSE"}});
+  EXPECT_TRUE(t.close);
+  EXPECT_TRUE(t.named.empty());
+  t = parse_conn({{"Connection", "close, keep-alive"}});
+  EXPECT_TRUE(t.close);
+  EXPECT_TRUE(t.keep_alive);
+}
+
+TEST(ConnectionTokens, SeveralConnectionHeadersAndOthersIgnored) {
+  ConnectionTokens t = parse_conn({{"Connection", "x-one"},
+                                   {"X-Connection", "close"},
+                                   {"Host", "h"},
+                                   {"CONNECTION", "close, x-two"}});
+  EXPECT_TRUE(t.close);
+  EXPECT_THAT(t.named, ElementsAre("x-one", "x-two"));
+}
+
+TEST(ConnectionTokens, EmptyAndReset) {
+  ConnectionTokens t = parse_conn({{"Connection", ""}});
+  EXPECT_TRUE(t.named.empty());
+  EXPECT_FALSE(t.close);
+  t = parse_conn({{"Connection", "close, x"}});
+  t.reset();
+  EXPECT_TRUE(t.named.empty());
+  EXPECT_FALSE(t.close);
+  EXPECT_FALSE(t.keep_alive);
+}
+
+TEST(ConnectionTokens, TokensAreNotSubstrings) {
+  ConnectionTokens t = parse_conn({{"Connection", "closed, keep-alive-ish"}});
+  EXPECT_FALSE(t.close);
+  EXPECT_FALSE(t.keep_alive);
+  EXPECT_THAT(t.named, ElementsAre("closed", "keep-alive-ish"));
+}
+
+TEST(ConnectionTokens, NamedListIsBounded) {
+  std::string v;
+  for (int i = 0; i < 40; ++i) v += "x-" + std::to_string(i) + ",";
+  v += "close";
+  ConnectionTokens t = parse_conn({{"Connection", v}});
+  EXPECT_EQ(t.named.size(), 16u);
+  EXPECT_TRUE(t.close);  // still seen after the bound
+}
+
+}  // namespace
+}  // namespace ringway::http

@@ -1,0 +1,93 @@
+#include "tools/load/report.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ringway::load {
+namespace {
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+Summary sample() {
+  Summary s;
+  s.url = "http://127.0.0.1:8080/";
+  s.target_rate = 1000;
+  s.threads = 2;
+  s.connections = 10;
+  s.duration_s = 2.0;
+  s.counters.requests = 3;
+  s.counters.scheduled = 4;
+  s.counters.unsent = 1;
+  s.counters.connect_errors = 1;
+  s.counters.parse_errors = 2;
+  s.counters.timeouts = 5;
+  s.counters.status[200] = 2;
+  s.counters.status[503] = 1;
+  s.latency.record(100);
+  s.latency.record(200);
+  s.latency.record(300);
+  return s;
+}
+
+TEST(load_report, JsonShape) {
+  const std::string j = report_json(sample());
+  ASSERT_FALSE(j.empty());
+  EXPECT_EQ(j.front(), '{');
+  EXPECT_EQ(j.back(), '}');
+  EXPECT_EQ(j.find('\n'), std::string::npos);  // one line
+  for (const char* key :
+       {"\"requests\":3", "\"duration_s\":2.0", "\"rate\":1.500", "\"target_rate\":1000",
+        "\"errors\":3", "\"timeouts\":5", "\"scheduled\":4", "\"unsent\":1", "\"mode\":\"open\"",
+        "\"status\":{\"200\":2,\"503\":1}",
+        "\"errors_by_kind\":{\"connect\":1,\"read\":0,\"write\":0,\"parse\":2}",
+        "\"url\":\"http://127.0.0.1:8080/\""}) {
+    EXPECT_TRUE(has(j, key)) << key << " in " << j;
+  }
+  for (const char* key : {"\"p50\":200", "\"p90\":300", "\"p99\":300", "\"p999\":300",
+                          "\"p9999\":300", "\"max\":300", "\"min\":100", "\"mean\":200.0"}) {
+    EXPECT_TRUE(has(j, key)) << key << " in " << j;
+  }
+  EXPECT_TRUE(has(j, "\"latency_us\":{"));
+}
+
+TEST(load_report, JsonClosedLoopHasNoTarget) {
+  Summary s = sample();
+  s.closed = true;
+  const std::string j = report_json(s);
+  EXPECT_TRUE(has(j, "\"mode\":\"closed\""));
+  EXPECT_TRUE(has(j, "\"target_rate\":null"));
+  EXPECT_TRUE(has(j, "\"scheduled\":null"));
+}
+
+TEST(load_report, JsonEmptyRun) {
+  Summary s;
+  s.url = "http://127.0.0.1/";
+  const std::string j = report_json(s);
+  EXPECT_TRUE(has(j, "\"status\":{}"));
+  EXPECT_TRUE(has(j, "\"rate\":0.000"));
+  EXPECT_TRUE(has(j, "\"p50\":0"));
+}
+
+TEST(load_report, JsonStringEscapes) {
+  EXPECT_EQ(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+}
+
+TEST(load_report, TableMentionsTheEssentials) {
+  const std::string t = report_table(sample());
+  EXPECT_TRUE(has(t, "open loop at 1000 req/s"));
+  EXPECT_TRUE(has(t, "200: 2"));
+  EXPECT_TRUE(has(t, "503: 1"));
+  EXPECT_TRUE(has(t, "p99.99"));
+  EXPECT_TRUE(has(t, "intended send time"));
+}
+
+TEST(load_report, ProgressLine) {
+  EXPECT_EQ(progress_line(3, 2999, 1000.4, 1, 2),
+            "[   3s] 2999 requests  1000 req/s  1 errors  2 timeouts");
+}
+
+}  // namespace
+}  // namespace ringway::load
