@@ -383,7 +383,11 @@ TEST(HeadReaderLimits, HeaderBytesOverLimitAre431) {
 
 TEST(HeadReaderLimits, ManyHeadersOverLimitAre431) {
   std::string input = "GET / HTTP/1.1\r\n";
-  for (int i = 0; i < 100; ++i) input += "H" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 100; ++i) {
+    input += 'H';
+    input += std::to_string(i);
+    input += ": v\r\n";
+  }
   input += "\r\n";
   HeadReader r(HTTP_REQUEST);
   r.reset(small_limits(64, 256));
