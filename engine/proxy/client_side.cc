@@ -14,13 +14,7 @@
 namespace ringway::proxy {
 
 namespace {
-// Above this many received-but-unprocessed bytes a connection stops reading
-// until the other side catches up: memory follows traffic in flight.
-constexpr uint64_t kMaxQueuedInput = 256 * 1024;
-
 constexpr char k100Continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-bool is_token_list_chunked(std::string_view v) { return http::iequals(v, "chunked"); }
 }  // namespace
 
 void Proxy::on_accept(int fd) {
@@ -154,7 +148,7 @@ bool Proxy::check_request(ClientConn* c) {
       ++hosts;
     } else if (http::iequals(h.name, "transfer-encoding")) {
       ++transfer_encodings;
-      chunked = is_token_list_chunked(h.value);
+      chunked = http::iequals(h.value, "chunked");
     } else if (http::iequals(h.name, "expect")) {
       expect = &h;
     }

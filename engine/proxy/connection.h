@@ -20,6 +20,10 @@ namespace ringway::proxy {
 
 struct Exchange;
 
+// Above this many received-but-unprocessed bytes a connection stops reading
+// until the other side catches up: memory follows traffic in flight.
+constexpr uint64_t kMaxQueuedInput = 256 * 1024;
+
 // What both kinds of connection share: a socket with at most one multishot
 // receive and one send in flight, and a count of the operations in flight so
 // the object outlives every completion that names it.

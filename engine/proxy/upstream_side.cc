@@ -11,10 +11,6 @@
 
 namespace ringway::proxy {
 
-namespace {
-constexpr uint64_t kMaxQueuedInput = 256 * 1024;
-}
-
 void Proxy::acquire_upstream(Exchange* ex) {
   UpstreamPool& pool = *pools_[ex->route->upstream_index];
   uint32_t ep = pool.balancer.pick();
