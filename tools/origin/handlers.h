@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/http/head_writer.h"
 #include "tools/origin/buffer.h"
 #include "tools/origin/pattern_body.h"
 
@@ -48,7 +49,8 @@ std::string_view find_header(std::string_view head, std::string_view name);
 // True when `list` (a header value) holds `token` as a comma-separated element.
 bool has_token(std::string_view list, std::string_view token);
 
-std::string_view reason_phrase(int status);
+// One reason-phrase table for the gateway and the origin.
+using http::reason_phrase;
 
 // Everything a response may depend on, gathered by the server.
 struct Exchange {

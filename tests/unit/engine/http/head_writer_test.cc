@@ -394,8 +394,8 @@ TEST(WriteClientResponse, UnknownStatusAndReason) {
   ClientResponse resp;
   resp.status = 599;
   EXPECT_EQ(lines_of(client({}, resp))[0], "HTTP/1.1 599 Unknown");
-  resp.status = 103;
-  EXPECT_EQ(lines_of(client({}, resp))[0], "HTTP/1.1 103 Unknown");
+  resp.status = 103;  // in the table now
+  EXPECT_EQ(lines_of(client({}, resp))[0], "HTTP/1.1 103 Early Hints");
 }
 
 // ---------------------------------------------------------------------------
