@@ -673,8 +673,9 @@ HeadReader* parse_response(HeadReader& r, const std::string& input) {
 
 TEST_F(ResponseReader, StatusLineAndHeaders) {
   const std::string head = "HTTP/1.1 201 Created\r\nLocation: /x\r\nContent-Length: 2\r\n\r\n";
+  const std::string input = head + "ok";  // views point into the input: keep it alive
   size_t used = 0;
-  ASSERT_EQ(feed_one(r, head + "ok", &used), HeadStatus::kComplete);
+  ASSERT_EQ(feed_one(r, input, &used), HeadStatus::kComplete);
   EXPECT_EQ(used, head.size());
   EXPECT_EQ(r.status_code(), 201);
   EXPECT_EQ(r.version_major(), 1);
