@@ -53,8 +53,13 @@ ALL_PEERS = ["ringway", "nginx", "haproxy", "fwd"]
 #   * peers: restrict to the peers that can do it (fwd cannot gzip or cache);
 #   * proxy_extra: peer name -> opaque extra config handed to that peer's
 #     config generator (see Peer.config); a peer is restarted when it changes;
-#   * background: fn(ctx, port) -> cleanup fn, run around warm-up + measured
-#     run (e.g. open 10k idle connections to the proxy first);
+#   * background: fn(ctx, inst, info) -> cleanup fn, started after the
+#     warm-up and stopped after the measured runs (e.g. hold 10k idle
+#     connections to the proxy); what it puts in the dict `info` is merged
+#     into every measured sample (see IdleConnections);
+#   * open_loop: also run ringway-load open loop after the closed-loop runs
+#     (False for scenarios ringway-load cannot reproduce);
+#   * load_pipeline: ringway-load --pipeline for that open-loop run;
 #   * origin_bytes: sizes the nginx stand-in origin must serve at /bytes/N
 #     (ringway-origin serves any N itself); derived from path when omitted.
 # --------------------------------------------------------------------------
@@ -73,6 +78,8 @@ class Scenario:
     peers: Optional[tuple] = None
     proxy_extra: dict = dataclasses.field(default_factory=dict)
     background: Optional[Callable] = None
+    open_loop: bool = True
+    load_pipeline: int = 1
     origin_bytes: tuple = ()
 
     def wrk_connections(self, default: int) -> int:
@@ -97,6 +104,124 @@ class Scenario:
         return sizes
 
 
+PIPELINE_DEPTH = 16
+
+# wrk's scripts/pipeline.lua approach: one write carries PIPELINE_DEPTH
+# requests; wrk counts every response as a request, but records ONE latency
+# per batch (from the write to the last of its responses).
+PIPELINE_LUA = f"""-- {PIPELINE_DEPTH} x GET / per write, keep-alive (wrk pipeline.lua approach)
+init = function(args)
+  local r = {{}}
+  for i = 1, {PIPELINE_DEPTH} do
+    r[i] = wrk.format(nil, "/")
+  end
+  req = table.concat(r)
+end
+
+request = function()
+  return req
+end
+"""
+
+IDLE_CONNECTIONS = 10_000
+
+
+class IdleConnections:
+    """Background for idle_10k: opens n keep-alive connections to the proxy,
+    one at a time, sends one GET / on each and reads its response, then
+    leaves them idle until cleanup. Fills `info` with the count, the status
+    codes, how long opening took and, at cleanup, how many the proxy had
+    closed meanwhile."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def count_for(self, peer: str) -> tuple:
+        """(connections to open, why fewer than n or None). Our own fds and,
+        for fwd, two fds per client (it opens one upstream connection each;
+        64 fds are left for the light load and fwd's own)."""
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        n, why = self.n, None
+        if n > soft - 100:
+            n, why = soft - 100, f"RLIMIT_NOFILE of run.py is {soft}"
+        if peer == "fwd":
+            cap = (soft - 64) // 2 - 32
+            if n > cap:
+                n, why = cap, (f"fwd holds an upstream connection per client: 2 fds each, "
+                               f"open-file limit {soft}")
+        return n, why
+
+    def __call__(self, ctx: "Ctx", inst: "Instance", info: dict) -> Callable:
+        n, why = self.count_for(inst.peer.name)
+        req = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{inst.port}\r\n\r\n".encode()
+        socks: list = []
+        statuses: dict = {}
+        t0 = time.monotonic()
+        try:
+            for _ in range(n):
+                s = socket.create_connection(("127.0.0.1", inst.port), timeout=10)
+                socks.append(s)
+                s.sendall(req)
+                st = read_one_response(s)
+                statuses[st] = statuses.get(st, 0) + 1
+                if not inst.alive():
+                    raise BenchError(f"{inst.peer.name} exited while opening idle connections")
+        except BaseException:
+            for s in socks:
+                s.close()
+            raise
+        info.update({"idle_conns": len(socks), "idle_wanted": self.n,
+                     "idle_statuses": statuses, "idle_open_s": round(time.monotonic() - t0, 2)})
+        if why:
+            info["idle_note"] = f"{len(socks):,} instead of {self.n:,} idle connections: {why}"
+        time.sleep(1.0)  # let the proxy settle (free per-request buffers)
+
+        def cleanup() -> None:
+            still = 0
+            for s in socks:
+                try:
+                    s.setblocking(False)
+                    if s.recv(1, socket.MSG_PEEK) == b"":
+                        continue  # closed by the proxy
+                    still += 1  # unexpected data, but open
+                except BlockingIOError:
+                    still += 1
+                except OSError:
+                    pass
+            for s in socks:
+                s.close()
+            info["idle_still_open"] = still
+        return cleanup
+
+
+def read_one_response(s: socket.socket) -> str:
+    """Status code of one HTTP/1.1 response read from s (Content-Length or
+    chunked body); "closed" when the peer closed first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return "closed"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    status = head[9:12].decode(errors="replace")
+    m = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.I)
+    if m:
+        want = int(m.group(1))
+        while len(body) < want:
+            chunk = s.recv(65536)
+            if not chunk:
+                return "closed"
+            body += chunk
+    elif re.search(rb"\r\ntransfer-encoding:\s*chunked", head, re.I):
+        while not body.endswith(b"0\r\n\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                return "closed"
+            body += chunk
+    return status
+
+
 SCENARIOS = [
     Scenario("small_get", "GET / (small 200 body), keep-alive", path="/"),
     Scenario("new_conn", "GET / with Connection: close (new TCP connection per request)",
@@ -105,6 +230,14 @@ SCENARIOS = [
              path="/bytes/1048576", connections=10),
     Scenario("post_64k", "POST 64 KiB body to /sink, keep-alive",
              path="/sink", method="POST", body_size=64 * 1024),
+    Scenario("pipelined", f"GET / with {PIPELINE_DEPTH} requests pipelined per connection "
+             "(one write each), keep-alive",
+             path="/", lua=PIPELINE_LUA, load_pipeline=PIPELINE_DEPTH),
+    Scenario("idle_10k", f"memory per idle keep-alive connection: {IDLE_CONNECTIONS:,} connections "
+             "opened one at a time, one GET / each, then idle while wrk runs GET / on "
+             "10 other connections",
+             path="/", connections=10, open_loop=False,
+             background=IdleConnections(IDLE_CONNECTIONS)),
 ]
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -261,6 +394,39 @@ def cpu_seconds_between(before: dict, after: dict) -> float:
     # away are lost (rare: nginx/haproxy workers do not recycle here).
     total = sum(t - before.get(pid, 0) for pid, t in after.items())
     return total / CLK_TCK
+
+
+def rss_kib(root: int) -> int:
+    """Sum of VmRSS (KiB, /proc/PID/status) over the process tree. Pages
+    shared by nginx's master and worker count twice; differences cancel."""
+    total = 0
+    for pid in proc_tree(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def median(values: list) -> Optional[float]:
+    v = sorted(values)
+    return v[(len(v) - 1) // 2] if v else None
+
+
+def raise_nofile() -> int:
+    """Soft RLIMIT_NOFILE up to the hard limit, for us (10k idle client
+    sockets) and for every process we start (they inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 # --------------------------------------------------------------------------
