@@ -39,6 +39,7 @@ from typing import Callable, Optional
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ALL_PEERS = ["ringway", "nginx", "haproxy", "fwd"]
+OPEN_LOOP_FRACTION = 0.5  # open-loop rate: this fraction of the closed-loop peak
 
 
 # --------------------------------------------------------------------------
@@ -60,6 +61,8 @@ ALL_PEERS = ["ringway", "nginx", "haproxy", "fwd"]
 #   * open_loop: also run ringway-load open loop after the closed-loop runs
 #     (False for scenarios ringway-load cannot reproduce);
 #   * load_pipeline: ringway-load --pipeline for that open-loop run;
+#   * wrk_latency: False when wrk's percentiles are meaningless for the
+#     script (pipelining: one sample per batch, and wrk 4.1 reports 0us);
 #   * origin_bytes: sizes the nginx stand-in origin must serve at /bytes/N
 #     (ringway-origin serves any N itself); derived from path when omitted.
 # --------------------------------------------------------------------------
@@ -80,6 +83,7 @@ class Scenario:
     background: Optional[Callable] = None
     open_loop: bool = True
     load_pipeline: int = 1
+    wrk_latency: bool = True
     origin_bytes: tuple = ()
 
     def wrk_connections(self, default: int) -> int:
@@ -124,6 +128,16 @@ end
 """
 
 IDLE_CONNECTIONS = 10_000
+LIGHT_DELAY_MS = 10
+
+# The light load next to the idle connections: each wrk connection waits
+# LIGHT_DELAY_MS before each request (wrk's delay() hook), so 10 connections
+# make roughly 1,000 req/s instead of saturating the proxy.
+LIGHT_LUA = f"""-- light load: one request per connection every ~{LIGHT_DELAY_MS} ms
+delay = function()
+  return {LIGHT_DELAY_MS}
+end
+"""
 
 
 class IdleConnections:
@@ -232,11 +246,12 @@ SCENARIOS = [
              path="/sink", method="POST", body_size=64 * 1024),
     Scenario("pipelined", f"GET / with {PIPELINE_DEPTH} requests pipelined per connection "
              "(one write each), keep-alive",
-             path="/", lua=PIPELINE_LUA, load_pipeline=PIPELINE_DEPTH),
+             path="/", lua=PIPELINE_LUA, load_pipeline=PIPELINE_DEPTH, wrk_latency=False),
     Scenario("idle_10k", f"memory per idle keep-alive connection: {IDLE_CONNECTIONS:,} connections "
-             "opened one at a time, one GET / each, then idle while wrk runs GET / on "
-             "10 other connections",
-             path="/", connections=10, open_loop=False,
+             "opened one at a time, one GET / each, then idle while wrk runs a light GET / load "
+             f"on 10 other connections (each waits {LIGHT_DELAY_MS} ms between requests: "
+             f"~{10 * 1000 // LIGHT_DELAY_MS:,} req/s)",
+             path="/", connections=10, open_loop=False, lua=LIGHT_LUA,
              background=IdleConnections(IDLE_CONNECTIONS)),
 ]
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
@@ -396,11 +411,12 @@ def cpu_seconds_between(before: dict, after: dict) -> float:
     return total / CLK_TCK
 
 
-def rss_kib(root: int) -> int:
-    """Sum of VmRSS (KiB, /proc/PID/status) over the process tree. Pages
-    shared by nginx's master and worker count twice; differences cancel."""
+def rss_kib(root: int, pids: Optional[list] = None) -> int:
+    """Sum of VmRSS (KiB, /proc/PID/status) over the process tree (or the
+    given pids). Pages shared by nginx's master and worker count twice;
+    differences cancel."""
     total = 0
-    for pid in proc_tree(root):
+    for pid in (pids if pids is not None else proc_tree(root)):
         try:
             with open(f"/proc/{pid}/status") as f:
                 for line in f:
@@ -583,7 +599,10 @@ class Ctx:
         os.makedirs(self.logdir, exist_ok=True)
         self.have_taskset = shutil.which("taskset") is not None
         self.origin_port = 0
+        self.origin_pid = 0
         self.notes: list = []
+        self.ol_duration = args.duration  # open-loop (ringway-load) run, seconds
+        self.ol_warmup = args.warmup
 
     def pin(self, cpus: list, cmd: list) -> list:
         if not self.have_taskset:
@@ -784,6 +803,8 @@ class RingwayPeer(Peer):
 
     def command(self, ctx: Ctx, port: int, extra) -> list:
         # extra: YAML text appended to the config (scenario-specific keys).
+        # idle_timeout 300s like nginx's keepalive_timeout and haproxy's
+        # timeout http-keep-alive (idle_10k keeps clients idle for a while).
         conf = f"""listen:
   - address: 127.0.0.1:{port}
 workers: 1
@@ -794,6 +815,8 @@ upstreams:
 routes:
   - match: {{ prefix: / }}
     upstream: origin
+limits:
+  idle_timeout: 300s
 {extra or ""}"""
         path = self.write_config(ctx, "ringway.yaml", conf)
         return [self.bin(ctx), "--config", path]
@@ -850,10 +873,15 @@ class HaproxyPeer(Peer):
 
     def command(self, ctx: Ctx, port: int, extra) -> list:
         # extra: haproxy lines added to the backend section.
+        # maxconn above idle_10k's 10,000 clients. haproxy sizes its fd needs
+        # as 2 x maxconn and refuses to start when the hard open-file limit is
+        # below that (20000 here); `no strict-limits` makes it a warning, and
+        # idle clients need one fd each (the server side is shared).
         conf = f"""global
   nbthread 1
   cpu-map 1/1 {ctx.plan.proxy[0]}
-  maxconn 8192
+  maxconn {IDLE_CONNECTIONS + 2000}
+  no strict-limits
 
 defaults
   mode http
@@ -955,21 +983,52 @@ def wrk_cmd(ctx: Ctx, scen: Scenario, port: int, duration: float, script: Option
     return ctx.pin(ctx.plan.wrk, cmd)
 
 
-def run_wrk(cmd: list, duration: float, log_path: str) -> str:
+def kill_group(p: subprocess.Popen) -> None:
     try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           timeout=duration + 60, start_new_session=True)
-        out = p.stdout
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        out += "\n[run.py] wrk timed out\n"
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    p.wait()
+
+
+def run_tool(cmd: list, timeout: float, log_path: str, rss_root: Optional[int] = None,
+             rss: Optional[list] = None, what: str = "wrk") -> str:
+    """Runs wrk or ringway-load in its own session (Ctrl-C reaches only us; it
+    is killed whatever happens) and returns its output. With rss_root, the
+    proxy's RSS is sampled into `rss` every 0.5 s while it runs."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    pids = proc_tree(rss_root) if rss_root is not None else None
+    out = None
+    try:
+        while out is None:
+            try:
+                out, _ = p.communicate(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                if pids is not None and rss is not None:
+                    rss.append(rss_kib(rss_root, pids))
+                if time.monotonic() > deadline:
+                    kill_group(p)
+                    out, _ = p.communicate()
+                    out = (out or "") + f"\n[run.py] {what} timed out\n"
+    finally:
+        if p.poll() is None:
+            kill_group(p)
     with open(log_path, "a") as f:
         f.write("$ " + " ".join(cmd) + "\n" + out + "\n")
     return out
 
 
+def run_wrk(cmd: list, duration: float, log_path: str, rss_root: Optional[int] = None,
+            rss: Optional[list] = None) -> str:
+    return run_tool(cmd, duration + 60, log_path, rss_root, rss, "wrk")
+
+
 def run_one(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, count: int) -> list:
-    """Sanity request, warm-up, then `count` measured wrk runs: their samples."""
+    """Sanity request, warm-up, then `count` measured wrk runs: their samples.
+    A scenario's background (idle connections) starts after the warm-up, so
+    the proxy's RSS sampled during the warm-up is the baseline it adds to."""
     status = http_check(inst.port, scen)
     if not 200 <= status < 300:
         raise BenchError(f"sanity request {scen.method} {scen.path} via {inst.peer.name} "
@@ -981,18 +1040,32 @@ def run_one(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, count: int
         with open(script, "w") as f:
             f.write(text)
     log_path = os.path.join(ctx.logdir, f"wrk-{scen.name}-{inst.peer.name}.txt")
-    cleanup = scen.background(ctx, inst.port) if scen.background else None
+    info: dict = {}
+    warmup = ctx.args.warmup
+    sample_rss = scen.background is not None
+    if sample_rss:
+        warmup = max(warmup, 2)  # the RSS baseline needs a few samples under load
+    base_rss: list = []
+    if warmup > 0:
+        run_wrk(wrk_cmd(ctx, scen, inst.port, warmup, script), warmup, log_path,
+                inst.proc.pid if sample_rss else None, base_rss)
+    if sample_rss:
+        info["rss_base_kib"] = median(base_rss)
     samples = []
+    cleanup = scen.background(ctx, inst, info) if scen.background else None
     try:
-        if ctx.args.warmup > 0:
-            run_wrk(wrk_cmd(ctx, scen, inst.port, ctx.args.warmup, script), ctx.args.warmup, log_path)
         for _ in range(count):
-            samples.append(measure(ctx, origin, inst, scen, script, log_path))
+            samples.append(measure(ctx, origin, inst, scen, script, log_path, sample_rss))
             if not inst.alive():
                 break
     finally:
         if cleanup:
             cleanup()
+    for x in samples:
+        x.update(info)
+        n = info.get("idle_conns")
+        if n and x.get("rss_run_kib") is not None and info.get("rss_base_kib") is not None:
+            x["idle_bytes_per_conn"] = (x["rss_run_kib"] - info["rss_base_kib"]) * 1024 / n
     return samples
 
 
@@ -1003,6 +1076,13 @@ def sample_error(x: dict) -> Optional[str]:
         return "no requests completed"
     if x["non2xx"]:
         return f"{x['non2xx']} non-2xx/3xx responses"
+    if "idle_conns" in x:
+        bad = {k: v for k, v in x.get("idle_statuses", {}).items() if not k.startswith("2")}
+        if bad:
+            return f"idle connections: responses {bad}"
+        closed = x["idle_conns"] - x.get("idle_still_open", x["idle_conns"])
+        if closed:
+            return f"the proxy closed {closed} of {x['idle_conns']} idle connections during the run"
     return None
 
 
@@ -1016,8 +1096,9 @@ def summarize(scen_name: str, peer: str, samples: list, errors: list) -> dict:
         row.update(ok[(len(ok) - 1) // 2] if ok else samples[-1])
         row.pop("error", None)
     if len(samples) > 1:
-        row["repeats"] = [{k: x[k] for k in ("rps", "cpu_us_per_req", "origin_cpu_us_per_req",
-                                             "other_cpu_pct")} for x in samples]
+        row["repeats"] = [{k: x.get(k) for k in ("rps", "cpu_us_per_req", "origin_cpu_us_per_req",
+                                                 "other_cpu_pct", "rss_kib", "idle_bytes_per_conn")
+                           if k in x} for x in samples]
         if ok:
             row["cpu_us_per_req_min"] = ok[0]["cpu_us_per_req"]
             row["cpu_us_per_req_max"] = ok[-1]["cpu_us_per_req"]
@@ -1028,15 +1109,20 @@ def summarize(scen_name: str, peer: str, samples: list, errors: list) -> dict:
 
 
 def measure(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, script: Optional[str],
-            log_path: str) -> dict:
-    """One measured wrk run; proxy and origin CPU time read around it."""
+            log_path: str, sample_rss: bool = False) -> dict:
+    """One measured wrk run; proxy and origin CPU time read around it, the
+    proxy's RSS read after it (and sampled during it with sample_rss)."""
     cmd = wrk_cmd(ctx, scen, inst.port, ctx.args.duration, script)
+    rss_run: list = []
     p0, o0, t0 = cpu_ticks(inst.proc.pid), cpu_ticks(origin.proc.pid), time.monotonic()
     s0, c0 = system_jiffies(), children_cpu_s()
-    out = run_wrk(cmd, ctx.args.duration, log_path)
+    out = run_wrk(cmd, ctx.args.duration, log_path, inst.proc.pid if sample_rss else None, rss_run)
     s1, c1 = system_jiffies(), children_cpu_s()
     p1, o1, t1 = cpu_ticks(inst.proc.pid), cpu_ticks(origin.proc.pid), time.monotonic()
+    rss_end = rss_kib(inst.proc.pid)
     w = parse_wrk(out)
+    if not scen.wrk_latency:
+        w["latency_us"] = {}  # raw numbers stay in the wrk log
     proxy_cpu = cpu_seconds_between(p0, p1)
     origin_cpu = cpu_seconds_between(o0, o1)
     wrk_cpu = c1 - c0  # wrk is the only child reaped in the window
@@ -1061,12 +1147,153 @@ def measure(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, script: Op
         "wrk_cpu_s": wrk_cpu,
         "other_cpu_pct": 100.0 * other_cpu / (t1 - t0),
         "steal_pct": 100.0 * (s1[1] - s0[1]) / CLK_TCK / (t1 - t0),
+        "rss_kib": rss_end,
+        **({"rss_run_kib": median(rss_run), "rss_run_samples": len(rss_run)} if sample_rss else {}),
     }
+
+
+# --------------------------------------------------------------------------
+# Open loop: ringway-load at a fixed rate after the closed-loop runs
+# --------------------------------------------------------------------------
+
+
+def nice_rate(x: float) -> float:
+    """Rounded down to 3 significant digits (18,154 -> 18,100)."""
+    if x <= 0:
+        return 0.0
+    step = 10 ** max(0, len(str(int(x))) - 3)
+    return float(max(1, int(x // step) * step)) if x >= 1 else round(x, 3)
+
+
+def open_loop_rates(mode: str, fraction: float, scenarios: list, peers: list, rows: dict) -> dict:
+    """{(scenario, peer): (rate, how)} for every pair that gets an open-loop
+    run. rows: (scenario, peer) -> summarized closed-loop row."""
+    def ok(r):
+        return r is not None and not r.get("error") and r.get("rps", 0) > 0
+    out = {}
+    for sc in scenarios:
+        if not sc.open_loop:
+            continue
+        have = {p: rows[(sc.name, p)] for p in peers if ok(rows.get((sc.name, p)))}
+        if not have:
+            continue
+        if mode == "common":
+            slowest = min(have, key=lambda p: have[p]["rps"])
+            rate = nice_rate(fraction * have[slowest]["rps"])
+            how = (f"{fraction:.0%} of the slowest peer's closed-loop req/s "
+                   f"({slowest}: {have[slowest]['rps']:,.0f}), same for all peers")
+            out.update({(sc.name, p): (rate, how) for p in have})
+        elif mode == "peer":
+            for p, r in have.items():
+                out[(sc.name, p)] = (nice_rate(fraction * r["rps"]),
+                                     f"{fraction:.0%} of this peer's closed-loop req/s ({r['rps']:,.0f})")
+        else:
+            out.update({(sc.name, p): (float(mode), "fixed (--open-loop)") for p in have})
+    return out
+
+
+def load_cmd(ctx: Ctx, load_bin: str, scen: Scenario, port: int, rate: float) -> list:
+    conns = scen.wrk_connections(ctx.args.connections)
+    threads = max(1, min(ctx.args.threads, conns))
+    cmd = [load_bin, "--rate", f"{rate:g}", "--duration", f"{ctx.ol_duration:g}s",
+           "--warmup", f"{ctx.ol_warmup:g}s", "--connections", str(conns), "--threads", str(threads),
+           "--timeout", "10s", "--json"]
+    if scen.load_pipeline > 1:
+        cmd += ["--pipeline", str(scen.load_pipeline)]
+    for h in scen.headers:
+        cmd += ["-H", h]
+    if scen.method != "GET" or scen.body_size:
+        # Same request as the generated wrk script: a request file with the body.
+        body = os.path.join(ctx.tmp, f"{scen.name}.body")
+        with open(body, "wb") as f:
+            f.write(b"a" * scen.body_size)
+        reqs = os.path.join(ctx.tmp, f"{scen.name}.requests")
+        with open(reqs, "w") as f:
+            f.write(f"{scen.method} {scen.path} Content-Type: application/octet-stream "
+                    f"@{os.path.basename(body)}\n" if scen.body_size else f"{scen.method} {scen.path}\n")
+        cmd += ["--requests", reqs]
+    cmd.append(f"http://127.0.0.1:{port}{scen.path}")
+    return ctx.pin(ctx.plan.wrk, cmd)
+
+
+def run_open_loop(ctx: Ctx, load_bin: str, inst: Instance, scen: Scenario, rate: float,
+                  how: str) -> dict:
+    """One ringway-load run at `rate`; its JSON plus the proxy's CPU per request."""
+    status = http_check(inst.port, scen)
+    if not 200 <= status < 300:
+        raise BenchError(f"sanity request {scen.method} {scen.path} via {inst.peer.name} "
+                         f"answered HTTP {status}")
+    cmd = load_cmd(ctx, load_bin, scen, inst.port, rate)
+    log_path = os.path.join(ctx.logdir, f"load-{scen.name}-{inst.peer.name}.txt")
+    p0, t0, s0, c0 = cpu_ticks(inst.proc.pid), time.monotonic(), system_jiffies(), children_cpu_s()
+    o0 = cpu_ticks(ctx.origin_pid)
+    out = run_tool(cmd, ctx.ol_warmup + ctx.ol_duration + 40, log_path, what="ringway-load")
+    p1, t1, s1, c1 = cpu_ticks(inst.proc.pid), time.monotonic(), system_jiffies(), children_cpu_s()
+    o1 = cpu_ticks(ctx.origin_pid)
+    js = None
+    for line in reversed(out.splitlines()):
+        if line.startswith("{"):
+            try:
+                js = json.loads(line)
+                break
+            except ValueError:
+                pass
+    if js is None:
+        raise BenchError(f"ringway-load gave no JSON: {out.strip()[-300:]}")
+    n = js.get("requests", 0)
+    cpu = cpu_seconds_between(p0, p1)
+    other = max(0.0, (s1[0] - s0[0]) / CLK_TCK - cpu - cpu_seconds_between(o0, o1) - (c1 - c0))
+    res = {k: js.get(k) for k in ("target_rate", "rate", "requests", "scheduled", "unsent", "errors",
+                                  "errors_by_kind", "timeouts", "status", "latency_us", "connects",
+                                  "duration_s", "pipeline")}
+    res.update({"how": how, "cmd": " ".join(cmd),
+                # proxy CPU over the whole ringway-load run, warm-up and connects included
+                "proxy_cpu_us_per_req": cpu * 1e6 / n if n else None,
+                "proxy_cpu_pct": 100.0 * cpu / (t1 - t0),
+                "other_cpu_pct": 100.0 * other / (t1 - t0)})
+    return res
+
+
+def open_loop_error(ol: dict) -> Optional[str]:
+    """Hard failures only; errors, timeouts and unsent requests are results."""
+    if ol.get("error"):
+        return f"open loop: {ol['error']}"
+    if not ol.get("requests"):
+        return "open loop: no requests completed"
+    bad = {k: v for k, v in (ol.get("status") or {}).items() if not k.startswith(("2", "3"))}
+    if bad:
+        return f"open loop: responses {bad}"
+    return None
+
+
+def open_loop_issues(ol: dict) -> str:
+    parts = []
+    for k in ("errors", "timeouts", "unsent"):
+        if ol.get(k):
+            parts.append(f"{ol[k]} {k}")
+    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------
 # Reporting
 # --------------------------------------------------------------------------
+
+
+def fmt_kib(kib: Optional[float]) -> str:
+    return "-" if kib is None else f"{kib / 1024:,.1f}"
+
+
+def fmt_ol(ol: Optional[dict]) -> tuple:
+    """(rate cell, 'p50 / p99 / p99.9' cell) of an open-loop result."""
+    if not ol:
+        return "-", "-"
+    rate = f"{ol['target_rate']:,.0f}" if ol.get("target_rate") else "-"
+    if ol.get("error") or not ol.get("requests"):
+        return rate, "failed"
+    lat = ol.get("latency_us") or {}
+    cell = " / ".join(fmt_us(lat.get(k)) for k in ("p50", "p99", "p999"))
+    issues = open_loop_issues(ol)
+    return rate, f"{cell} ({issues})" if issues else cell
 
 
 def progress_line(i: int, total: int, row: dict) -> str:
@@ -1077,7 +1304,11 @@ def progress_line(i: int, total: int, row: dict) -> str:
     s = (f"{head} {row['rps']:>10,.0f} req/s  p50 {fmt_us(lat.get('p50')):>8}  "
          f"p99 {fmt_us(lat.get('p99')):>8}  cpu {fmt_num(row['cpu_us_per_req'], 2):>7} us/req "
          f"({row['proxy_cpu_pct']:.0f}% of a CPU)  origin {fmt_num(row['origin_cpu_us_per_req'], 2)} us/req")
-    s += f"  other {row['other_cpu_pct']:.0f}%"
+    s += f"  other {row['other_cpu_pct']:.0f}%  RSS {fmt_kib(row.get('rss_kib'))} MiB"
+    if "idle_conns" in row:
+        s += (f"  idle: {row['idle_conns']:,} conns (opened in {row.get('idle_open_s', 0):.1f}s), "
+              f"RSS {fmt_kib(row.get('rss_base_kib'))} -> {fmt_kib(row.get('rss_run_kib'))} MiB, "
+              f"{fmt_num(row.get('idle_bytes_per_conn'), 0)} bytes/conn")
     se = sum(row["socket_errors"].values())
     if se:
         s += f"  socket errors {row['socket_errors']}"
@@ -1086,9 +1317,28 @@ def progress_line(i: int, total: int, row: dict) -> str:
     return s
 
 
+def ol_progress_line(i: int, total: int, scen: str, peer: str, ol: dict) -> str:
+    head = f"[open loop {i}/{total}] {scen:<10} {peer:<8}"
+    if ol.get("error"):
+        return f"{head} at {ol.get('target_rate', 0):,.0f} req/s: ERROR: {ol['error']}"
+    lat = ol.get("latency_us") or {}
+    s = (f"{head} at {ol['target_rate']:,.0f} req/s (got {ol.get('rate') or 0:,.0f}): "
+         f"p50 {fmt_us(lat.get('p50'))}  p99 {fmt_us(lat.get('p99'))}  p99.9 {fmt_us(lat.get('p999'))}  "
+         f"max {fmt_us(lat.get('max'))}  cpu {fmt_num(ol.get('proxy_cpu_us_per_req'), 2)} us/req"
+         f"  other {ol.get('other_cpu_pct', 0):.0f}%")
+    issues = open_loop_issues(ol)
+    if issues:
+        s += f"  ({issues})"
+    e = open_loop_error(ol)
+    if e:
+        s += f"  ERROR: {e}"
+    return s
+
+
 def results_table(rows: list, peers: list) -> str:
-    hdr = ["scenario", "peer", "req/s", "p50", "p99", "CPU us/req", "proxy CPU %",
-           "origin us/req", "other CPU %", "sock errs"] + [f"÷{p}" for p in peers]
+    hdr = ["scenario", "peer", "req/s", "p50", "p99", "OL req/s", "OL p50 / p99 / p99.9",
+           "CPU us/req", "proxy CPU %", "origin us/req", "RSS MiB", "other CPU %",
+           "sock errs"] + [f"÷{p}" for p in peers]
     lines = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
     by = {(r["scenario"], r["peer"]): r for r in rows}
     for r in rows:
@@ -1097,10 +1347,12 @@ def results_table(rows: list, peers: list) -> str:
                          " |" * (len(hdr) - 3))
             continue
         lat = r["latency_us"]
+        ol_rate, ol_lat = fmt_ol(r.get("open_loop"))
         cells = [r["scenario"], r["peer"], f"{r['rps']:,.0f}", fmt_us(lat.get("p50")),
-                 fmt_us(lat.get("p99")), fmt_num(r["cpu_us_per_req"], 2),
+                 fmt_us(lat.get("p99")), ol_rate, ol_lat, fmt_num(r["cpu_us_per_req"], 2),
                  f"{r['proxy_cpu_pct']:.0f}", fmt_num(r["origin_cpu_us_per_req"], 2),
-                 f"{r['other_cpu_pct']:.0f}", str(sum(r["socket_errors"].values()))]
+                 fmt_kib(r.get("rss_kib")), f"{r['other_cpu_pct']:.0f}",
+                 str(sum(r["socket_errors"].values()))]
         for p in peers:
             o = by.get((r["scenario"], p))
             if p == r["peer"]:
@@ -1113,6 +1365,39 @@ def results_table(rows: list, peers: list) -> str:
             cells[1] += f" (ERROR: {r['error']})"
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def idle_table(rows: list, peers: list) -> str:
+    """Memory per idle connection, one table per scenario that holds idle
+    connections; ÷peer = this row's bytes/conn divided by that peer's."""
+    out = []
+    for s in dict.fromkeys(r["scenario"] for r in rows if "idle_conns" in r):
+        have = {r["peer"]: r for r in rows if r["scenario"] == s and "idle_conns" in r}
+        hdr = ["peer", "idle conns", "RSS before MiB", "RSS with idle MiB", "bytes/conn",
+               "opened in s"] + [f"÷{p}" for p in peers if p in have]
+        out.append(f"**{s}**\n")
+        out.append("| " + " | ".join(hdr) + " |")
+        out.append("|" + "|".join("---" for _ in hdr) + "|")
+        for p in peers:
+            r = have.get(p)
+            if r is None:
+                continue
+            b = r.get("idle_bytes_per_conn")
+            cells = [p + (f" (ERROR: {r['error']})" if r.get("error") else ""),
+                     f"{r['idle_conns']:,}", fmt_kib(r.get("rss_base_kib")),
+                     fmt_kib(r.get("rss_run_kib")), fmt_num(b, 0), f"{r.get('idle_open_s', 0):.1f}"]
+            for q in peers:
+                if q not in have:
+                    continue
+                ob = have[q].get("idle_bytes_per_conn")
+                cells.append("1" if q == p else (f"{b / ob:.2f}" if b and ob and ob > 0 else "-"))
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+        for p in peers:
+            if p in have and have[p].get("idle_note"):
+                out.append(f"- {p}: {have[p]['idle_note']}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n" if out else ""
 
 
 def ratio_tables(rows: list, peers: list, scenarios: list) -> str:
@@ -1207,8 +1492,14 @@ def parse_args(argv: list) -> argparse.Namespace:
                          "previous role: wrk=2,3). Default on 2 CPUs: proxy=0,origin=1,wrk=1")
     ap.add_argument("--origin", choices=("auto", "ringway-origin", "nginx"), default="auto",
                     help="origin server (default: ringway-origin if built, else an nginx stand-in)")
+    ap.add_argument("--open-loop", default="common", metavar="MODE",
+                    help="open-loop latency runs with ringway-load after the closed-loop ones: "
+                         "'common' (default: one rate per scenario for all peers, 50%% of the "
+                         "slowest peer's req/s), 'peer' (50%% of each peer's own req/s), a fixed "
+                         "rate in req/s, or 'off'")
     ap.add_argument("--short", action="store_true",
-                    help="CI smoke: 2 s runs of small_get only; exit 1 on zero requests or non-2xx")
+                    help="CI smoke: 2 s runs of small_get only (open loop: 0.5 s, no warm-up); "
+                         "exit 1 on zero requests or non-2xx")
     ap.add_argument("--out", default=os.path.join("bench", "results"), help="results root")
     ap.add_argument("--list", action="store_true", help="list scenarios and peers, then exit")
     args = ap.parse_args(argv)
@@ -1220,6 +1511,12 @@ def parse_args(argv: list) -> argparse.Namespace:
             args.warmup = 1
     if args.warmup is None:
         args.warmup = 2
+    if args.open_loop not in ("common", "peer", "off"):
+        try:
+            if float(args.open_loop) <= 0:
+                raise ValueError
+        except ValueError:
+            ap.error("--open-loop: 'common', 'peer', 'off' or a rate > 0")
     return args
 
 
@@ -1256,9 +1553,12 @@ def main(argv: list) -> int:
         return 2
     scenarios = [SCENARIO_BY_NAME[n] for n in scen_names]
 
+    nofile = raise_nofile()  # before any child: they inherit it
     procs = Procs()
     tmp = tempfile.mkdtemp(prefix="ringway-bench-")
     ctx = Ctx(args, plan, tmp, procs)
+    if args.short:  # open loop in the CI smoke: 0.5 s, no warm-up (keeps it ~15 s)
+        ctx.ol_duration, ctx.ol_warmup = 0.5, 0
     rows: list = []
     failed = False
     interrupted = False
@@ -1267,6 +1567,7 @@ def main(argv: list) -> int:
     peers: list = []
     samples: dict = {}   # (scenario, peer) -> [sample]
     errors: dict = {}    # (scenario, peer) -> [error text]
+    ol_results: dict = {}  # (scenario, peer) -> open-loop result
     try:
         if not ctx.have_taskset:
             ctx.notes.append("taskset not found: processes were NOT pinned")
@@ -1285,14 +1586,14 @@ def main(argv: list) -> int:
         log(f"pinning plan: {plan.describe()}")
         for w in plan.warnings():
             log(f"  note: {w}")
-        busy = busy_before_start()
+        busy = busy_before_start(0.5 if args.short else 1.0)
         if busy > 10:
             msg = (f"the box was {busy:.0f}% busy before the benchmark started (other users/builds): "
                    "req/s and latency are unreliable, CPU us/req less so")
             log(f"  WARNING: {msg}")
             ctx.notes.append(msg)
         origin = start_origin(ctx, scenarios)
-        ctx.origin_port = origin.port
+        ctx.origin_port, ctx.origin_pid = origin.port, origin.proc.pid
         log(f"origin: {origin.kind} on 127.0.0.1:{origin.port} ({origin.version})")
 
         meta = {
@@ -1317,6 +1618,9 @@ def main(argv: list) -> int:
             "wrk_threads": args.threads,
             "repeat": args.repeat,
             "interleave": args.interleave,
+            "open_loop": {"mode": args.open_loop, "fraction": OPEN_LOOP_FRACTION,
+                          "duration_s": ctx.ol_duration, "warmup_s": ctx.ol_warmup},
+            "rlimit_nofile": nofile,
             "peers": peers,
             "scenarios": {s.name: s.description for s in scenarios},
         }
@@ -1335,29 +1639,36 @@ def main(argv: list) -> int:
             order = [(p, sc, reps) for p in peers for sc in scenarios if applies(p, sc)]
         insts: dict = {}     # peer -> Instance
         start_errors: dict = {}
+
+        def instance(pname: str, scen: Scenario) -> Instance:
+            """The running instance of pname for scen: others are stopped
+            unless interleaving; (re)started when its extra config changes."""
+            if not args.interleave:
+                for other in [o for o in insts if o != pname]:
+                    Procs.stop(insts.pop(other).proc)
+            if pname in start_errors:
+                raise BenchError(start_errors[pname])
+            extra = scen.proxy_extra.get(pname)
+            inst = insts.get(pname)
+            if inst is None or not inst.alive() or inst.extra != extra:
+                if inst is not None:
+                    Procs.stop(insts.pop(pname).proc)
+                try:
+                    insts[pname] = inst = PEERS[pname].start(ctx, extra)
+                except BenchError as e:
+                    start_errors[pname] = f"failed to start: {e}"
+                    raise BenchError(start_errors[pname])
+            return inst
+
         total = len(order)
         for i, (pname, scen, count) in enumerate(order, 1):
             if origin.proc.poll() is not None:
                 raise BenchError(f"origin exited (status {origin.proc.returncode})")
-            if not args.interleave:
-                for other in [o for o in insts if o != pname]:
-                    Procs.stop(insts.pop(other).proc)
             key = (scen.name, pname)
             got: list = []
             err = None
             try:
-                if pname in start_errors:
-                    raise BenchError(start_errors[pname])
-                extra = scen.proxy_extra.get(pname)
-                inst = insts.get(pname)
-                if inst is None or not inst.alive() or inst.extra != extra:
-                    if inst is not None:
-                        Procs.stop(insts.pop(pname).proc)
-                    try:
-                        insts[pname] = inst = PEERS[pname].start(ctx, extra)
-                    except BenchError as e:
-                        start_errors[pname] = f"failed to start: {e}"
-                        raise BenchError(start_errors[pname])
+                inst = instance(pname, scen)
                 got = run_one(ctx, origin, inst, scen, count)
                 if not inst.alive():
                     err = f"{pname} exited (status {inst.proc.returncode}) during the run"
@@ -1368,6 +1679,39 @@ def main(argv: list) -> int:
                 errors.setdefault(key, []).append(err)
             line = summarize(scen.name, pname, got, [err] if err else [])
             log(progress_line(i, total, line))
+
+        # Phase 2, open loop: ringway-load at a rate derived from the closed-loop
+        # results, hence after all of them (the common rate needs every peer's).
+        ol_scens = [sc for sc in scenarios if sc.open_loop]
+        load_bin = ctx.find_bin("ringway-load", "RINGWAY_LOAD_BIN")
+        if args.open_loop != "off" and ol_scens and load_bin is None:
+            msg = ("ringway-load not found in build dir (build target ringway-load): "
+                   "open-loop latency skipped")
+            log(f"note: {msg}")
+            ctx.notes.append(msg)
+        elif args.open_loop != "off" and ol_scens:
+            closed = {(sc.name, p): summarize(sc.name, p, samples.get((sc.name, p), []),
+                                              errors.get((sc.name, p), []))
+                      for sc in ol_scens for p in peers if (sc.name, p) in samples}
+            rates = open_loop_rates(args.open_loop, OPEN_LOOP_FRACTION, ol_scens, peers, closed)
+            if args.interleave:
+                ol_order = [(p, sc) for sc in ol_scens for p in peers if (sc.name, p) in rates]
+            else:  # the peer still running from phase 1 goes first
+                ol_order = [(p, sc) for p in reversed(peers) for sc in ol_scens
+                            if (sc.name, p) in rates]
+            for i, (pname, scen) in enumerate(ol_order, 1):
+                if origin.proc.poll() is not None:
+                    raise BenchError(f"origin exited (status {origin.proc.returncode})")
+                rate, how = rates[(scen.name, pname)]
+                try:
+                    inst = instance(pname, scen)
+                    ol = run_open_loop(ctx, load_bin, inst, scen, rate, how)
+                    if not inst.alive():
+                        ol["error"] = f"{pname} exited (status {inst.proc.returncode}) during the run"
+                except (BenchError, OSError, http.client.HTTPException) as e:
+                    ol = {"target_rate": rate, "how": how, "error": str(e) or type(e).__name__}
+                ol_results[(scen.name, pname)] = ol
+                log(ol_progress_line(i, len(ol_order), scen.name, pname, ol))
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted: stopping everything")
@@ -1382,7 +1726,14 @@ def main(argv: list) -> int:
         for scen in scenarios:
             key = (scen.name, pname)
             if key in samples or key in errors:
-                rows.append(summarize(scen.name, pname, samples.get(key, []), errors.get(key, [])))
+                row = summarize(scen.name, pname, samples.get(key, []), errors.get(key, []))
+                ol = ol_results.get(key)
+                if ol is not None:
+                    row["open_loop"] = ol
+                    e = open_loop_error(ol)
+                    if e:
+                        row["error"] = f"{row['error']}; {e}" if row.get("error") else e
+                rows.append(row)
     failed |= any(r.get("error") for r in rows)
     if rows:
         out_dir = write_results(ctx, meta, rows, peers, [s.name for s in scenarios])
@@ -1411,9 +1762,12 @@ def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: lis
             shutil.copy(os.path.join(ctx.tmp, f), logs)
 
     table = results_table(rows, peers)
+    idle = idle_table(rows, peers)
     print()
     print(table)
     print()
+    if idle:
+        print(idle)
 
     md = ["# ringway benchmark results", ""]
     md.append(f"- date: {meta.get('date', '')}")
@@ -1444,8 +1798,28 @@ def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: lis
         md.append(f"- `{s}`: {d}")
     md += ["", "## Results", "",
            "CPU us/req = proxy CPU seconds (utime+stime of all its processes) × 1e6 / requests. "
-           "÷peer columns: this row's CPU us/req divided by that peer's (below 1 = cheaper).", "",
-           table, "", "## CPU us/req ratios", "", ratio_tables(rows, peers, scen_names)]
+           "÷peer columns: this row's CPU us/req divided by that peer's (below 1 = cheaper). "
+           "RSS = sum of VmRSS of the proxy's processes just after the measured run. "
+           "OL = open loop (ringway-load, latency from the intended send time) at the rate in "
+           "'OL req/s'.", "", table, ""]
+    ol_lines = []
+    for sname in scen_names:
+        hows = {(r["open_loop"].get("target_rate"), r["open_loop"].get("how")) for r in rows
+                if r["scenario"] == sname and r.get("open_loop")}
+        for rate, how in sorted(hows, key=lambda x: (x[0] or 0, x[1] or "")):
+            ol_lines.append(f"- `{sname}`: {rate or 0:,.0f} req/s = {how}")
+    if ol_lines:
+        ol = meta.get("open_loop", {})
+        md += ["Open-loop rates (ringway-load, "
+               f"{ol.get('duration_s', ctx.ol_duration):g}s after {ol.get('warmup_s', ctx.ol_warmup):g}s "
+               "warm-up, same connections as wrk):", ""] + ol_lines + [""]
+    if idle:
+        md += ["## Memory per idle connection", "",
+               "RSS growth of the proxy (sum of VmRSS, median of samples taken every 0.5 s while a "
+               "light wrk load runs) from the warm-up, without idle connections, to the measured run, "
+               "with them; divided by the number of idle connections. Memory allocated at start-up "
+               "for the connection limit and kernel socket memory are not in it.", "", idle]
+    md += ["## CPU us/req ratios", "", ratio_tables(rows, peers, scen_names)]
     png = os.path.join(out_dir, "cpu_us_per_req.png")
     if plot(rows, peers, scen_names, png):
         md += ["", "![CPU us per request](cpu_us_per_req.png)"]

@@ -197,6 +197,23 @@ class UpstreamReuse(GatewayTestCase):
         self.assertGreaterEqual(s["upstream_reuses"] / s["requests"], 0.99, s)
 
 
+class PlainDescriptors(GatewayTestCase):
+    """The same proxying with registered files turned off."""
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], engine={"registered_files": "false"})
+
+    def test_proxying_without_registered_files(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/bytes/10") + build_request("POST", "/echo", body=b"abc"))
+        self.assertEqual(len(c.read_response().body), 10)
+        self.assertEqual(c.read_response().body, b"abc")
+        c.close()
+        self.assertIn("io_uring", self.gateway.stderr())
+        self.assertNotIn("registered file slots", self.gateway.stderr())
+
+
 class HostRewrite(GatewayTestCase):
 
     @classmethod
