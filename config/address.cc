@@ -123,19 +123,33 @@ bool resolve(std::string_view host, int port, SocketAddress& out, std::string& e
 
 }  // namespace
 
-bool parse_listen_address(std::string_view text, SocketAddress& out, std::string& error) {
-  std::string_view host, port_text;
+namespace {
+
+// What listen and endpoint addresses share: "host:port" or "[v6]:port" split,
+// the port checked, IPv6 literals filled in. Returns true when `out` is done
+// or `error` is set (check error.empty()); false leaves an unbracketed host
+// for the caller's own rules.
+bool parse_common(std::string_view text, int min_port, SocketAddress& out, std::string& error,
+                  std::string_view& host, int& port) {
+  std::string_view port_text;
   bool bracketed = false;
-  if (!split_host_port(text, host, port_text, bracketed, error)) return false;
-  int port = 0;
-  if (!parse_port(text, port_text, 0, port, error)) return false;
+  if (!split_host_port(text, host, port_text, bracketed, error)) return true;
+  if (!parse_port(text, port_text, min_port, port, error)) return true;
   out = SocketAddress{};
   out.text = std::string(text);
-  if (bracketed) {
-    if (fill_ipv6(host, port, out)) return true;
+  if (!bracketed) return false;
+  if (!fill_ipv6(host, port, out))
     error = "invalid IPv6 address " + quote(host) + " in " + quote(text);
-    return false;
-  }
+  return true;
+}
+
+}  // namespace
+
+bool parse_listen_address(std::string_view text, SocketAddress& out, std::string& error) {
+  std::string_view host;
+  int port = 0;
+  error.clear();
+  if (parse_common(text, 0, out, error, host, port)) return error.empty();
   if (host.empty() || host == "*") host = "0.0.0.0";
   if (fill_ipv4(host, port, out)) return true;
   error = "invalid listen address " + quote(text) +
@@ -144,18 +158,10 @@ bool parse_listen_address(std::string_view text, SocketAddress& out, std::string
 }
 
 bool parse_endpoint_address(std::string_view text, SocketAddress& out, std::string& error) {
-  std::string_view host, port_text;
-  bool bracketed = false;
-  if (!split_host_port(text, host, port_text, bracketed, error)) return false;
+  std::string_view host;
   int port = 0;
-  if (!parse_port(text, port_text, 1, port, error)) return false;
-  out = SocketAddress{};
-  out.text = std::string(text);
-  if (bracketed) {
-    if (fill_ipv6(host, port, out)) return true;
-    error = "invalid IPv6 address " + quote(host) + " in " + quote(text);
-    return false;
-  }
+  error.clear();
+  if (parse_common(text, 1, out, error, host, port)) return error.empty();
   if (fill_ipv4(host, port, out)) return true;
   if (host == "*" || host.empty()) {
     error = "an endpoint needs a host: " + quote(text);
