@@ -1246,9 +1246,11 @@ def run_open_loop(ctx: Ctx, load_bin: str, inst: Instance, scen: Scenario, rate:
     res = {k: js.get(k) for k in ("target_rate", "rate", "requests", "scheduled", "unsent", "errors",
                                   "errors_by_kind", "timeouts", "status", "latency_us", "connects",
                                   "duration_s", "pipeline")}
+    # Proxy CPU over the whole ringway-load run, warm-up included; its
+    # requests are not in the JSON, so they are estimated from the rate.
+    sent = n + rate * ctx.ol_warmup
     res.update({"how": how, "cmd": " ".join(cmd),
-                # proxy CPU over the whole ringway-load run, warm-up and connects included
-                "proxy_cpu_us_per_req": cpu * 1e6 / n if n else None,
+                "proxy_cpu_us_per_req": cpu * 1e6 / sent if n else None,
                 "proxy_cpu_pct": 100.0 * cpu / (t1 - t0),
                 "other_cpu_pct": 100.0 * other / (t1 - t0)})
     return res
@@ -1267,10 +1269,14 @@ def open_loop_error(ol: dict) -> Optional[str]:
 
 
 def open_loop_issues(ol: dict) -> str:
+    """What to distrust an open-loop result for: errors, timeouts, unsent
+    requests, and other processes busy during it (> 10% of a CPU)."""
     parts = []
     for k in ("errors", "timeouts", "unsent"):
         if ol.get(k):
             parts.append(f"{ol[k]} {k}")
+    if ol.get("other_cpu_pct", 0) > 10:
+        parts.append(f"other CPU {ol['other_cpu_pct']:.0f}%")
     return ", ".join(parts)
 
 
@@ -1324,8 +1330,7 @@ def ol_progress_line(i: int, total: int, scen: str, peer: str, ol: dict) -> str:
     lat = ol.get("latency_us") or {}
     s = (f"{head} at {ol['target_rate']:,.0f} req/s (got {ol.get('rate') or 0:,.0f}): "
          f"p50 {fmt_us(lat.get('p50'))}  p99 {fmt_us(lat.get('p99'))}  p99.9 {fmt_us(lat.get('p999'))}  "
-         f"max {fmt_us(lat.get('max'))}  cpu {fmt_num(ol.get('proxy_cpu_us_per_req'), 2)} us/req"
-         f"  other {ol.get('other_cpu_pct', 0):.0f}%")
+         f"max {fmt_us(lat.get('max'))}  cpu {fmt_num(ol.get('proxy_cpu_us_per_req'), 2)} us/req")
     issues = open_loop_issues(ol)
     if issues:
         s += f"  ({issues})"
@@ -1758,7 +1763,7 @@ def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: lis
     logs = os.path.join(out_dir, "logs")
     shutil.copytree(ctx.logdir, logs, dirs_exist_ok=True)
     for f in os.listdir(ctx.tmp):
-        if f.endswith((".conf", ".cfg", ".yaml", ".lua")):
+        if f.endswith((".conf", ".cfg", ".yaml", ".lua", ".requests")):
             shutil.copy(os.path.join(ctx.tmp, f), logs)
 
     table = results_table(rows, peers)
@@ -1791,6 +1796,12 @@ def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: lis
         worst = max(r["other_cpu_pct"] for r in noisy)
         md.append(f"- WARNING: {len(noisy)} run(s) saw more than 10% of a CPU used by other processes "
                   f"(up to {worst:.0f}%, column 'other CPU %'): treat those rows with suspicion")
+    noisy_ol = [r for r in rows if (r.get("open_loop") or {}).get("other_cpu_pct", 0) > 10]
+    if noisy_ol:
+        worst = max(r["open_loop"]["other_cpu_pct"] for r in noisy_ol)
+        md.append(f"- WARNING: {len(noisy_ol)} open-loop run(s) saw more than 10% of a CPU used by "
+                  f"other processes (up to {worst:.0f}%, marked 'other CPU' in the OL column): their "
+                  "tail latencies are not the proxies'")
     for n in ctx.notes:
         md.append(f"- note: {n}")
     md += ["", "## Scenarios", ""]

@@ -224,8 +224,11 @@ void Proxy::start_request(ClientConn* c) {
   http::UpstreamRequest req;
   req.path = scratch_path_;
   req.query = ex->head.query;
-  req.host = pool.config->host_header.empty() ? ex->head.host
-                                              : std::string_view(pool.config->host_header);
+  // The upstream's configured Host, else the client's; an HTTP/1.0 client
+  // may send none, then the upstream's name stands in (as nginx's $proxy_host).
+  req.host = !pool.config->host_header.empty() ? std::string_view(pool.config->host_header)
+             : !ex->head.host.empty()          ? ex->head.host
+                                               : std::string_view(pool.config->name);
   req.client_addr = c->addr;
   req.framing = ex->request_framing;
   req.content_length = ex->request_left;

@@ -117,6 +117,11 @@ class ProxyBasics(GatewayTestCase):
         self.assertEqual(len(r.body), 100)
         self.assertTrue(c.is_closed())
 
+    def test_http10_without_host_gets_one_upstream(self):
+        r = request(self.port, path="/headers", version="1.0", host=None)
+        self.assertEqual(r.status, 200)
+        self.assertIn(b"Host: origin\r\n", r.body)
+
     def test_http10_keep_alive(self):
         c = RawClient(self.port)
         for _ in range(3):
