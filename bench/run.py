@@ -4,11 +4,14 @@
 Runs the same wrk load through ringway, nginx, haproxy and the ringway-fwd
 floor (a blind io_uring TCP forwarder), all in front of ONE shared origin, and
 reports req/s, latency percentiles and -- the number that matters on a small
-box -- the proxy's CPU time per request.
+box -- the proxy's CPU time per request; then open-loop latency with
+ringway-load at a common fixed rate, the proxy's RSS, and (idle_10k) the
+memory per idle keep-alive connection.
 
     python3 bench/run.py [--build-dir build] [--peers ringway,nginx,haproxy,fwd]
                          [--scenarios small_get,...] [--duration 10]
                          [--connections 50] [--cpus proxy=0,origin=1,wrk=1]
+                         [--open-loop common|peer|off|RATE]
                          [--short] [--out bench/results]
 
 Python 3 standard library only; gnuplot is used for a PNG chart if present.
@@ -63,6 +66,8 @@ OPEN_LOOP_FRACTION = 0.5  # open-loop rate: this fraction of the closed-loop pea
 #   * load_pipeline: ringway-load --pipeline for that open-loop run;
 #   * wrk_latency: False when wrk's percentiles are meaningless for the
 #     script (pipelining: one sample per batch, and wrk 4.1 reports 0us);
+#   * fresh_peer: restart the peer before this scenario (memory baselines:
+#     what earlier scenarios allocated would be given back during the run);
 #   * origin_bytes: sizes the nginx stand-in origin must serve at /bytes/N
 #     (ringway-origin serves any N itself); derived from path when omitted.
 # --------------------------------------------------------------------------
@@ -84,6 +89,7 @@ class Scenario:
     open_loop: bool = True
     load_pipeline: int = 1
     wrk_latency: bool = True
+    fresh_peer: bool = False
     origin_bytes: tuple = ()
 
     def wrk_connections(self, default: int) -> int:
@@ -251,7 +257,7 @@ SCENARIOS = [
              "opened one at a time, one GET / each, then idle while wrk runs a light GET / load "
              f"on 10 other connections (each waits {LIGHT_DELAY_MS} ms between requests: "
              f"~{10 * 1000 // LIGHT_DELAY_MS:,} req/s)",
-             path="/", connections=10, open_loop=False, lua=LIGHT_LUA,
+             path="/", connections=10, open_loop=False, lua=LIGHT_LUA, fresh_peer=True,
              background=IdleConnections(IDLE_CONNECTIONS)),
 ]
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
@@ -1645,9 +1651,10 @@ def main(argv: list) -> int:
         insts: dict = {}     # peer -> Instance
         start_errors: dict = {}
 
-        def instance(pname: str, scen: Scenario) -> Instance:
+        def instance(pname: str, scen: Scenario, fresh: bool = False) -> Instance:
             """The running instance of pname for scen: others are stopped
-            unless interleaving; (re)started when its extra config changes."""
+            unless interleaving; (re)started when its extra config changes,
+            or when fresh."""
             if not args.interleave:
                 for other in [o for o in insts if o != pname]:
                     Procs.stop(insts.pop(other).proc)
@@ -1655,7 +1662,7 @@ def main(argv: list) -> int:
                 raise BenchError(start_errors[pname])
             extra = scen.proxy_extra.get(pname)
             inst = insts.get(pname)
-            if inst is None or not inst.alive() or inst.extra != extra:
+            if inst is None or not inst.alive() or inst.extra != extra or fresh:
                 if inst is not None:
                     Procs.stop(insts.pop(pname).proc)
                 try:
@@ -1673,7 +1680,7 @@ def main(argv: list) -> int:
             got: list = []
             err = None
             try:
-                inst = instance(pname, scen)
+                inst = instance(pname, scen, fresh=scen.fresh_peer)
                 got = run_one(ctx, origin, inst, scen, count)
                 if not inst.alive():
                     err = f"{pname} exited (status {inst.proc.returncode}) during the run"
@@ -1690,7 +1697,7 @@ def main(argv: list) -> int:
         ol_scens = [sc for sc in scenarios if sc.open_loop]
         load_bin = ctx.find_bin("ringway-load", "RINGWAY_LOAD_BIN")
         if args.open_loop != "off" and ol_scens and load_bin is None:
-            msg = ("ringway-load not found in build dir (build target ringway-load): "
+            msg = ("ringway-load not found (build dir or RINGWAY_LOAD_BIN; build target ringway-load): "
                    "open-loop latency skipped")
             log(f"note: {msg}")
             ctx.notes.append(msg)

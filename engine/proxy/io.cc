@@ -1,6 +1,7 @@
 // Socket plumbing shared by the client and upstream sides: receives into
 // provided buffers, one send in flight per socket, cancellation and freeing.
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -105,12 +106,12 @@ void Proxy::take_buffer(Socket* s, const io_uring_cqe* cqe, core::BufferRing& bu
   s->in.push({buffers.data(bid), static_cast<uint32_t>(cqe->res), buffer_ref(buffers.group(), bid)});
 }
 
-void Proxy::shutdown_write(Socket* s) {
-  io_uring_sqe* sqe = ring_.sqe();
-  io_uring_prep_shutdown(sqe, s->fd, SHUT_WR);
-  target(sqe, s);
-  io_uring_sqe_set_data64(sqe, 0);
-}
+// A plain syscall on purpose: IORING_OP_SHUTDOWN cannot complete inline, so
+// the ring hands it to an io-wq thread, where it may run after this socket's
+// fd (or fixed slot) was closed and reused by a new connection: it would then
+// shut down a stranger's socket (seen as clients losing responses under
+// connection churn).
+void Proxy::shutdown_write(Socket* s) { ::shutdown(s->fd, SHUT_WR); }
 
 // Registered files: an operation on a socket in the ring's fixed-file table
 // skips the per-operation file lookup and reference count. The update rides

@@ -2,6 +2,7 @@
 limit with its wait queue, and a connection burst larger than every pool."""
 
 import socket
+import subprocess
 import unittest
 
 from harness import SLOW, Gateway, GatewayTestCase, Origin, RawClient, build_request, config
@@ -64,6 +65,21 @@ class UpstreamQueueTimeout(GatewayTestCase):
         self.assertEqual(slow.read_response().status, 200)
         waiting.send(build_request("GET", "/bytes/2"))
         self.assertEqual(len(waiting.read_response().body), 2)
+
+
+class ConnectionChurn(GatewayTestCase):
+
+    def test_close_per_request_under_load(self):
+        # wrk opening a new connection for every request: fd numbers and
+        # fixed-file slots are reused at full speed. Every response must
+        # arrive whole (a late shutdown once hit a reused socket).
+        p = subprocess.run(["wrk", "-t1", "-c50", "-d2s", "-H", "Connection: close",
+                            "http://127.0.0.1:%d/" % self.port],
+                           capture_output=True, text=True, timeout=60 * SLOW)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"\d+ requests in")
+        self.assertNotIn("Socket errors", p.stdout)
+        self.assertNotIn("Non-2xx", p.stdout)
 
 
 class ClientLimit(GatewayTestCase):
