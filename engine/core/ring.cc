@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -75,6 +76,21 @@ BufferRing::~BufferRing() {
   if (base_ != nullptr) munmap(base_, base_bytes_);
 }
 
+void BufferRing::flush() {
+  constexpr uint32_t kMinPublished = 64;
+  uint32_t target = std::clamp(2 * consumed_, kMinPublished, count_);
+  consumed_ = 0;
+  int added = 0;
+  while (published_ < target && !free_.empty()) {
+    uint16_t bid = free_.back();
+    free_.pop_back();
+    io_uring_buf_ring_add(br_, data(bid), size_, bid, io_uring_buf_ring_mask(count_), added);
+    ++added;
+    ++published_;
+  }
+  if (added != 0) io_uring_buf_ring_advance(br_, added);
+}
+
 void BufferRing::trim() {
   if (held_ == 0) madvise(base_, base_bytes_, MADV_DONTNEED);
 }
@@ -114,10 +130,9 @@ bool BufferRing::init(io_uring* ring, uint16_t group, uint32_t count, uint32_t s
   }
   io_uring_buf_ring_init(br_);
   refs_.assign(count, 0);
-  for (uint32_t i = 0; i < count; ++i)
-    io_uring_buf_ring_add(br_, data(static_cast<uint16_t>(i)), size, static_cast<uint16_t>(i),
-                          io_uring_buf_ring_mask(count), static_cast<int>(i));
-  io_uring_buf_ring_advance(br_, static_cast<int>(count));
+  free_.reserve(count);
+  for (uint32_t i = count; i > 0; --i) free_.push_back(static_cast<uint16_t>(i - 1));
+  flush();
   return true;
 }
 

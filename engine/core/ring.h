@@ -61,6 +61,12 @@ class Ring {
 // picks a free buffer when data arrives, so idle connections hold none. A
 // buffer is reference-counted while its bytes wait to be parsed or sent, and
 // goes back to the kernel when the count drops to zero.
+//
+// The kernel takes buffers from the ring in FIFO order, which under any steady
+// load would touch every buffer's pages in turn. So only a few buffers are
+// published at a time (twice what the last loop turn consumed, at least 64);
+// the rest wait on a LIFO stack, and the most recently freed (still hot) go
+// back first. Resident memory follows the traffic in flight.
 class BufferRing {
  public:
 
@@ -80,18 +86,15 @@ class BufferRing {
   void taken(uint16_t bid) {
     refs_[bid] = 1;
     ++held_;
+    --published_;
+    ++consumed_;
   }
   void ref(uint16_t bid) { ++refs_[bid]; }
   void unref(uint16_t bid) {
     if (--refs_[bid] == 0) recycle(bid);
   }
-  // Publishes recycled buffers to the kernel: once per loop turn.
-  void flush() {
-    if (pending_ != 0) {
-      io_uring_buf_ring_advance(br_, pending_);
-      pending_ = 0;
-    }
-  }
+  // Tops the ring up from the free stack: once per loop turn.
+  void flush();
   uint32_t available() const { return count_ - held_; }
   // Gives the pages of all buffers back to the kernel. Only when we hold none
   // and the kernel cannot be filling one (see Worker::maybe_trim_buffers).
@@ -100,8 +103,7 @@ class BufferRing {
 
  private:
   void recycle(uint16_t bid) {
-    io_uring_buf_ring_add(br_, data(bid), size_, bid, io_uring_buf_ring_mask(count_), pending_);
-    ++pending_;
+    free_.push_back(bid);
     --held_;
   }
 
@@ -113,9 +115,11 @@ class BufferRing {
   size_t base_bytes_ = 0;
   uint32_t count_ = 0;
   uint32_t size_ = 0;
-  uint32_t held_ = 0;
-  int pending_ = 0;
+  uint32_t held_ = 0;       // handed to us, not yet recycled
+  uint32_t published_ = 0;  // in the ring, not yet taken by the kernel
+  uint32_t consumed_ = 0;   // taken since the last flush
   std::vector<uint16_t> refs_;
+  std::vector<uint16_t> free_;  // neither held nor published; last freed on top
 };
 
 }  // namespace ringway::core
