@@ -56,13 +56,7 @@ def main():
             s.sendall(req)
             conns.append(s)
             s.settimeout(30)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            status = data[9:12].decode() or "closed"
+            status = harness.read_status(s)
             statuses[status] = statuses.get(status, 0) + 1
         if statuses != {"200": args.connections}:
             print("warning: responses %s" % statuses)

@@ -101,7 +101,7 @@ void Proxy::process_client(ClientConn* c) {
     }
   }
   if (c->closed) return;
-  if (c->in.bytes() > kMaxQueuedInput) pause_recv(c, core::Op::kClientRecv);
+  regulate_recv(c, core::Op::kClientRecv);
   update_client_timer(c);
 }
 

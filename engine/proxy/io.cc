@@ -39,6 +39,15 @@ void Proxy::pause_recv(Socket* s, core::Op op) {
   io_uring_sqe_set_data64(sqe, 0);
 }
 
+void Proxy::regulate_recv(Socket* s, core::Op op) {
+  // Hysteresis: stop above the limit, start again once a quarter is left, so
+  // a connection near the limit does not cancel and re-arm on every chunk.
+  if (s->in.bytes() > kMaxQueuedInput)
+    pause_recv(s, op);
+  else if (s->recv_paused && s->in.bytes() < kMaxQueuedInput / 4)
+    arm_recv(s, op);
+}
+
 void Proxy::starve(Socket* s, core::Op op) {
   if (s->starved || s->closed) return;
   s->starved = true;

@@ -125,6 +125,7 @@ class Proxy {
   // io.cc: socket plumbing shared by both sides
   void arm_recv(Socket* s, core::Op op);
   void pause_recv(Socket* s, core::Op op);
+  void regulate_recv(Socket* s, core::Op op);  // backpressure on queued input
   void flush(Socket* s, core::Op op);
   void sent(Socket* s, int res);
   void take_buffer(Socket* s, const io_uring_cqe* cqe, core::BufferRing& ring);

@@ -123,9 +123,10 @@ void Proxy::on_upstream_send(UpstreamConn* u, int res) {
   if (u->ex != nullptr) {
     ClientConn* c = u->ex->client;
     pump_request_body(c);  // it may have waited for room in our queue
-    if (!c->closed && c->recv_paused && c->in.bytes() < kMaxQueuedInput / 4)
-      arm_recv(c, core::Op::kClientRecv);
-    if (!c->closed) update_client_timer(c);
+    if (!c->closed) {
+      regulate_recv(c, core::Op::kClientRecv);
+      update_client_timer(c);
+    }
   }
 }
 
@@ -158,8 +159,7 @@ void Proxy::process_upstream(UpstreamConn* u) {
     }
   }
   if (u->closed) return;
-  if (u->in.bytes() > kMaxQueuedInput) pause_recv(u, core::Op::kUpstreamRecv);
-  else if (u->recv_paused && u->in.bytes() < kMaxQueuedInput / 4) arm_recv(u, core::Op::kUpstreamRecv);
+  regulate_recv(u, core::Op::kUpstreamRecv);
 }
 
 bool Proxy::read_response_head(UpstreamConn* u) {

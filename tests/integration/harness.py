@@ -277,6 +277,18 @@ def build_request(method="GET", path="/", headers=None, body=None, version="1.1"
     return data + (body or b"")
 
 
+def read_status(sock):
+    """Reads a response head from a plain socket; returns its status code as
+    text, or "closed" if the peer closed first. The body is left unread."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data[9:12].decode() or "closed"
+
+
 def curl(*args, timeout=60):
     """Runs curl; returns CompletedProcess with stdout bytes."""
     return subprocess.run(["curl", "-sS", "--max-time", str(int(timeout * SLOW))] + list(args),

@@ -5,7 +5,8 @@ import socket
 import subprocess
 import unittest
 
-from harness import SLOW, Gateway, GatewayTestCase, Origin, RawClient, build_request, config
+from harness import (SLOW, Gateway, GatewayTestCase, Origin, RawClient, build_request, config,
+                     read_status)
 
 
 class UpstreamQueue(GatewayTestCase):
@@ -34,13 +35,7 @@ class UpstreamQueue(GatewayTestCase):
         statuses = {}
         for s in conns:
             s.settimeout(30 * SLOW)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            status = data[9:12].decode() or "closed"
+            status = read_status(s)
             statuses[status] = statuses.get(status, 0) + 1
             s.close()
         self.assertEqual(statuses, {"200": 1500})
