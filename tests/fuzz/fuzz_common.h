@@ -36,6 +36,34 @@ struct Buffer {
   }
 };
 
+// Feeds a head split into two buffers, checking the reader's contract on the
+// way. On kComplete, *head_len is the head's length and rest[] the bytes after
+// it, in order.
+inline http::HeadStatus feed_in_two(http::HeadReader& r, const Buffer& a, const Buffer& b,
+                                    size_t* head_len, std::string_view rest[2]) {
+  size_t used = 0;
+  http::HeadStatus st = r.feed(a.begin(), a.size, &used);
+  if (st == http::HeadStatus::kIncomplete) {
+    FUZZ_CHECK(used == a.size);
+    FUZZ_CHECK(a.size == 0 || r.spilled());
+    used = 0;
+    st = r.feed(b.begin(), b.size, &used);
+    if (st == http::HeadStatus::kIncomplete) FUZZ_CHECK(used == b.size);
+    if (st == http::HeadStatus::kComplete) {
+      FUZZ_CHECK(used <= b.size);
+      *head_len = a.size + used;
+      rest[0] = std::string_view(b.begin() + used, b.size - used);
+    }
+  } else if (st == http::HeadStatus::kComplete) {
+    FUZZ_CHECK(used <= a.size);
+    FUZZ_CHECK(!r.spilled());
+    *head_len = used;
+    rest[0] = std::string_view(a.begin() + used, a.size - used);
+    rest[1] = std::string_view(b.begin(), b.size);
+  }
+  return st;
+}
+
 inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
 // RFC 9110 5.6.2 tchar.

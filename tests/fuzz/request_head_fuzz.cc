@@ -65,28 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r.reset(kLimits);
 
   // --- the head, in two feeds
-  size_t used = 0;
-  http::HeadStatus st = r.feed(a.begin(), a.size, &used);
   size_t head_len = 0;
   std::string_view rest[2];  // bytes after the head, in order
-  if (st == http::HeadStatus::kIncomplete) {
-    FUZZ_CHECK(used == a.size);
-    FUZZ_CHECK(a.size == 0 || r.spilled());
-    used = 0;
-    st = r.feed(b.begin(), b.size, &used);
-    if (st == http::HeadStatus::kIncomplete) FUZZ_CHECK(used == b.size);
-    if (st == http::HeadStatus::kComplete) {
-      FUZZ_CHECK(used <= b.size);
-      head_len = a.size + used;
-      rest[0] = std::string_view(b.begin() + used, b.size - used);
-    }
-  } else if (st == http::HeadStatus::kComplete) {
-    FUZZ_CHECK(used <= a.size);
-    FUZZ_CHECK(!r.spilled());
-    head_len = used;
-    rest[0] = std::string_view(a.begin() + used, a.size - used);
-    rest[1] = std::string_view(b.begin(), b.size);
-  }
+  http::HeadStatus st = feed_in_two(r, a, b, &head_len, rest);
 
   if (st == http::HeadStatus::kError) {
     const int s = r.error_status();
