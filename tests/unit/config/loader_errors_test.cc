@@ -6,23 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "config/loader.h"
+#include "tests/unit/config/minimal_config.h"
 
 namespace ringway::config {
 namespace {
 
 using ::testing::StartsWith;
-
-// Nine lines; text appended to it starts at line 10.
-constexpr const char* kMinimal = R"(listen:
-  - address: 127.0.0.1:8080
-workers: 1
-upstreams:
-  origin:
-    endpoints: ["127.0.0.1:9001"]
-routes:
-  - match: { prefix: / }
-    upstream: origin
-)";
 
 // A valid config up to "routes:" (line 7); `routes_yaml` starts at line 8.
 std::string with_routes(const std::string& routes_yaml) {

@@ -10,21 +10,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "tests/unit/config/minimal_config.h"
+
 namespace ringway::config {
 namespace {
 
 using std::chrono::milliseconds;
-
-constexpr const char* kMinimal = R"(listen:
-  - address: 127.0.0.1:8080
-workers: 1
-upstreams:
-  origin:
-    endpoints: ["127.0.0.1:9001"]
-routes:
-  - match: { prefix: / }
-    upstream: origin
-)";
 
 ConfigPtr load_ok(const std::string& yaml) {
   LoadResult result = load_config_string(yaml, "t.yaml");
