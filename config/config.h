@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace ringway::config {
 
 using Millis = std::chrono::milliseconds;
@@ -74,6 +78,16 @@ struct RouteMatch {
   std::vector<HeaderMatch> headers;                // all must match
 };
 
+// One entry of the top-level `filters:` map. Only the name and type are read
+// here; the filter's own keys are read by its compiler in filters/<type>/
+// (filters/registry.h), which turns the spec into a filter object.
+struct FilterSpec {
+  std::string name;
+  std::string type;
+  std::shared_ptr<const YAML::Node> node;  // the filter's map, for its compiler
+  std::string path;                        // "filters.<name>", for messages
+};
+
 struct Route {
   std::string name;  // "routes[3]" unless named
   RouteMatch match;
@@ -84,6 +98,9 @@ struct Route {
   // (which may be empty; the result is never empty: "" becomes "/").
   std::string strip_prefix;
   std::string replace_prefix;
+  // The route's filter chain: indexes into Config::filters, in order.
+  // Config::default_filters unless the route lists its own (even none).
+  std::vector<size_t> filters;
   SourceLocation location;
 };
 
@@ -115,6 +132,8 @@ struct Config {
   Limits limits;
   std::vector<Upstream> upstreams;
   std::vector<Route> routes;  // in file order; the first match wins
+  std::vector<FilterSpec> filters;
+  std::vector<size_t> default_filters;  // chain of routes without `filters:`
 
   const Upstream* find_upstream(const std::string& name) const {
     for (const auto& u : upstreams)

@@ -17,20 +17,21 @@ using detail::Field;
 using detail::MapReader;
 
 LoadResult failure(const std::string& file_name, const YAML::Mark& mark, const std::string& message) {
-  // yaml-cpp uses -1 for "no position" (Mark::null_mark()).
-  if (mark.line < 0 || mark.column < 0) return {nullptr, file_name + ": " + message};
-  return {nullptr, file_name + ":" + std::to_string(mark.line + 1) + ":" +
-                       std::to_string(mark.column + 1) + ": " + message};
+  return {nullptr, detail::format_error(file_name, mark, message)};
 }
 
 void build(const YAML::Node& root, const std::string& file_name, Config& config) {
   config.source_file = file_name;
-  MapReader map(root, "at top level", "", {"listen", "workers", "engine", "limits", "upstreams", "routes"});
+  MapReader map(root, "at top level", "", {"listen", "workers", "engine", "limits", "upstreams", "filters",
+                                        "default_filters", "routes"});
   detail::parse_listeners(map.require("listen"), config.listeners);
   if (const Field* f = map.find("workers")) detail::parse_workers(*f, config.engine);
   if (const Field* f = map.find("engine")) detail::parse_engine(*f, config.engine);
   if (const Field* f = map.find("limits")) detail::parse_limits(*f, config.limits);
   detail::parse_upstreams(map.require("upstreams"), config.upstreams);
+  if (const Field* f = map.find("filters")) detail::parse_filters(*f, config.filters);
+  if (const Field* f = map.find("default_filters"))
+    config.default_filters = detail::parse_filter_names(*f, config.filters);
   detail::parse_routes(map.require("routes"), file_name, config);
 }
 

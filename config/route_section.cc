@@ -150,7 +150,7 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
     std::string name = peek_name(item.value);
     const std::string label = name.empty() ? item.path : "route " + quote(name);
     MapReader map(item, "in " + label,
-                  {"name", "match", "upstream", "strip_prefix", "replace_prefix"});
+                  {"name", "match", "upstream", "strip_prefix", "replace_prefix", "filters"});
     Route route;
     const YAML::Mark mark = item.value.Mark();
     route.location = SourceLocation{file_name, mark.line + 1, mark.column + 1};
@@ -168,6 +168,10 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
     route.upstream_index = resolve_upstream(upstream, config.upstreams);
     route.upstream = config.upstreams[route.upstream_index].name;
     parse_rewrite(map, route);
+    if (const Field* f = map.find("filters"))
+      route.filters = parse_filter_names(*f, config.filters);
+    else
+      route.filters = config.default_filters;
 
     // A later route with an identical match can never be chosen: first match
     // wins. One merely shadowed by a broader earlier route is left alone --

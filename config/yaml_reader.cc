@@ -7,6 +7,13 @@
 
 namespace ringway::config::detail {
 
+std::string format_error(const std::string& file, const YAML::Mark& mark, const std::string& message) {
+  // yaml-cpp uses -1 for "no position" (Mark::null_mark()).
+  if (mark.line < 0 || mark.column < 0) return file + ": " + message;
+  return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": " +
+         message;
+}
+
 void fail_at(const YAML::Mark& mark, std::string message) {
   throw ConfigError{mark, std::move(message)};
 }

@@ -24,6 +24,9 @@ struct ConfigError {
   std::string message;
 };
 
+// "FILE:LINE:COLUMN: message" (1-based), or "FILE: message" without a position.
+std::string format_error(const std::string& file, const YAML::Mark& mark, const std::string& message);
+
 [[noreturn]] void fail_at(const YAML::Mark& mark, std::string message);
 
 // 1-based line of a mark, for "(first at line N)" references.

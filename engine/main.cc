@@ -11,6 +11,7 @@
 #include "engine/core/server.h"
 #include "engine/core/version.h"
 #include "engine/routing/router.h"
+#include "filters/registry.h"
 
 namespace {
 
@@ -72,9 +73,14 @@ int main(int argc, char** argv) {
   }
   ringway::config::ConfigPtr config = load(config_path);
   if (!config) return 1;
+  ringway::filters::CompileResult filters = ringway::filters::compile(*config);
+  if (!filters.ok()) {
+    fprintf(stderr, "%s\n", filters.error.c_str());
+    return 1;
+  }
   if (check) {
     printf("%s: OK\n", config_path.c_str());
     return 0;
   }
-  return ringway::core::run_server(config);
+  return ringway::core::run_server(config, filters.set);
 }

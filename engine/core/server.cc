@@ -41,6 +41,7 @@ void print_stats(const std::vector<std::unique_ptr<Worker>>& workers) {
     t.connections_refused += s.connections_refused;
     t.requests += s.requests;
     t.local_responses += s.local_responses;
+    t.filter_responses += s.filter_responses;
     t.upstream_connects += s.upstream_connects;
     t.upstream_reuses += s.upstream_reuses;
     t.upstream_retries += s.upstream_retries;
@@ -48,17 +49,19 @@ void print_stats(const std::vector<std::unique_ptr<Worker>>& workers) {
   }
   fprintf(stderr,
           "ringway: stopped {\"connections_accepted\":%llu,\"connections_refused\":%llu,"
-          "\"requests\":%llu,\"local_responses\":%llu,\"upstream_connects\":%llu,"
+          "\"requests\":%llu,\"local_responses\":%llu,\"filter_responses\":%llu,"
+          "\"upstream_connects\":%llu,"
           "\"upstream_reuses\":%llu,\"upstream_retries\":%llu,\"upstream_failures\":%llu}\n",
           (unsigned long long)t.connections_accepted, (unsigned long long)t.connections_refused,
           (unsigned long long)t.requests, (unsigned long long)t.local_responses,
+          (unsigned long long)t.filter_responses,
           (unsigned long long)t.upstream_connects, (unsigned long long)t.upstream_reuses,
           (unsigned long long)t.upstream_retries, (unsigned long long)t.upstream_failures);
 }
 
 }  // namespace
 
-int run_server(const config::ConfigPtr& config) {
+int run_server(const config::ConfigPtr& config, const filter::FilterSetPtr& filters) {
   std::string error;
   std::shared_ptr<const routing::Router> router = routing::Router::build(*config, &error);
   if (!router) {
@@ -94,7 +97,7 @@ int run_server(const config::ConfigPtr& config) {
   std::vector<std::unique_ptr<Worker>> workers;
   for (size_t w = 0; w < nworkers; ++w) {
     int cpu = cpus[w % cpus.size()];
-    workers.push_back(std::make_unique<Worker>(static_cast<int>(w), cpu, config, router,
+    workers.push_back(std::make_unique<Worker>(static_cast<int>(w), cpu, config, router, filters,
                                                std::move(fds[w])));
     if (!workers.back()->start(&error)) {
       fprintf(stderr, "ringway: %s\n", error.c_str());

@@ -21,8 +21,13 @@ int64_t monotonic_ms() {
 }  // namespace
 
 Worker::Worker(int index, int cpu, config::ConfigPtr config,
-               std::shared_ptr<const routing::Router> router, std::vector<int> listen_fds)
-    : index_(index), cpu_(cpu), config_(std::move(config)), router_(std::move(router)) {
+               std::shared_ptr<const routing::Router> router, filter::FilterSetPtr filters,
+               std::vector<int> listen_fds)
+    : index_(index),
+      cpu_(cpu),
+      config_(std::move(config)),
+      router_(std::move(router)),
+      filters_(std::move(filters)) {
   listeners_.resize(listen_fds.size());
   for (size_t i = 0; i < listen_fds.size(); ++i) listeners_[i].fd = listen_fds[i];
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
@@ -172,7 +177,7 @@ void Worker::run() {
   ring_mode_ = ring_.mode();
   deferred_taskrun_ = ring_mode_.find("defer_taskrun") != std::string::npos;
   proxy_ = std::make_unique<proxy::Proxy>(ring_, client_buffers_, upstream_buffers_, config_,
-                                          router_);
+                                          router_, filters_, static_cast<uint32_t>(index_));
   if (proxy_->fixed_file_slots() > 0)
     ring_mode_ += ", " + std::to_string(proxy_->fixed_file_slots()) + " registered file slots";
   for (auto& l : listeners_) arm_accept(l);
@@ -188,6 +193,7 @@ void Worker::run() {
     ring_.submit_and_wait(std::chrono::milliseconds(wait));
     proxy_->set_now(monotonic_ms());
     unsigned completions = ring_.reap([this](const io_uring_cqe* cqe) { handle(cqe); });
+    proxy_->run_resumed();
     proxy_->expire_timers();
     proxy_->collect_garbage();
     client_buffers_.flush();

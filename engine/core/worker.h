@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "engine/filter/chain.h"
 #include "engine/proxy/proxy.h"
 #include "engine/routing/router.h"
 
@@ -18,7 +19,8 @@ namespace ringway::core {
 class Worker {
  public:
   Worker(int index, int cpu, config::ConfigPtr config,
-         std::shared_ptr<const routing::Router> router, std::vector<int> listen_fds);
+         std::shared_ptr<const routing::Router> router, filter::FilterSetPtr filters,
+         std::vector<int> listen_fds);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -51,6 +53,7 @@ class Worker {
   int cpu_;
   config::ConfigPtr config_;
   std::shared_ptr<const routing::Router> router_;
+  filter::FilterSetPtr filters_;
   std::vector<ListenSocket> listeners_;
   int wake_fd_ = -1;
   alignas(16) uint64_t wake_value_ = 0;

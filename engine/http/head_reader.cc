@@ -130,8 +130,10 @@ int HeadReader::on_headers_complete(llhttp_t* p) {
   return HPE_PAUSED;  // stop here: the caller decides what the body is
 }
 
-int HeadReader::on_body(llhttp_t* p, const char*, size_t len) {
-  self(p)->chunked_payload_ += len;
+int HeadReader::on_body(llhttp_t* p, const char* at, size_t len) {
+  HeadReader* r = self(p);
+  r->chunked_payload_ += len;
+  if (r->payload_ != nullptr) r->payload_->emplace_back(at, len);
   return 0;
 }
 
@@ -226,7 +228,8 @@ BodyFraming HeadReader::response_framing(bool request_was_head) const {
   return BodyFraming::kUntilClose;
 }
 
-long HeadReader::feed_chunked(const char* data, size_t len) {
+long HeadReader::feed_chunked(const char* data, size_t len, PayloadPieces* payload) {
+  payload_ = payload;
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) return static_cast<long>(len);

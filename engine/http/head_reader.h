@@ -72,9 +72,11 @@ class HeadReader {
   // The body parser: after a kComplete head with chunked framing, the caller
   // feeds body bytes here; returns the number of bytes up to and including the
   // end of the message, or len if the message continues, or -1 on a framing
-  // error (bad chunk size, bare CR...). Body data callbacks are not used: the
-  // raw bytes are forwarded as they are.
-  long feed_chunked(const char* data, size_t len);
+  // error (bad chunk size, bare CR...). The raw bytes are forwarded as they
+  // are; with `payload`, the decoded body pieces (views into `data`) are also
+  // appended to it, for filters that read the body.
+  using PayloadPieces = absl::InlinedVector<std::string_view, 4>;
+  long feed_chunked(const char* data, size_t len, PayloadPieces* payload = nullptr);
 
   // feed_chunked() reached the end of the message.
   bool message_complete() const { return message_done_; }
@@ -117,6 +119,7 @@ class HeadReader {
   bool message_done_ = false;
   uint32_t head_bytes_ = 0;
   uint64_t chunked_payload_ = 0;
+  PayloadPieces* payload_ = nullptr;
   Span method_;
   Span target_;
   absl::InlinedVector<HeaderSpan, 24> headers_;

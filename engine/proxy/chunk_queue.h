@@ -17,10 +17,15 @@ namespace ringway::proxy {
 constexpr int32_t kNoBuffer = -1;
 
 // A reference to a provided buffer: its ring (client or upstream side) in the
-// high half, the buffer id in the low half; kNoBuffer for memory we own.
+// high half, the buffer id in the low half; kNoBuffer for memory the exchange
+// owns; below kNoBuffer, a block of the worker's own (block_ref()) holding
+// bytes a filter made, released like a buffer once sent.
 inline int32_t buffer_ref(uint16_t group, uint16_t bid) {
   return static_cast<int32_t>(uint32_t{group} << 16 | bid);
 }
+
+inline int32_t block_ref(uint32_t index) { return -2 - static_cast<int32_t>(index); }
+inline uint32_t block_index(int32_t ref) { return static_cast<uint32_t>(-2 - ref); }
 
 struct Chunk {
   const char* data;
@@ -103,7 +108,7 @@ class OutputQueue {
     int done = 0;
     while (done < size_ && n >= iov_[done].iov_len) {
       n -= iov_[done].iov_len;
-      if (bid_[done] >= 0) drop(bid_[done]);
+      if (bid_[done] != kNoBuffer) drop(bid_[done]);
       ++done;
     }
     if (done < size_ && n > 0) {
@@ -118,7 +123,7 @@ class OutputQueue {
   template <typename F>
   void clear(F&& drop) {
     for (int i = 0; i < size_; ++i)
-      if (bid_[i] >= 0) drop(bid_[i]);
+      if (bid_[i] != kNoBuffer) drop(bid_[i]);
     size_ = 0;
     bytes_ = 0;
     sending_ = false;

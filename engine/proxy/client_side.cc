@@ -76,8 +76,15 @@ void Proxy::on_client_send(ClientConn* c, int res) {
   }
   flush(c, core::Op::kClientSend);
   Exchange* ex = c->ex;
-  if (ex != nullptr && ex->upstream != nullptr && !ex->upstream->in.empty())
-    process_upstream(ex->upstream);  // it was waiting for room in our queue
+  if (ex != nullptr && ex->upstream != nullptr) {
+    // It was waiting for room in our queue (an upstream that closed may still
+    // owe the last bytes filters made of its body).
+    UpstreamConn* u = ex->upstream;
+    if (!u->in.empty())
+      process_upstream(u);
+    else if (u->peer_eof && ex->response_started && !ex->response_done)
+      pump_response_body(u);
+  }
   if (c->closed) return;
   if (c->out.empty()) {
     if (c->state == ClientState::kForward) {
@@ -219,6 +226,17 @@ void Proxy::start_request(ClientConn* c) {
     respond_local(c, 404, "no route", !ex->request_done);
     return;
   }
+  if (filters_ != nullptr) {
+    begin_filters(ex);
+    if (ex->chain != nullptr && !run_request_filters(ex)) return;
+  }
+  forward_request(ex);
+}
+
+// The request passed its filters: rebuild its head for the upstream and find
+// a connection for it.
+void Proxy::forward_request(Exchange* ex) {
+  ClientConn* c = ex->client;
   const UpstreamPool& pool = *pools_[ex->route->upstream_index];
   routing::rewrite_path(*ex->route, ex->head.path, scratch_path_);
   http::UpstreamRequest req;

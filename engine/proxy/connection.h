@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "engine/core/timer_list.h"
+#include "engine/filter/chain.h"
 #include "engine/http/head_reader.h"
 #include "engine/http/head_writer.h"
 #include "engine/http/request_head.h"
@@ -96,6 +97,17 @@ struct Exchange {
   bool response_done = false;     // whole response queued to the client
   bool response_bytes = false;    // any response byte arrived
   std::string client_head;        // rebuilt response head, or a local response
+
+  // Filters (engine/proxy/filters.cc). `chain` is null when the route has none.
+  const filter::FilterChain* chain = nullptr;
+  filter::Context ctx;
+  uint32_t generation = 0;      // bumped on free: a stale ResumeHandle does nothing
+  uint8_t filter_pos = 0;       // request-head phase: the filter to run next
+  bool suspended = false;       // a filter returned kSuspend
+  bool body_rewritten = false;  // the response body goes out as filters made it
+  bool chunked_out = false;     // ... chunked (HTTP/1.1) rather than until close
+  uint32_t body_watchers = 0;   // chain positions that see the response body
+  std::string local_body;       // a filter-made body after body filters changed it
 
   Exchange* next_free = nullptr;
 };

@@ -4,6 +4,7 @@
 #include "engine/proxy/proxy.h"
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,12 +22,15 @@ UpstreamPool::UpstreamPool(const config::Upstream& u)
 
 Proxy::Proxy(core::Ring& ring, core::BufferRing& client_buffers,
              core::BufferRing& upstream_buffers, config::ConfigPtr config,
-             std::shared_ptr<const routing::Router> router)
+             std::shared_ptr<const routing::Router> router, filter::FilterSetPtr filters,
+             uint32_t worker_index)
     : ring_(ring),
       client_buffers_(client_buffers),
       upstream_buffers_(upstream_buffers),
       config_(std::move(config)),
       router_(std::move(router)),
+      worker_index_(worker_index),
+      filters_(std::move(filters)),
       header_timer_(core::TimerKind::kClientHeader, config_->limits.client_header_timeout.count()),
       body_timer_(core::TimerKind::kClientBody, config_->limits.client_body_timeout.count()),
       idle_timer_(core::TimerKind::kClientIdle, config_->limits.idle_timeout.count()),
@@ -36,6 +40,13 @@ Proxy::Proxy(core::Ring& ring, core::BufferRing& client_buffers,
   head_limits_.max_start_line = config_->limits.max_request_line;
   head_limits_.max_header_bytes = config_->limits.max_header_bytes;
   for (const auto& u : config_->upstreams) pools_.push_back(std::make_unique<UpstreamPool>(u));
+  if (filters_) {
+    for (const auto& f : filters_->filters) filter_states_.push_back(f->make_worker_state(worker_index_));
+    for (const auto& chain : filters_->routes) {
+      route_states_.emplace_back();
+      for (uint32_t id : chain.ids) route_states_.back().push_back(filter_states_[id].get());
+    }
+  }
   if (config_->engine.registered_files) {
     // One slot per connection the limits allow, within the fd limit (the
     // kernel caps the table there). Connections beyond it use plain fds.
@@ -112,7 +123,24 @@ Exchange* Proxy::new_exchange(ClientConn* c) {
   return ex;
 }
 
+void Proxy::set_now(int64_t now_ms) {
+  now_ms_ = now_ms;
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  unix_ms_ = int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
+}
+
 void Proxy::free_exchange(Exchange* ex) {
+  if (ex->chain != nullptr) {
+    run_log_filters(ex);
+    ex->ctx.reset();
+    ex->chain = nullptr;
+    ex->filter_pos = 0;
+    ex->suspended = ex->body_rewritten = ex->chunked_out = false;
+    ex->body_watchers = 0;
+    ex->local_body.clear();
+  }
+  ++ex->generation;
   // Reset field by field: the head readers and strings keep their capacity.
   ex->client = nullptr;
   ex->upstream = nullptr;
@@ -142,6 +170,7 @@ void Proxy::free_exchange(Exchange* ex) {
 }
 
 int64_t Proxy::next_deadline() const {
+  if (!resumed_.empty()) return now_ms_;
   int64_t d = INT64_MAX;
   for (const core::TimerList* l :
        {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_})

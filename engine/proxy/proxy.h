@@ -19,6 +19,7 @@
 #include "engine/core/io_tag.h"
 #include "engine/core/ring.h"
 #include "engine/core/timer_list.h"
+#include "engine/filter/chain.h"
 #include "engine/proxy/connection.h"
 #include "engine/routing/router.h"
 #include "engine/upstream/balancer.h"
@@ -31,6 +32,7 @@ struct ProxyStats {
   uint64_t connections_refused = 0;  // over max_connections_per_worker
   uint64_t requests = 0;
   uint64_t local_responses = 0;      // 4xx/5xx answered by the gateway itself
+  uint64_t filter_responses = 0;     // answered by a filter (401, 429, cache hit...)
   uint64_t upstream_connects = 0;
   uint64_t upstream_reuses = 0;
   uint64_t upstream_retries = 0;
@@ -54,18 +56,24 @@ struct UpstreamPool {
   explicit UpstreamPool(const config::Upstream& u);
 };
 
-class Proxy {
+class Proxy final : public filter::Resumer {
  public:
   // Receives from clients and from upstreams draw on separate buffer rings, so
   // a flood of client data can never take the buffers an upstream response
   // needs to arrive: the exchanges holding client buffers can always finish.
   Proxy(core::Ring& ring, core::BufferRing& client_buffers, core::BufferRing& upstream_buffers,
-        config::ConfigPtr config, std::shared_ptr<const routing::Router> router);
+        config::ConfigPtr config, std::shared_ptr<const routing::Router> router,
+        filter::FilterSetPtr filters, uint32_t worker_index);
   ~Proxy();
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
 
-  void set_now(int64_t now_ms) { now_ms_ = now_ms; }
+  void set_now(int64_t now_ms);
+
+  // Requests whose filter called ResumeHandle::resume() run again here, once
+  // per loop turn (never from inside the filter that resumed them).
+  void resume(void* request, uint32_t generation) override;
+  void run_resumed();
 
   // Completion handlers.
   void on_accept(int fd);
@@ -76,7 +84,7 @@ class Proxy {
   void on_upstream_send(UpstreamConn* u, int res);
 
   // Timers: earliest deadline, and expiry of everything due.
-  int64_t next_deadline() const;
+  int64_t next_deadline() const;  // now, when resumed requests are waiting
   void expire_timers();
 
   // Re-arms receives that stopped for lack of buffers, once some are free.
@@ -97,6 +105,7 @@ class Proxy {
   void process_client(ClientConn* c);
   bool read_head(ClientConn* c);
   void start_request(ClientConn* c);
+  void forward_request(Exchange* ex);
   bool check_request(ClientConn* c);
   void pump_request_body(ClientConn* c);
   void respond_local(ClientConn* c, int status, const char* reason, bool close);
@@ -122,6 +131,19 @@ class Proxy {
   void upstream_input_closed(UpstreamConn* u);
   void on_upstream_timeout(UpstreamConn* u, core::TimerKind kind);
 
+  // filters.cc: running a request's filter chain
+  void begin_filters(Exchange* ex);
+  bool run_request_filters(Exchange* ex);  // true: go on to the upstream
+  // The upstream's response head through the response-head phase; false when a
+  // filter replaced it with its own response (already sent).
+  bool run_response_filters(Exchange* ex, http::HeaderList& headers, int status);
+  void respond_from_filter(Exchange* ex, size_t position);
+  // Body pieces of one received chunk through the watching filters; queues
+  // the rewritten bytes when the body is rewritten.
+  void filter_response_body(Exchange* ex, const http::HeadReader::PayloadPieces& pieces, bool last);
+  void run_log_filters(Exchange* ex);
+  int32_t new_block(std::string** block);
+
   // io.cc: socket plumbing shared by both sides
   void arm_recv(Socket* s, core::Op op);
   void pause_recv(Socket* s, core::Op op);
@@ -136,7 +158,12 @@ class Proxy {
     return (ref >> 16) == client_buffers_.group() ? client_buffers_ : upstream_buffers_;
   }
   void drop(int32_t ref) {
-    if (ref >= 0) ring_of(ref).unref(static_cast<uint16_t>(ref & 0xffff));
+    if (ref >= 0) {
+      ring_of(ref).unref(static_cast<uint16_t>(ref & 0xffff));
+    } else if (ref < kNoBuffer) {
+      blocks_[block_index(ref)].clear();
+      free_blocks_.push_back(block_index(ref));
+    }
   }
   void hold(int32_t ref) { ring_of(ref).ref(static_cast<uint16_t>(ref & 0xffff)); }
   void starve(Socket* s, core::Op op);
@@ -165,7 +192,20 @@ class Proxy {
   std::shared_ptr<const routing::Router> router_;
   http::HeadLimits head_limits_;
   int64_t now_ms_ = 0;
+  int64_t unix_ms_ = 0;
   bool draining_ = false;
+  uint32_t worker_index_ = 0;
+
+  // Filters: the compiled chains, this worker's state of each filter, and per
+  // route the states in chain order (what Context::worker<T>() reads).
+  filter::FilterSetPtr filters_;
+  std::vector<std::unique_ptr<filter::WorkerState>> filter_states_;
+  std::vector<std::vector<filter::WorkerState*>> route_states_;
+  std::vector<std::pair<Exchange*, uint32_t>> resumed_;
+  http::HeadReader::PayloadPieces pieces_;
+  // Blocks of bytes filters made (block_ref()); a deque so they never move.
+  std::deque<std::string> blocks_;
+  std::vector<uint32_t> free_blocks_;
 
   std::vector<std::unique_ptr<UpstreamPool>> pools_;
   core::TimerList header_timer_;

@@ -172,6 +172,9 @@ bool Proxy::read_response_head(UpstreamConn* u) {
     upstream_failed(u, 502, "invalid response from upstream", false);
     return false;
   }
+  // Filters may keep views of the head beyond this call: copy it out of the
+  // receive buffer before the buffer goes back.
+  if (status == http::HeadStatus::kComplete && ex->chain != nullptr) ex->response.own_head();
   drop(u->in.consume(static_cast<uint32_t>(used)));
   if (status == http::HeadStatus::kIncomplete) return true;
 
@@ -190,16 +193,24 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   ex->response.fill(scratch_headers_);
   http::ConnectionTokens tokens;
   tokens.parse(scratch_headers_);
+  if (ex->chain != nullptr &&
+      (ex->chain->phases & (filter::kResponseHead | filter::kResponseBody)) &&
+      !run_response_filters(ex, scratch_headers_, code))
+    return false;
+  if (ex->chain != nullptr) code = ex->ctx.response.status;
 
   http::ClientResponse resp;
   resp.status = code;
   resp.framing = ex->response_framing;
   resp.content_length = ex->response_left;
+  if (ex->body_rewritten)
+    resp.framing = ex->chunked_out ? http::BodyFraming::kChunked : http::BodyFraming::kUntilClose;
   resp.head_request = ex->head_request;
   // Close when the client asked, when draining, when only closing can end the
   // body, or when an early response leaves the request body unread.
   resp.close = !ex->keep_alive || draining_ || c->close_after ||
-               ex->response_framing == http::BodyFraming::kUntilClose || !ex->request_done;
+               ex->response_framing == http::BodyFraming::kUntilClose || !ex->request_done ||
+               resp.framing == http::BodyFraming::kUntilClose;
   resp.keep_alive = !resp.close && ex->http10;
   c->close_after = c->close_after || resp.close;
   ex->client_head.clear();
@@ -207,6 +218,7 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
   ex->response_started = true;
   if (ex->response_framing == http::BodyFraming::kNone) {
+    if (ex->body_watchers != 0) filter_response_body(ex, {}, true);
     flush(c, core::Op::kClientSend);
     finish_response(u);
     return false;
@@ -218,17 +230,21 @@ void Proxy::pump_response_body(UpstreamConn* u) {
   Exchange* ex = u->ex;
   ClientConn* c = ex->client;
   bool moved = false;
+  // Filters reading the body get the decoded pieces of each chunk.
+  http::HeadReader::PayloadPieces* pieces = ex->body_watchers != 0 ? &pieces_ : nullptr;
   while (!ex->response_done && !u->in.empty() && !c->out.full()) {
     Chunk& chunk = u->in.front();
     uint32_t n = chunk.len;
+    if (pieces != nullptr) pieces->clear();
     switch (ex->response_framing) {
       case http::BodyFraming::kContentLength:
         n = static_cast<uint32_t>(std::min<uint64_t>(n, ex->response_left));
         ex->response_left -= n;
         ex->response_done = ex->response_left == 0;
+        if (pieces != nullptr) pieces->emplace_back(chunk.data, n);
         break;
       case http::BodyFraming::kChunked: {
-        long r = ex->response.feed_chunked(chunk.data, chunk.len);
+        long r = ex->response.feed_chunked(chunk.data, chunk.len, pieces);
         if (r < 0) {
           upstream_failed(u, 502, "invalid chunked body from upstream", false);
           return;
@@ -238,17 +254,29 @@ void Proxy::pump_response_body(UpstreamConn* u) {
         break;
       }
       default:
+        if (pieces != nullptr) pieces->emplace_back(chunk.data, n);
         break;  // until close: everything
     }
-    if (n > 0) {
+    if (pieces != nullptr) {
+      filter_response_body(ex, *pieces, ex->response_done);
+      moved = true;
+    }
+    if (n > 0 && !ex->body_rewritten) {
       hold(chunk.bid);
       c->out.push(chunk.data, n, chunk.bid);
+      ex->ctx.response_body_bytes += n;
       moved = true;
     }
     drop(u->in.consume(n));
   }
-  if (ex->response_framing == http::BodyFraming::kUntilClose && u->peer_eof && u->in.empty())
+  if (ex->response_framing == http::BodyFraming::kUntilClose && u->peer_eof && u->in.empty() &&
+      !ex->response_done && !c->out.full()) {
     ex->response_done = true;
+    if (pieces != nullptr) {
+      filter_response_body(ex, {}, true);
+      moved = true;
+    }
+  }
   if (moved) {
     flush(c, core::Op::kClientSend);
     update_client_timer(c);

@@ -1,0 +1,230 @@
+#pragma once
+// The filter interface: what auth, rate limiting, caching, compression and
+// rewrites plug into (docs/architecture.md, "Filters").
+//
+// A route has a chain of filters, compiled at config load into a flat array
+// (engine/filter/chain.h). Request phases run in chain order, response phases
+// in reverse order (the last filter sees the upstream's response first, as in
+// Envoy), so `[auth, cache, gzip]` stores gzipped bodies and never caches a
+// response auth would have refused.
+//
+// Ownership, from the types:
+//   Filter        immutable after config load, shared by all workers (const).
+//   WorkerState   one per filter per worker, made by make_worker_state(),
+//                 touched only by that worker's thread.
+//   RequestState  one per filter per request, the typed slot: ctx.state<T>().
+//
+// Three outcomes: kProceed (next filter), kRespond (answer with ctx.local();
+// later filters and the upstream are skipped, the log phase still runs),
+// kSuspend (the filter holds a ResumeHandle from ctx.suspend() and calls
+// resume() later from this worker's thread; the phase then runs again at the
+// same filter).
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/http/request_head.h"
+
+namespace ringway::config {
+struct Route;
+}
+
+namespace ringway::filter {
+
+enum Phase : uint8_t {
+  kRequestHead = 1 << 0,
+  kRequestBody = 1 << 1,
+  kResponseHead = 1 << 2,
+  kResponseBody = 1 << 3,
+  kLog = 1 << 4,
+};
+
+enum class Outcome : uint8_t { kProceed, kRespond, kSuspend };
+
+// Longest chain a route may have (a bit per position in a request's masks).
+constexpr size_t kMaxChain = 32;
+
+struct WorkerState {
+  virtual ~WorkerState() = default;
+};
+
+struct RequestState {
+  virtual ~RequestState() = default;
+};
+
+// The response going to the client: the upstream's, or a filter's own.
+struct ResponseHead {
+  int status = 0;
+  http::HeaderList headers;  // editable; new strings via Context::keep()
+  // The upstream's body length, or -1 when it is chunked or close-delimited.
+  int64_t content_length = -1;
+  // Set by a filter (in the response-head phase) that will change the body
+  // bytes: the length is then unknown and the body goes out chunked.
+  bool body_rewritten = false;
+};
+
+// A response made by a filter (kRespond): status, headers and the whole body.
+struct LocalResponse {
+  int status = 0;
+  http::HeaderList headers;
+  std::string_view body;
+  // Keeps the memory `body` (and header views) point into alive until the
+  // response is sent, e.g. a cache entry that may be evicted meanwhile.
+  std::shared_ptr<const void> keep;
+};
+
+// Resumes a suspended request. Valid after the request is gone: resume() then
+// does nothing. Only for the worker thread that made it.
+class Resumer {
+ public:
+  virtual void resume(void* request, uint32_t generation) = 0;
+
+ protected:
+  ~Resumer() = default;
+};
+
+class ResumeHandle {
+ public:
+  ResumeHandle() = default;
+  ResumeHandle(Resumer* resumer, void* request, uint32_t generation)
+      : resumer_(resumer), request_(request), generation_(generation) {}
+  void resume() const {
+    if (resumer_ != nullptr) resumer_->resume(request_, generation_);
+  }
+  explicit operator bool() const { return resumer_ != nullptr; }
+
+ private:
+  Resumer* resumer_ = nullptr;
+  void* request_ = nullptr;
+  uint32_t generation_ = 0;
+};
+
+// Everything a filter sees of one request. The engine fills it; unit tests
+// fill it themselves to drive a filter's phases directly.
+class Context {
+ public:
+  // Request: method, target, normalised path (editable: a rewrite before the
+  // route's own prefix rewrite), query, host and headers (editable).
+  http::RequestHead* request = nullptr;
+  std::string_view client_ip;  // peer address as text
+  const config::Route* route = nullptr;
+  std::string_view upstream;  // the route's upstream name
+  int64_t now_ms = 0;          // monotonic clock of this worker's loop turn
+  int64_t unix_ms = 0;         // wall clock, for exp/nbf/Date/Age
+  uint32_t worker_index = 0;
+
+  // The response head (response-head phase), and what was sent (log phase).
+  ResponseHead response;
+  uint64_t response_body_bytes = 0;  // log phase: body bytes sent to the client
+  bool aborted = false;              // log phase: the exchange ended early
+
+  // The response a filter answers with when it returns kRespond.
+  LocalResponse& local() { return local_; }
+
+  // Copies `s` into memory that lives as long as the request; for header
+  // names and values added to the request, the response or a local response.
+  std::string_view keep(std::string_view s) { return arena_.emplace_back(s); }
+
+  // Request header edits (names are case-insensitive).
+  void remove_request_header(std::string_view name);
+  void set_request_header(std::string_view name, std::string_view value);  // copies both
+  // Response header edits, same rules, on `response`.
+  void remove_response_header(std::string_view name);
+  void set_response_header(std::string_view name, std::string_view value);
+  void add_response_header(std::string_view name, std::string_view value);
+
+  // Named values filters hand to later filters and to header templates:
+  // "jwt.sub", "consumer", ... Later sets win.
+  void set_attribute(std::string_view key, std::string_view value);  // copies both
+  std::string_view attribute(std::string_view key) const;  // "" when unset
+  bool has_attribute(std::string_view key) const;
+
+  // A unique ID for this request (worker index and a counter), made on first use.
+  std::string_view request_id();
+
+  // The typed per-request slot of the filter now running.
+  template <typename T>
+  T& state() {
+    auto& slot = slots_[position_];
+    if (!slot) slot = std::make_unique<T>();
+    return static_cast<T&>(*slot);
+  }
+  template <typename T>
+  T* state_if_any() {
+    return position_ < slots_.size() ? static_cast<T*>(slots_[position_].get()) : nullptr;
+  }
+  // This worker's state of the filter now running (its make_worker_state()).
+  template <typename T>
+  T& worker() {
+    return static_cast<T&>(*workers_[position_]);
+  }
+  // Response-head phase: the filter now running wants the body pieces.
+  void watch_response_body() { body_watchers_ |= 1u << position_; }
+  uint32_t body_watchers() const { return body_watchers_; }
+
+  // The handle to resume this request after returning kSuspend.
+  ResumeHandle suspend() const { return ResumeHandle(resumer_, token_, generation_); }
+
+  // Engine and test side: prepare for a chain of `length` filters.
+  void begin(size_t length, WorkerState* const* worker_states, Resumer* resumer, void* token,
+             uint32_t generation);
+  void enter(size_t position) { position_ = position; }
+  void reset();
+
+ private:
+  LocalResponse local_;
+  std::deque<std::string> arena_;
+  std::vector<std::pair<std::string_view, std::string_view>> attributes_;
+  std::string request_id_;
+  std::vector<std::unique_ptr<RequestState>> slots_;
+  WorkerState* const* workers_ = nullptr;
+  size_t position_ = 0;
+  uint32_t body_watchers_ = 0;
+  Resumer* resumer_ = nullptr;
+  void* token_ = nullptr;
+  uint32_t generation_ = 0;
+  static thread_local uint64_t request_counter_;
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+
+  // The phases this filter uses; the engine never calls the others.
+  virtual uint8_t phases() const = 0;
+
+  virtual std::unique_ptr<WorkerState> make_worker_state(uint32_t worker_index) const {
+    return nullptr;
+  }
+
+  virtual Outcome on_request_head(Context& ctx) const { return Outcome::kProceed; }
+
+  // Pieces of the decoded request body, in order; `last` on the final one.
+  // Observe only; kRespond rejects the request (before any response started).
+  virtual Outcome on_request_body(Context& ctx, std::string_view piece, bool last) const {
+    return Outcome::kProceed;
+  }
+
+  // The response head in ctx.response. kRespond replaces the upstream's
+  // response with ctx.local() (serving a cached copy on 304 or on error).
+  virtual Outcome on_response_head(Context& ctx) const { return Outcome::kProceed; }
+
+  // Pieces of the decoded response body, in order, `last` on the final one
+  // (an empty piece when the body is empty). Returns the bytes to pass on:
+  // `piece` itself to observe, or a view of the filter's own memory (valid
+  // until its next call) to transform, which needs body_rewritten set in the
+  // response-head phase. Called only if the filter asked in that phase with
+  // ctx.watch_response_body().
+  virtual std::string_view on_response_body(Context& ctx, std::string_view piece, bool last) const {
+    return piece;
+  }
+
+  // After the exchange ended (sent, or aborted), also after kRespond.
+  virtual void on_log(Context& ctx) const {}
+};
+
+}  // namespace ringway::filter

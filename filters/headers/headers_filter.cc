@@ -1,0 +1,166 @@
+#include "filters/headers/headers_filter.h"
+
+#include <re2/re2.h>
+
+#include "config/text_util.h"
+#include "engine/routing/path.h"
+#include "filters/headers/value_template.h"
+
+namespace ringway::filters {
+namespace {
+
+using config::detail::Field;
+using config::detail::MapReader;
+
+struct HeaderEdit {
+  std::string name;
+  ValueTemplate value;
+};
+
+// The edits of one direction, applied in this order: remove, set, add.
+struct HeaderEdits {
+  std::vector<std::string> remove;
+  std::vector<HeaderEdit> set;
+  std::vector<HeaderEdit> add;
+  bool empty() const { return remove.empty() && set.empty() && add.empty(); }
+};
+
+// Headers the engine itself owns: framing, hop-by-hop, and Host (set per
+// upstream with `host:`). Rewriting them would desynchronise the message.
+bool reserved(std::string_view name) {
+  static const char* const kReserved[] = {"content-length", "transfer-encoding", "connection",
+                                          "keep-alive",     "upgrade",           "te",
+                                          "trailer",        "host",              "proxy-connection"};
+  for (const char* r : kReserved)
+    if (http::iequals(name, r)) return true;
+  return false;
+}
+
+std::string header_name(const Field& key_field, const std::string& path) {
+  const std::string& name = key_field.value.Scalar();
+  if (!config::detail::is_http_token(name)) key_field.fail("invalid header name " + config::detail::quote(name));
+  if (reserved(name))
+    key_field.fail(config::detail::quote(name) + " is managed by the gateway and cannot be rewritten");
+  return name;
+}
+
+std::vector<HeaderEdit> parse_edits(const Field& field) {
+  std::vector<HeaderEdit> out;
+  for (const Field& entry : config::detail::map_entries(field, "header")) {
+    Field key{YAML::Node(), entry.key, entry.path};
+    HeaderEdit edit;
+    edit.name = header_name(key, entry.path);
+    std::string error;
+    if (!ValueTemplate::parse(config::detail::get_string(entry), edit.value, error)) entry.fail(error);
+    out.push_back(std::move(edit));
+  }
+  return out;
+}
+
+HeaderEdits parse_direction(const Field& field) {
+  MapReader map(field, "in " + field.path, {"set", "add", "remove"});
+  HeaderEdits edits;
+  if (const Field* f = map.find("set")) edits.set = parse_edits(*f);
+  if (const Field* f = map.find("add")) edits.add = parse_edits(*f);
+  if (const Field* f = map.find("remove")) {
+    for (const Field& item : config::detail::list_elements(*f, true, "a header name or a list of them"))
+      edits.remove.push_back(header_name(item, item.path));
+  }
+  return edits;
+}
+
+class HeadersFilter final : public filter::Filter {
+ public:
+  HeadersFilter(HeaderEdits request, HeaderEdits response, std::unique_ptr<re2::RE2> regex,
+                std::string replace)
+      : request_(std::move(request)),
+        response_(std::move(response)),
+        regex_(std::move(regex)),
+        replace_(std::move(replace)) {}
+
+  uint8_t phases() const override {
+    uint8_t p = 0;
+    if (!request_.empty() || regex_) p |= filter::kRequestHead;
+    if (!response_.empty()) p |= filter::kResponseHead;
+    return p;
+  }
+
+  filter::Outcome on_request_head(filter::Context& ctx) const override {
+    if (regex_) {
+      std::string path = ctx.request->path;
+      if (re2::RE2::Replace(&path, *regex_, replace_)) {
+        // The result is normalised like a client's path, so a rewrite can
+        // never produce what normalisation refuses ("..", encoded slashes).
+        routing::TargetParts parts;
+        if (routing::normalize_target(path, parts) != nullptr || !parts.query.empty()) {
+          ctx.local().status = 500;
+          ctx.local().body = "path rewrite produced an invalid path\n";
+          return filter::Outcome::kRespond;
+        }
+        ctx.request->path = std::move(parts.path);
+      }
+    }
+    apply(ctx, request_, /*request=*/true);
+    return filter::Outcome::kProceed;
+  }
+
+  filter::Outcome on_response_head(filter::Context& ctx) const override {
+    apply(ctx, response_, /*request=*/false);
+    return filter::Outcome::kProceed;
+  }
+
+ private:
+  static void apply(filter::Context& ctx, const HeaderEdits& edits, bool request) {
+    for (const auto& name : edits.remove) {
+      if (request) ctx.remove_request_header(name);
+      else ctx.remove_response_header(name);
+    }
+    std::string value;
+    for (const auto& e : edits.set) {
+      if (!e.value.expand(ctx, value)) continue;  // would inject a line break
+      if (request) ctx.set_request_header(e.name, value);
+      else ctx.set_response_header(e.name, value);
+    }
+    for (const auto& e : edits.add) {
+      if (!e.value.expand(ctx, value)) continue;
+      if (request) ctx.request->headers.push_back({ctx.keep(e.name), ctx.keep(value)});
+      else ctx.add_response_header(e.name, value);
+    }
+  }
+
+  HeaderEdits request_;
+  HeaderEdits response_;
+  std::unique_ptr<re2::RE2> regex_;
+  std::string replace_;
+};
+
+}  // namespace
+
+std::shared_ptr<const filter::Filter> compile_headers(const FilterBuild& build) {
+  MapReader map(build.field, "in filter " + config::detail::quote(build.spec.name),
+                {"type", "request", "response", "rewrite"});
+  HeaderEdits request, response;
+  if (const Field* f = map.find("request")) request = parse_direction(*f);
+  if (const Field* f = map.find("response")) response = parse_direction(*f);
+  std::unique_ptr<re2::RE2> regex;
+  std::string replace;
+  if (const Field* f = map.find("rewrite")) {
+    MapReader rewrite(*f, "in " + f->path, {"regex", "replace"});
+    const Field& pattern = rewrite.require("regex");
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    regex = std::make_unique<re2::RE2>(config::detail::get_nonempty_string(pattern), options);
+    if (!regex->ok()) pattern.fail("invalid regular expression: " + regex->error());
+    const Field& replacement = rewrite.require("replace");
+    replace = config::detail::get_string(replacement);
+    std::string error;
+    if (!regex->CheckRewriteString(replace, &error)) replacement.fail(error);
+    if (replace.empty() || replace[0] != '/') replacement.fail("must start with '/'");
+  }
+  if (request.empty() && response.empty() && !regex)
+    build.field.fail("nothing to do: give request, response or rewrite");
+  return std::make_shared<HeadersFilter>(std::move(request), std::move(response), std::move(regex),
+                                         std::move(replace));
+}
+
+}  // namespace ringway::filters

@@ -1,0 +1,100 @@
+#include "filters/headers/value_template.h"
+
+#include "config/config.h"
+
+namespace ringway::filters {
+namespace {
+
+bool unsafe(std::string_view s) {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  return false;
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ValueTemplate::parse(std::string_view text, ValueTemplate& out, std::string& error) {
+  out = ValueTemplate{};
+  out.text_ = std::string(text);
+  if (unsafe(text)) {
+    error = "header values cannot contain CR, LF or NUL";
+    return false;
+  }
+  std::string literal;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '$') {
+      literal.push_back(text[i++]);
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '$') {
+      literal.push_back('$');
+      i += 2;
+      continue;
+    }
+    if (i + 1 >= text.size() || text[i + 1] != '{') {
+      error = "a '$' must start a variable \"${name}\" (write \"$$\" for a literal '$')";
+      return false;
+    }
+    size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      error = "unclosed \"${\"";
+      return false;
+    }
+    std::string_view name = text.substr(i + 2, close - i - 2);
+    if (!valid_name(name)) {
+      error = "invalid variable name \"" + std::string(name) + "\"";
+      return false;
+    }
+    if (!literal.empty()) out.parts_.push_back({false, Builtin::kNone, std::move(literal)});
+    literal.clear();
+    Part part{true, Builtin::kNone, std::string(name)};
+    static const std::pair<std::string_view, Builtin> kBuiltins[] = {
+        {"client_ip", Builtin::kClientIp}, {"request_id", Builtin::kRequestId},
+        {"route", Builtin::kRoute},        {"upstream", Builtin::kUpstream},
+        {"host", Builtin::kHost},          {"method", Builtin::kMethod},
+        {"path", Builtin::kPath},          {"query", Builtin::kQuery}};
+    for (const auto& [n, b] : kBuiltins)
+      if (name == n) part.builtin = b;
+    out.parts_.push_back(std::move(part));
+    i = close + 1;
+  }
+  if (!literal.empty()) out.parts_.push_back({false, Builtin::kNone, std::move(literal)});
+  return true;
+}
+
+bool ValueTemplate::expand(filter::Context& ctx, std::string& out) const {
+  out.clear();
+  for (const Part& p : parts_) {
+    if (!p.variable) {
+      out.append(p.text);
+      continue;
+    }
+    std::string_view v;
+    switch (p.builtin) {
+      case Builtin::kClientIp: v = ctx.client_ip; break;
+      case Builtin::kRequestId: v = ctx.request_id(); break;
+      case Builtin::kRoute: v = ctx.route != nullptr ? std::string_view(ctx.route->name) : ""; break;
+      case Builtin::kUpstream: v = ctx.upstream; break;
+      case Builtin::kHost: v = ctx.request->host; break;
+      case Builtin::kMethod: v = ctx.request->method; break;
+      case Builtin::kPath: v = ctx.request->path; break;
+      case Builtin::kQuery: v = ctx.request->query; break;
+      case Builtin::kNone: v = ctx.attribute(p.text); break;
+    }
+    out.append(v);
+  }
+  return !unsafe(out);
+}
+
+}  // namespace ringway::filters

@@ -1,0 +1,64 @@
+#include "filters/registry.h"
+
+#include <exception>
+
+#include "config/text_util.h"
+#include "filters/headers/headers_filter.h"
+
+namespace ringway::filters {
+namespace {
+
+struct Type {
+  const char* name;
+  Compiler compile;
+};
+
+// One line per filter type.
+constexpr Type kTypes[] = {
+    {"headers", compile_headers},
+};
+
+}  // namespace
+
+std::string FilterBuild::resolve_path(const std::string& path) const {
+  if (path.empty() || path[0] == '/') return path;
+  const std::string& file = config.source_file;
+  size_t slash = file.rfind('/');
+  return slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
+}
+
+std::vector<std::string> type_names() {
+  std::vector<std::string> names;
+  for (const Type& t : kTypes) names.emplace_back(t.name);
+  return names;
+}
+
+CompileResult compile(const config::Config& config) {
+  auto set = std::make_shared<filter::FilterSet>();
+  try {
+    for (const config::FilterSpec& spec : config.filters) {
+      config::detail::Field field{YAML::Node(), *spec.node, spec.path};
+      const Type* type = nullptr;
+      for (const Type& t : kTypes)
+        if (spec.type == t.name) type = &t;
+      if (type == nullptr) {
+        config::detail::Field type_field{YAML::Node(), (*spec.node)["type"], spec.path + ".type"};
+        type_field.fail("unknown filter type " + config::detail::quote(spec.type) +
+                        config::detail::did_you_mean(spec.type, type_names()));
+      }
+      set->filters.push_back(type->compile(FilterBuild{spec, field, config}));
+    }
+  } catch (const config::detail::ConfigError& e) {
+    return {nullptr, config::detail::format_error(config.source_file, e.mark, e.message)};
+  } catch (const YAML::Exception& e) {
+    return {nullptr, config::detail::format_error(config.source_file, e.mark, e.msg)};
+  } catch (const std::exception& e) {
+    return {nullptr, config.source_file + ": " + e.what()};
+  }
+  std::vector<std::vector<size_t>> chains;
+  for (const auto& route : config.routes) chains.push_back(route.filters);
+  set->link(chains);
+  return {std::move(set), ""};
+}
+
+}  // namespace ringway::filters

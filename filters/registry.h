@@ -1,0 +1,40 @@
+#pragma once
+// Turns the `filters:` section of a loaded Config into filter objects and
+// per-route chains. Each filter type lives in filters/<type>/ with its own
+// config reader; this file only knows the list of types.
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "config/yaml_reader.h"
+#include "engine/filter/chain.h"
+
+namespace ringway::filters {
+
+// What a type's compiler gets: its spec as a located YAML field, and the
+// whole config (file name, for paths relative to the config file).
+struct FilterBuild {
+  const config::FilterSpec& spec;
+  const config::detail::Field& field;
+  const config::Config& config;
+  // `path` resolved against the config file's directory unless absolute.
+  std::string resolve_path(const std::string& path) const;
+};
+
+// Reads the spec's keys and returns the filter; throws config::detail::ConfigError
+// (field.fail()) on a bad value.
+using Compiler = std::shared_ptr<const filter::Filter> (*)(const FilterBuild& build);
+
+struct CompileResult {
+  filter::FilterSetPtr set;  // set on success
+  std::string error;         // "FILE:LINE:COLUMN: what is wrong" on failure
+  bool ok() const { return set != nullptr; }
+};
+
+CompileResult compile(const config::Config& config);
+
+// The known type names, for messages and docs.
+std::vector<std::string> type_names();
+
+}  // namespace ringway::filters
