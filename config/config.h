@@ -91,8 +91,11 @@ struct FilterSpec {
 struct Route {
   std::string name;  // "routes[3]" unless named
   RouteMatch match;
-  std::string upstream;        // name of an entry in Config::upstreams
-  size_t upstream_index = 0;   // index into Config::upstreams, resolved at load
+  // Name of an entry in Config::upstreams and its index, resolved at load.
+  // Empty / kNoUpstream: the route's filters answer (respond, redirect).
+  std::string upstream;
+  static constexpr size_t kNoUpstream = static_cast<size_t>(-1);
+  size_t upstream_index = kNoUpstream;
   // Prefix rewrite applied to the normalised path before it is sent upstream:
   // a path starting with strip_prefix has it replaced by replace_prefix
   // (which may be empty; the result is never empty: "" becomes "/").

@@ -164,14 +164,20 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
       names.emplace_back(route.name, line_of(f->mark()));
     }
     route.match = parse_match(map.require("match"), label);
-    const Field& upstream = map.require("upstream");
-    route.upstream_index = resolve_upstream(upstream, config.upstreams);
-    route.upstream = config.upstreams[route.upstream_index].name;
-    parse_rewrite(map, route);
     if (const Field* f = map.find("filters"))
       route.filters = parse_filter_names(*f, config.filters);
     else
       route.filters = config.default_filters;
+    if (const Field* upstream = map.find("upstream")) {
+      route.upstream_index = resolve_upstream(*upstream, config.upstreams);
+      route.upstream = config.upstreams[route.upstream_index].name;
+    } else if (route.filters.empty()) {
+      // Without filters nothing could answer its requests.
+      fail_at(map.mark(), "missing required key \"upstream\" in " + label +
+                              " (only a route with filters that answer, such as respond or "
+                              "redirect, may omit it)");
+    }
+    parse_rewrite(map, route);
 
     // A later route with an identical match can never be chosen: first match
     // wins. One merely shadowed by a broader earlier route is left alone --

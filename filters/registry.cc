@@ -3,7 +3,9 @@
 #include <exception>
 
 #include "config/text_util.h"
+#include "filters/cors/cors_filter.h"
 #include "filters/headers/headers_filter.h"
+#include "filters/respond/respond_filter.h"
 
 namespace ringway::filters {
 namespace {
@@ -15,7 +17,10 @@ struct Type {
 
 // One line per filter type.
 constexpr Type kTypes[] = {
+    {"cors", compile_cors},
     {"headers", compile_headers},
+    {"redirect", compile_redirect},
+    {"respond", compile_respond},
 };
 
 }  // namespace

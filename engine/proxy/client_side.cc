@@ -237,6 +237,10 @@ void Proxy::start_request(ClientConn* c) {
 // a connection for it.
 void Proxy::forward_request(Exchange* ex) {
   ClientConn* c = ex->client;
+  if (ex->route->upstream_index == config::Route::kNoUpstream) {
+    respond_local(c, 502, "route has no upstream", !ex->request_done);
+    return;
+  }
   const UpstreamPool& pool = *pools_[ex->route->upstream_index];
   routing::rewrite_path(*ex->route, ex->head.path, scratch_path_);
   http::UpstreamRequest req;

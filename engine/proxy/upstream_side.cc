@@ -193,11 +193,10 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   ex->response.fill(scratch_headers_);
   http::ConnectionTokens tokens;
   tokens.parse(scratch_headers_);
-  if (ex->chain != nullptr &&
-      (ex->chain->phases & (filter::kResponseHead | filter::kResponseBody)) &&
-      !run_response_filters(ex, scratch_headers_, code))
-    return false;
-  if (ex->chain != nullptr) code = ex->ctx.response.status;
+  if (ex->chain != nullptr && (ex->chain->phases & (filter::kResponseHead | filter::kResponseBody))) {
+    if (!run_response_filters(ex, scratch_headers_, code)) return false;
+    code = ex->ctx.response.status;
+  }
 
   http::ClientResponse resp;
   resp.status = code;

@@ -153,7 +153,8 @@ TEST(LoaderErrorsTest, MissingRequiredKeysPointAtTheParentMap) {
   EXPECT_EQ(error_of(with_routes("  - upstream: origin\n")),
             "t.yaml:8:5: missing required key \"match\" in routes[0]");
   EXPECT_EQ(error_of(with_routes("  - name: api\n    match: {}\n")),
-            "t.yaml:8:5: missing required key \"upstream\" in route \"api\"");
+            "t.yaml:8:5: missing required key \"upstream\" in route \"api\" (only a route with "
+            "filters that answer, such as respond or redirect, may omit it)");
 }
 
 // ---- Types ----

@@ -1,0 +1,216 @@
+#include "filters/cors/cors_filter.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+
+#include "config/text_util.h"
+
+namespace ringway::filters {
+namespace {
+
+using config::detail::Field;
+using config::detail::MapReader;
+
+struct CorsPolicy {
+  bool any_origin = false;
+  std::vector<std::string> origins;                 // exact, compared case-sensitively
+  std::vector<std::unique_ptr<re2::RE2>> patterns;  // "~regex", full match
+  std::vector<std::string> methods;                 // upper-case
+  bool any_header = false;
+  std::vector<std::string> headers;  // lower-case
+  std::string allow_methods;         // joined, for preflight answers
+  std::string allow_headers;
+  std::string expose_headers;
+  bool credentials = false;
+  std::string max_age;  // seconds as text, empty = not sent
+};
+
+struct CorsState : filter::RequestState {
+  std::string_view origin;  // allowed origin of this request, empty = none
+};
+
+// Comma-separated tokens, trimmed.
+template <typename F>
+void for_each_token(std::string_view list, F&& f) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view tok = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
+    while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
+    if (!tok.empty()) f(tok);
+  }
+}
+
+class CorsFilter final : public filter::Filter {
+ public:
+  explicit CorsFilter(CorsPolicy p) : p_(std::move(p)) {}
+
+  uint8_t phases() const override { return filter::kRequestHead | filter::kResponseHead; }
+
+  filter::Outcome on_request_head(filter::Context& ctx) const override {
+    const http::Header* origin = ctx.request->find("origin");
+    if (origin == nullptr) return filter::Outcome::kProceed;  // not a CORS request
+    bool allowed = origin_allowed(origin->value);
+    const http::Header* method = ctx.request->find("access-control-request-method");
+    if (ctx.request->method == "OPTIONS" && method != nullptr) return preflight(ctx, *origin, *method, allowed);
+    if (allowed) ctx.state<CorsState>().origin = origin->value;
+    return filter::Outcome::kProceed;
+  }
+
+  filter::Outcome on_response_head(filter::Context& ctx) const override {
+    if (ctx.request->find("origin") == nullptr) return filter::Outcome::kProceed;
+    // The answer depends on Origin whether or not this one was allowed.
+    add_vary(ctx, "Origin");
+    CorsState* s = ctx.state_if_any<CorsState>();
+    if (s == nullptr || s->origin.empty()) return filter::Outcome::kProceed;
+    // The upstream's own CORS headers would contradict ours.
+    for (const char* h : {"access-control-allow-origin", "access-control-allow-credentials",
+                          "access-control-expose-headers"})
+      ctx.remove_response_header(h);
+    ctx.add_response_header("Access-Control-Allow-Origin", allow_origin_value(s->origin));
+    if (p_.credentials) ctx.add_response_header("Access-Control-Allow-Credentials", "true");
+    if (!p_.expose_headers.empty())
+      ctx.add_response_header("Access-Control-Expose-Headers", p_.expose_headers);
+    return filter::Outcome::kProceed;
+  }
+
+ private:
+  bool origin_allowed(std::string_view origin) const {
+    if (p_.any_origin) return true;
+    for (const auto& o : p_.origins)
+      if (o == origin) return true;
+    for (const auto& re : p_.patterns)
+      if (re2::RE2::FullMatch(re2::StringPiece(origin.data(), origin.size()), *re)) return true;
+    return false;
+  }
+
+  // "*" only when any origin is allowed without credentials; otherwise the
+  // origin itself (the spec forbids "*" with credentials).
+  std::string_view allow_origin_value(std::string_view origin) const {
+    return p_.any_origin && !p_.credentials ? std::string_view("*") : origin;
+  }
+
+  filter::Outcome preflight(filter::Context& ctx, const http::Header& origin,
+                            const http::Header& method, bool allowed) const {
+    filter::LocalResponse& r = ctx.local();
+    r.headers.push_back({"Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"});
+    std::string_view refused;
+    if (!allowed) refused = "CORS origin not allowed\n";
+    else if (std::find(p_.methods.begin(), p_.methods.end(), method.value) == p_.methods.end())
+      refused = "CORS method not allowed\n";
+    else if (const http::Header* h = ctx.request->find("access-control-request-headers");
+             h != nullptr && !p_.any_header) {
+      for_each_token(h->value, [&](std::string_view name) {
+        bool ok = false;
+        for (const auto& a : p_.headers) ok = ok || http::iequals(a, name);
+        if (!ok) refused = "CORS header not allowed\n";
+      });
+    }
+    if (!refused.empty()) {
+      r.status = 403;
+      r.body = refused;
+      r.headers.push_back({"Content-Type", "text/plain"});
+      return filter::Outcome::kRespond;
+    }
+    r.status = 204;
+    r.headers.push_back({"Access-Control-Allow-Origin", allow_origin_value(origin.value)});
+    r.headers.push_back({"Access-Control-Allow-Methods", p_.allow_methods});
+    if (p_.any_header) {
+      // "*" is not a wildcard for credentialed requests: echo what was asked.
+      if (const http::Header* h = ctx.request->find("access-control-request-headers"))
+        r.headers.push_back({"Access-Control-Allow-Headers", h->value});
+    } else if (!p_.allow_headers.empty()) {
+      r.headers.push_back({"Access-Control-Allow-Headers", p_.allow_headers});
+    }
+    if (p_.credentials) r.headers.push_back({"Access-Control-Allow-Credentials", "true"});
+    if (!p_.max_age.empty()) r.headers.push_back({"Access-Control-Max-Age", p_.max_age});
+    return filter::Outcome::kRespond;
+  }
+
+  static void add_vary(filter::Context& ctx, std::string_view token) {
+    for (auto& h : ctx.response.headers) {
+      if (!http::iequals(h.name, "vary")) continue;
+      bool present = false;
+      for_each_token(h.value, [&](std::string_view t) { present = present || t == "*" || http::iequals(t, token); });
+      if (present) return;
+      h.value = ctx.keep(std::string(h.value) + ", " + std::string(token));
+      return;
+    }
+    ctx.add_response_header("Vary", token);
+  }
+
+  CorsPolicy p_;
+};
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const filter::Filter> compile_cors(const FilterBuild& build) {
+  using namespace config::detail;
+  MapReader map(build.field, "in filter " + quote(build.spec.name),
+                {"type", "origins", "methods", "headers", "expose_headers", "credentials", "max_age"});
+  CorsPolicy p;
+  const Field& origins = map.require("origins");
+  for (const Field& item : list_elements(origins, true, "an origin or a list of origins")) {
+    std::string o = get_nonempty_string(item);
+    if (o == "*") {
+      p.any_origin = true;
+    } else if (o[0] == '~') {
+      re2::RE2::Options options;
+      options.set_log_errors(false);
+      auto re = std::make_unique<re2::RE2>(o.substr(1), options);
+      if (!re->ok()) item.fail("invalid regular expression: " + re->error());
+      p.patterns.push_back(std::move(re));
+    } else {
+      if (o.find("://") == std::string::npos || o.back() == '/')
+        item.fail("an origin is scheme://host[:port] without a path, e.g. \"https://app.example.com\"");
+      p.origins.push_back(o);
+    }
+  }
+  p.methods = {"GET", "HEAD", "POST"};
+  if (const Field* f = map.find("methods")) {
+    p.methods.clear();
+    for (const Field& item : list_elements(*f, true, "a method or a list of methods")) {
+      std::string m = to_upper(get_nonempty_string(item));
+      if (!is_http_token(m)) item.fail("invalid method " + quote(m));
+      p.methods.push_back(m);
+    }
+  }
+  if (const Field* f = map.find("headers")) {
+    for (const Field& item : list_elements(*f, true, "a header name or a list of them")) {
+      std::string h = get_nonempty_string(item);
+      if (h == "*") p.any_header = true;
+      else if (!is_http_token(h)) item.fail("invalid header name " + quote(h));
+      else p.headers.push_back(h);
+    }
+  }
+  std::vector<std::string> expose;
+  if (const Field* f = map.find("expose_headers")) {
+    for (const Field& item : list_elements(*f, true, "a header name or a list of them")) {
+      std::string h = get_nonempty_string(item);
+      if (!is_http_token(h)) item.fail("invalid header name " + quote(h));
+      expose.push_back(h);
+    }
+  }
+  if (const Field* f = map.find("credentials")) {
+    p.credentials = get_bool(*f);
+    if (p.credentials && p.any_origin)
+      f->fail("credentials: true needs an explicit list of origins, not \"*\" "
+              "(any site could then read responses with the user's cookies)");
+  }
+  if (const Field* f = map.find("max_age"))
+    p.max_age = std::to_string(get_duration(*f, std::chrono::seconds(0), std::chrono::hours(24)).count() / 1000);
+  p.allow_methods = join(p.methods);
+  p.allow_headers = join(p.headers);
+  p.expose_headers = join(expose);
+  return std::make_shared<CorsFilter>(std::move(p));
+}
+
+}  // namespace ringway::filters
