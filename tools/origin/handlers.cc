@@ -105,6 +105,8 @@ bool parse_query(std::string_view query, Route& route, std::string& extra) {
       uint64_t n = 0;
       if (!parse_u64(value, n) || n == 0 || n > kMaxChunk) return false;
       route.chunk_size = static_cast<uint32_t>(n);
+    } else if (key == "text") {
+      route.text = value != "0";
     }
     // Unknown keys are ignored so callers can add cache busters.
   }
@@ -241,6 +243,8 @@ void respond_malformed(const Exchange& ex, ByteBuffer& out, Plan& plan) {
   }
 }
 
+constexpr const char* kTextType = "text/html; charset=utf-8";
+
 }  // namespace
 
 Route parse_route(std::string_view target, std::string& extra_headers) {
@@ -352,18 +356,18 @@ void respond(const Exchange& ex, ByteBuffer& out, Plan& plan) {
       return;
     case Endpoint::kBytes: {
       Head h = base_head(ex);
-      h.content_type = "application/octet-stream";
+      h.content_type = ex.route.text ? kTextType : "application/octet-stream";
       h.length = ex.route.number;
       write_head(out, h);
       if (!ex.head_method) {
         plan.stream = true;
-        plan.body = PatternBody::plain(ex.route.number);
+        plan.body = PatternBody::plain(ex.route.number, ex.route.text);
       }
       return;
     }
     case Endpoint::kChunked: {
       Head h = base_head(ex);
-      h.content_type = "application/octet-stream";
+      h.content_type = ex.route.text ? kTextType : "application/octet-stream";
       h.framing = Head::Length::kChunked;
       if (ex.http10) {
         // HTTP/1.0 has no chunked coding: the body is delimited by closing.
@@ -375,8 +379,9 @@ void respond(const Exchange& ex, ByteBuffer& out, Plan& plan) {
       write_head(out, h);
       if (!ex.head_method) {
         plan.stream = true;
-        plan.body = ex.http10 ? PatternBody::plain(ex.route.number)
-                              : PatternBody::chunked(ex.route.number, ex.route.chunk_size);
+        plan.body = ex.http10 ? PatternBody::plain(ex.route.number, ex.route.text)
+                              : PatternBody::chunked(ex.route.number, ex.route.chunk_size,
+                                                     ex.route.text);
       }
       return;
     }

@@ -35,6 +35,7 @@ struct Route {
   uint64_t number = 0;             // N of /bytes, /chunked, /status, /delay
   uint32_t chunk_size = 16 * 1024;  // /chunked?chunk=
   MalformedKind malformed = MalformedKind::kGarbage;
+  bool text = false;  // /bytes, /chunked ?text=1: HTML-like prose, text/html
 };
 
 // Parses a request target (origin-form or absolute-form). Response headers

@@ -47,6 +47,7 @@ void usage(FILE* out) {
       "  /                 200 'hello from ringway-origin' (also any unknown path)\n"
       "  /bytes/N          N bytes of 'x' with Content-Length\n"
       "  /chunked/N        N bytes of 'x', chunked (?chunk=SIZE, default 16384)\n"
+      "                    (both: ?text=1 for HTML-like prose as text/html)\n"
       "  /echo             the request body streamed back\n"
       "  /headers          the raw request head as received\n"
       "  /sink             discards the body; answers its length\n"

@@ -10,7 +10,8 @@
 
 namespace ringway::origin {
 
-// Body made of the static pattern ('x' bytes), framed plainly (the length is in
+// Body made of a static pattern ('x' bytes, or for /text a block of
+// HTML-like prose that compresses like real pages do), framed plainly (the length is in
 // Content-Length) or as chunked. It is sent straight from the static pattern
 // with writev, so a 1 GB body costs no memory. Chunk framing is generated on
 // the fly; fill() describes the next bytes without changing the state and
@@ -19,8 +20,8 @@ class PatternBody {
  public:
   static constexpr int kFrameMax = 24;
 
-  static PatternBody plain(uint64_t n);
-  static PatternBody chunked(uint64_t n, uint32_t chunk_size);
+  static PatternBody plain(uint64_t n, bool text = false);
+  static PatternBody chunked(uint64_t n, uint32_t chunk_size, bool text = false);
 
   bool done() const {
     return frame_off_ == frame_len_ && chunk_left_ == 0 && (chunk_size_ == 0 || finished_);
@@ -47,6 +48,8 @@ class PatternBody {
   uint8_t frame_off_ = 0;
   bool started_ = false;
   bool finished_ = false;  // the last chunk's framing has been generated
+  bool text_ = false;
+  uint64_t offset_ = 0;  // payload bytes consumed: the same N always gives the same bytes
   char frame_[kFrameMax] = {};
 };
 
