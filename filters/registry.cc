@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "config/text_util.h"
+#include "filters/body_limit/body_limit_filter.h"
 #include "filters/cors/cors_filter.h"
 #include "filters/headers/headers_filter.h"
 #include "filters/respond/respond_filter.h"
@@ -17,6 +18,7 @@ struct Type {
 
 // One line per filter type.
 constexpr Type kTypes[] = {
+    {"body_limit", compile_body_limit},
     {"cors", compile_cors},
     {"headers", compile_headers},
     {"redirect", compile_redirect},

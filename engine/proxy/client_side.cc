@@ -270,15 +270,20 @@ void Proxy::pump_request_body(ClientConn* c) {
   UpstreamConn* u = ex->upstream;
   if (ex->request_done || u == nullptr || u->state != UpstreamState::kBusy) return;
   bool moved = false;
+  // Filters reading the request body get its decoded pieces.
+  http::HeadReader::PayloadPieces* pieces =
+      ex->chain != nullptr && (ex->chain->phases & filter::kRequestBody) ? &pieces_ : nullptr;
   while (!ex->request_done && !c->in.empty() && !u->out.full()) {
     Chunk& chunk = c->in.front();
     uint32_t n = chunk.len;
+    if (pieces != nullptr) pieces->clear();
     if (ex->request_framing == http::BodyFraming::kContentLength) {
       n = static_cast<uint32_t>(std::min<uint64_t>(n, ex->request_left));
       ex->request_left -= n;
       ex->request_done = ex->request_left == 0;
+      if (pieces != nullptr) pieces->emplace_back(chunk.data, n);
     } else {
-      long r = ex->request.feed_chunked(chunk.data, chunk.len);
+      long r = ex->request.feed_chunked(chunk.data, chunk.len, pieces);
       if (r < 0) {
         respond_local(c, 400, "invalid chunked body", true);
         return;
@@ -290,6 +295,7 @@ void Proxy::pump_request_body(ClientConn* c) {
       n = static_cast<uint32_t>(r);
       ex->request_done = ex->request.message_complete();
     }
+    if (pieces != nullptr && !filter_request_body(ex, *pieces, ex->request_done)) return;
     if (n > 0) {
       hold(chunk.bid);
       u->out.push(chunk.data, n, chunk.bid);

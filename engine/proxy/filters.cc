@@ -101,6 +101,8 @@ void Proxy::run_resumed() {
 // the whole body in hand.
 void Proxy::respond_from_filter(Exchange* ex, size_t position) {
   ClientConn* c = ex->client;
+  dequeue(ex);
+  if (ex->upstream != nullptr) close_upstream(ex->upstream);  // a request-body answer
   filter::Context& ctx = ex->ctx;
   const filter::FilterChain& chain = *ex->chain;
   filter::LocalResponse& local = ctx.local();
@@ -247,6 +249,32 @@ void Proxy::filter_response_body(Exchange* ex, const http::HeadReader::PayloadPi
     ctx.response_body_bytes += block->size();
     ex->client->out.push(block->data(), static_cast<uint32_t>(block->size()), ref);
   }
+}
+
+bool Proxy::filter_request_body(Exchange* ex, const http::HeadReader::PayloadPieces& pieces,
+                                bool last) {
+  const filter::FilterChain& chain = *ex->chain;
+  filter::Context& ctx = ex->ctx;
+  auto run = [&](std::string_view piece, bool is_last) {
+    for (size_t pos = 0; pos < chain.filters.size(); ++pos) {
+      const filter::Filter* f = chain.filters[pos];
+      if (!has_phase(f, filter::kRequestBody)) continue;
+      ctx.enter(pos);
+      if (f->on_request_body(ctx, piece, is_last) == filter::Outcome::kRespond) {
+        if (ex->response_started) {
+          close_client(ex->client, false);  // too late for an answer
+        } else {
+          ex->client->close_after = true;  // the rest of the body is unread
+          respond_from_filter(ex, pos);
+        }
+        return false;
+      }
+    }
+    return true;
+  };
+  for (size_t i = 0; i < pieces.size(); ++i)
+    if (!run(pieces[i], last && i + 1 == pieces.size())) return false;
+  return !(last && pieces.empty()) || run({}, true);
 }
 
 void Proxy::run_log_filters(Exchange* ex) {

@@ -141,6 +141,9 @@ class Proxy final : public filter::Resumer {
   // Body pieces of one received chunk through the watching filters; queues
   // the rewritten bytes when the body is rewritten.
   void filter_response_body(Exchange* ex, const http::HeadReader::PayloadPieces& pieces, bool last);
+  // Request body pieces to the filters that observe them; false when one
+  // answered instead (the request is then over).
+  bool filter_request_body(Exchange* ex, const http::HeadReader::PayloadPieces& pieces, bool last);
   void run_log_filters(Exchange* ex);
   int32_t new_block(std::string** block);
 

@@ -41,6 +41,9 @@ filters:
     expose_headers: [X-Request-Id]
     credentials: true
     max_age: 10m
+  small_body:
+    type: body_limit
+    max_bytes: 1KiB
 default_filters: [first]
 """
 
@@ -60,6 +63,10 @@ ROUTES = """\
     upstream: origin
     strip_prefix: /cors
     filters: [cors]
+  - match: { prefix: /limited }
+    upstream: origin
+    strip_prefix: /limited
+    filters: [small_body]
   - match: { prefix: /plain }
     upstream: origin
     strip_prefix: /plain
@@ -200,6 +207,44 @@ class FilterChainTest(GatewayTestCase):
         # Not a CORS request: untouched.
         r = request(self.port, path="/cors/headers")
         self.assertIsNone(r.header("vary"))
+
+    def test_body_limit_by_content_length(self):
+        r = request(self.port, method="POST", path="/limited/echo", body=b"a" * 1024)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"a" * 1024)
+        r = request(self.port, method="POST", path="/limited/echo", body=b"a" * 1025)
+        self.assertEqual(r.status, 413)
+        self.assertEqual(r.header("connection"), "close")
+
+    def test_body_limit_refuses_before_100_continue(self):
+        c = RawClient(self.port)
+        try:
+            c.send(b"POST /limited/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n"
+                   b"Expect: 100-continue\r\n\r\n")
+            r = c.read_response()
+            self.assertEqual(r.status, 413)  # not "100 Continue"
+        finally:
+            c.close()
+
+    def test_body_limit_chunked(self):
+        def chunked(total):
+            body = b""
+            for _ in range(total // 100):
+                body += b"64\r\n" + b"b" * 100 + b"\r\n"
+            return body + b"0\r\n\r\n"
+        head = b"POST /limited/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        c = RawClient(self.port)
+        try:
+            c.send(head + chunked(1000))
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, b"b" * 1000)
+            c.send(head + chunked(5000))
+            r = c.read_response()
+            self.assertEqual(r.status, 413)
+        finally:
+            c.close()
+        self.assert_alive()
 
     def test_filter_counters(self):
         self.assert_alive()
