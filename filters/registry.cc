@@ -3,9 +3,11 @@
 #include <exception>
 
 #include "config/text_util.h"
+#include "filters/api_key/api_key_filter.h"
 #include "filters/body_limit/body_limit_filter.h"
 #include "filters/cors/cors_filter.h"
 #include "filters/headers/headers_filter.h"
+#include "filters/ip_rules/ip_rules_filter.h"
 #include "filters/respond/respond_filter.h"
 
 namespace ringway::filters {
@@ -18,9 +20,11 @@ struct Type {
 
 // One line per filter type.
 constexpr Type kTypes[] = {
+    {"api_key", compile_api_key},
     {"body_limit", compile_body_limit},
     {"cors", compile_cors},
     {"headers", compile_headers},
+    {"ip_rules", compile_ip_rules},
     {"redirect", compile_redirect},
     {"respond", compile_respond},
 };

@@ -82,7 +82,10 @@ bool ValueTemplate::expand(filter::Context& ctx, std::string& out) const {
     }
     std::string_view v;
     switch (p.builtin) {
-      case Builtin::kClientIp: v = ctx.client_ip; break;
+      case Builtin::kClientIp:
+        // As resolved by ip_rules behind trusted proxies, else the peer.
+        v = ctx.has_attribute("client_ip") ? ctx.attribute("client_ip") : ctx.client_ip;
+        break;
       case Builtin::kRequestId: v = ctx.request_id(); break;
       case Builtin::kRoute: v = ctx.route != nullptr ? std::string_view(ctx.route->name) : ""; break;
       case Builtin::kUpstream: v = ctx.upstream; break;
