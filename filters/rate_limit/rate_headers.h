@@ -1,0 +1,40 @@
+#pragma once
+// Header values that tell clients about their limits.
+//
+// RateLimit-Policy and RateLimit follow draft-ietf-httpapi-ratelimit-headers-10
+// (September 2025; -11 keeps the syntax): each is a structured-field List with
+// one item per limit, a quoted policy name with parameters.
+//   RateLimit-Policy: "default";q=100;w=1     quota q per window of w seconds
+//   RateLimit: "default";r=42;t=1             r left now, t seconds until all are back
+// X-RateLimit-Limit/-Remaining/-Reset are the older, widespread convention
+// (GitHub, Kong): they describe a single limit, the one closest to refusing.
+
+#include <absl/types/span.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "filters/rate_limit/rate_limit_config.h"
+
+namespace ringway::filters::rate_limit {
+
+// One limit as a request found it.
+struct LimitStatus {
+  int64_t remaining = 0;  // requests that would pass right after this one
+  int64_t reset_s = 0;    // seconds until the bucket is full again (rounded up)
+};
+
+// "default";q=100;w=1, ... : fixed per filter, built once.
+std::string policy_field(const std::vector<LimitSpec>& limits);
+
+// "default";r=42;t=1, ... : `status` has one entry per limit.
+std::string ratelimit_field(const std::vector<LimitSpec>& limits,
+                            absl::Span<const LimitStatus> status);
+
+// The limit the X-RateLimit-* headers describe: fewest remaining, then the
+// longest reset.
+size_t tightest(absl::Span<const LimitStatus> status);
+
+}  // namespace ringway::filters::rate_limit
