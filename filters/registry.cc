@@ -5,6 +5,7 @@
 #include "config/text_util.h"
 #include "filters/api_key/api_key_filter.h"
 #include "filters/body_limit/body_limit_filter.h"
+#include "filters/compress/compress_filter.h"
 #include "filters/cors/cors_filter.h"
 #include "filters/headers/headers_filter.h"
 #include "filters/ip_rules/ip_rules_filter.h"
@@ -23,6 +24,7 @@ struct Type {
 constexpr Type kTypes[] = {
     {"api_key", compile_api_key},
     {"body_limit", compile_body_limit},
+    {"compress", compile_compress},
     {"cors", compile_cors},
     {"headers", compile_headers},
     {"ip_rules", compile_ip_rules},

@@ -2,16 +2,10 @@
 
 #include <algorithm>
 
+#include "filters/compress/http_text.h"
+
 namespace ringway::filters::compress {
 namespace {
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool is_tchar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -41,11 +35,11 @@ bool parse_element(std::string_view element, AcceptEncoding& into) {
   while (n < element.size() && is_tchar(element[n])) ++n;
   if (n == 0) return false;
   std::string_view coding = element.substr(0, n);
-  std::string_view rest = trim(element.substr(n));
+  std::string_view rest = trim_ows(element.substr(n));
   int q = 1000;
   if (!rest.empty()) {
     if (rest[0] != ';') return false;
-    rest = trim(rest.substr(1));
+    rest = trim_ows(rest.substr(1));
     if (rest.size() < 2 || (rest[0] != 'q' && rest[0] != 'Q') || rest[1] != '=') return false;
     auto weight = parse_qvalue(rest.substr(2));
     if (!weight) return false;
@@ -83,7 +77,7 @@ bool AcceptEncoding::prefers_gzip() const {
 bool parse_accept_encoding(std::string_view value, AcceptEncoding& into) {
   while (true) {
     size_t comma = value.find(',');
-    std::string_view element = trim(value.substr(0, comma));
+    std::string_view element = trim_ows(value.substr(0, comma));
     // Empty elements (", ,gzip") are allowed by the list syntax.
     if (!element.empty() && !parse_element(element, into)) return false;
     if (comma == std::string_view::npos) return true;

@@ -2,17 +2,9 @@
 
 #include "config/text_util.h"
 #include "engine/http/request_head.h"
+#include "filters/compress/http_text.h"
 
 namespace ringway::filters::compress {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 TypeList TypeList::defaults() {
   TypeList list;
@@ -28,7 +20,7 @@ TypeList TypeList::defaults() {
 }
 
 std::optional<std::string> TypeList::normalize(std::string_view entry) {
-  entry = trim(entry);
+  entry = trim_ows(entry);
   size_t slash = entry.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   std::string_view type = entry.substr(0, slash), subtype = entry.substr(slash + 1);
@@ -53,7 +45,7 @@ void TypeList::add(std::string entry) {
 }
 
 bool TypeList::matches(std::string_view content_type) const {
-  std::string_view media = trim(content_type.substr(0, content_type.find(';')));
+  std::string_view media = trim_ows(content_type.substr(0, content_type.find(';')));
   if (media.empty()) return false;
   if (any_) return true;
   for (const std::string& e : exact_)
