@@ -9,7 +9,9 @@
 #include <thread>
 
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/core/listener.h"
@@ -35,6 +37,7 @@ std::vector<int> allowed_cpus() {
 
 void print_stats(const std::vector<std::unique_ptr<Worker>>& workers) {
   proxy::ProxyStats t;
+  std::map<std::string, uint64_t> filters;  // sorted: a stable line to read
   for (const auto& w : workers) {
     const auto& s = w->stats();
     t.connections_accepted += s.connections_accepted;
@@ -46,17 +49,23 @@ void print_stats(const std::vector<std::unique_ptr<Worker>>& workers) {
     t.upstream_reuses += s.upstream_reuses;
     t.upstream_retries += s.upstream_retries;
     t.upstream_failures += s.upstream_failures;
+    for (const auto& [name, value] : s.filters) filters[name] += value;
   }
+  std::string filter_json;
+  for (const auto& [name, value] : filters)
+    filter_json += (filter_json.empty() ? "\"" : ",\"") + name + "\":" + std::to_string(value);
   fprintf(stderr,
           "ringway: stopped {\"connections_accepted\":%llu,\"connections_refused\":%llu,"
           "\"requests\":%llu,\"local_responses\":%llu,\"filter_responses\":%llu,"
           "\"upstream_connects\":%llu,"
-          "\"upstream_reuses\":%llu,\"upstream_retries\":%llu,\"upstream_failures\":%llu}\n",
+          "\"upstream_reuses\":%llu,\"upstream_retries\":%llu,\"upstream_failures\":%llu,"
+          "\"filters\":{%s}}\n",
           (unsigned long long)t.connections_accepted, (unsigned long long)t.connections_refused,
           (unsigned long long)t.requests, (unsigned long long)t.local_responses,
           (unsigned long long)t.filter_responses,
           (unsigned long long)t.upstream_connects, (unsigned long long)t.upstream_reuses,
-          (unsigned long long)t.upstream_retries, (unsigned long long)t.upstream_failures);
+          (unsigned long long)t.upstream_retries, (unsigned long long)t.upstream_failures,
+          filter_json.c_str());
 }
 
 }  // namespace

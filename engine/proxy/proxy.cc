@@ -123,6 +123,19 @@ Exchange* Proxy::new_exchange(ClientConn* c) {
   return ex;
 }
 
+ProxyStats Proxy::stats() const {
+  ProxyStats s = stats_;
+  std::vector<std::pair<std::string_view, uint64_t>> counters;
+  for (size_t i = 0; i < filter_states_.size(); ++i) {
+    if (!filter_states_[i]) continue;
+    counters.clear();
+    filter_states_[i]->counters(counters);
+    for (const auto& [name, value] : counters)
+      s.filters.emplace_back(config_->filters[i].name + "." + std::string(name), value);
+  }
+  return s;
+}
+
 void Proxy::set_now(int64_t now_ms) {
   now_ms_ = now_ms;
   timespec ts{};

@@ -37,6 +37,8 @@ struct ProxyStats {
   uint64_t upstream_reuses = 0;
   uint64_t upstream_retries = 0;
   uint64_t upstream_failures = 0;
+  // "<filter name>.<counter>" -> value, from the filters' worker states.
+  std::vector<std::pair<std::string, uint64_t>> filters;
 };
 
 // The worker-owned state for one configured upstream.
@@ -97,7 +99,7 @@ class Proxy final : public filter::Resumer {
   void begin_drain();
   size_t client_count() const { return clients_; }
   bool at_capacity() const { return clients_ >= config_->limits.max_connections_per_worker; }
-  const ProxyStats& stats() const { return stats_; }
+  ProxyStats stats() const;
   size_t fixed_file_slots() const { return slot_fds_.size(); }
 
  private:

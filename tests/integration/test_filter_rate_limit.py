@@ -122,5 +122,23 @@ class RateLimitFilterTest(harness.GatewayTestCase):
         self.assertEqual(accepted + status.get("429", 0), out["requests"])
 
 
+class RateLimitCountersTest(unittest.TestCase):
+    """The filter's per-worker counters, summed in the gateway's stop line."""
+
+    def test_counters_in_stop_line(self):
+        origin = harness.Origin()
+        gateway = harness.Gateway(harness.config([origin.port], routes=ROUTES, extra=FILTERS))
+        try:
+            statuses = [harness.request(gateway.port, path="/strict").status for _ in range(3)]
+            self.assertEqual(statuses, [200, 200, 429])
+        finally:
+            self.assertEqual(gateway.stop(), 0, gateway.stderr())
+            origin.stop()
+        filters = gateway.stats()["filters"]
+        self.assertEqual(filters["strict.allowed"], 2, filters)
+        self.assertEqual(filters["strict.limited"], 1, filters)
+        self.assertEqual(filters["steady.allowed"], 0, filters)
+
+
 if __name__ == "__main__":
     unittest.main()
