@@ -9,6 +9,7 @@
 #include "filters/cors/cors_filter.h"
 #include "filters/headers/headers_filter.h"
 #include "filters/ip_rules/ip_rules_filter.h"
+#include "filters/jwt/jwt_filter.h"
 #include "filters/rate_limit/rate_limit_filter.h"
 #include "filters/respond/respond_filter.h"
 
@@ -28,6 +29,7 @@ constexpr Type kTypes[] = {
     {"cors", compile_cors},
     {"headers", compile_headers},
     {"ip_rules", compile_ip_rules},
+    {"jwt", compile_jwt},
     {"rate_limit", compile_rate_limit},
     {"redirect", compile_redirect},
     {"respond", compile_respond},

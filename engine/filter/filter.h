@@ -52,7 +52,7 @@ struct WorkerState {
   virtual ~WorkerState() = default;
   // Named counters ("expired", "limited"...), summed over the workers when the
   // gateway reports them (the "filters" object of the stop line).
-  virtual void counters(std::vector<std::pair<std::string_view, uint64_t>>& out) const {}
+  virtual void report(std::vector<std::pair<std::string_view, uint64_t>>& out) const {}
 };
 
 struct RequestState {

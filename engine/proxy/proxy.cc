@@ -129,7 +129,7 @@ ProxyStats Proxy::stats() const {
   for (size_t i = 0; i < filter_states_.size(); ++i) {
     if (!filter_states_[i]) continue;
     counters.clear();
-    filter_states_[i]->counters(counters);
+    filter_states_[i]->report(counters);
     for (const auto& [name, value] : counters)
       s.filters.emplace_back(config_->filters[i].name + "." + std::string(name), value);
   }

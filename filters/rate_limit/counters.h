@@ -15,7 +15,7 @@ struct RateLimitCounters final : filter::WorkerState {
   uint64_t table_full = 0;  // requests whose key found no cell (when_full decided)
   uint64_t skipped = 0;     // requests with a missing key part and missing_key: skip
 
-  void counters(std::vector<std::pair<std::string_view, uint64_t>>& out) const override {
+  void report(std::vector<std::pair<std::string_view, uint64_t>>& out) const override {
     out.insert(out.end(), {{"allowed", allowed}, {"limited", limited},
                            {"table_full", table_full}, {"skipped", skipped}});
   }

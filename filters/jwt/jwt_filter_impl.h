@@ -1,0 +1,43 @@
+#pragma once
+// The jwt filter class, for compile_jwt() and for tests and benchmarks that
+// build one from settings directly or need its KeyStore.
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "engine/filter/filter.h"
+#include "filters/jwt/failure.h"
+#include "filters/jwt/jwt_config.h"
+#include "filters/jwt/jwt_worker.h"
+#include "filters/jwt/key_set.h"
+
+namespace ringway::filters::jwt {
+
+class JwtFilter final : public filter::Filter {
+ public:
+  explicit JwtFilter(JwtSettings settings);
+
+  uint8_t phases() const override { return filter::kRequestHead; }
+  std::unique_ptr<filter::WorkerState> make_worker_state(uint32_t worker_index) const override;
+  filter::Outcome on_request_head(filter::Context& ctx) const override;
+
+  // Where the keys live; replace() on it publishes a new set to all workers.
+  KeyStore& key_store() const { return *store_; }
+  const JwtSettings& settings() const { return settings_; }
+
+ private:
+  filter::Outcome refuse(filter::Context& ctx, JwtWorkerState& w, Failure f) const;
+  void grant(filter::Context& ctx, const Grant& g) const;
+  void hide_token(filter::Context& ctx, const TokenSource& source) const;
+
+  JwtSettings settings_;
+  // The filter is const once built; the store is the one thing that may
+  // change under it (a future JWKS refresher), and guards itself.
+  std::unique_ptr<KeyStore> store_;
+  // Answers, built once: WWW-Authenticate values and bodies by Failure.
+  std::array<std::string, kFailureCount> challenge_;
+  std::array<std::string, kFailureCount> body_;
+};
+
+}  // namespace ringway::filters::jwt
