@@ -16,6 +16,9 @@ enum class Op : uint8_t {
   kUpstreamSend,
   kUpstreamConnect,
   kWake,
+  kFetchConnect,  // the engine's own requests (filter::WorkerServices::fetch)
+  kFetchRecv,
+  kFetchSend,
 };
 
 constexpr uint64_t kOpMask = 15;

@@ -18,6 +18,7 @@ enum class TimerKind : uint8_t {
   kUpstreamResponse,
   kUpstreamIdle,
   kUpstreamQueue,  // a client waiting for a connection slot to an upstream
+  kFetch,          // a fetch of the engine's own, from connect to the last byte
 };
 
 class TimerList;

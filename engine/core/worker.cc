@@ -120,6 +120,15 @@ void Worker::handle(const io_uring_cqe* cqe) {
     case Op::kUpstreamConnect:
       proxy_->on_upstream_connect(object_of<proxy::UpstreamConn>(ud), cqe->res);
       return;
+    case Op::kFetchConnect:
+      proxy_->on_fetch_connect(object_of<proxy::FetchConn>(ud), cqe->res);
+      return;
+    case Op::kFetchRecv:
+      proxy_->on_fetch_recv(object_of<proxy::FetchConn>(ud), cqe);
+      return;
+    case Op::kFetchSend:
+      proxy_->on_fetch_send(object_of<proxy::FetchConn>(ud), cqe->res);
+      return;
     case Op::kWake: {
       int cmd = command_.load();
       if (cmd >= 1 && !draining_) {

@@ -90,6 +90,7 @@ void Context::reset() {
   request_id_.clear();
   for (auto& slot : slots_) slot.reset();
   workers_ = nullptr;
+  services = nullptr;
   position_ = 0;
   body_watchers_ = 0;
   resumer_ = nullptr;

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,8 +49,33 @@ enum class Outcome : uint8_t { kProceed, kRespond, kSuspend };
 // Longest chain a route may have (a bit per position in a request's masks).
 constexpr size_t kMaxChain = 32;
 
+// What the engine offers filters outside the request at hand, on the
+// worker's own ring (never blocking it).
+class WorkerServices {
+ public:
+  // status: the upstream's status code, or 0 when the connection failed,
+  // timed out, the response was malformed or its body exceeded max_body.
+  using FetchDone = std::function<void(int status, std::string_view body)>;
+
+  // GET `path` from the named upstream (an entry of the config's upstreams,
+  // its balancer and timeouts) over a connection of its own. `done` runs
+  // later on this worker's thread, never from inside fetch(). False (and
+  // `done` never runs) when there is no such upstream.
+  virtual bool fetch(std::string_view upstream, std::string_view path, size_t max_body,
+                     FetchDone done) = 0;
+
+ protected:
+  ~WorkerServices() = default;
+};
+
 struct WorkerState {
   virtual ~WorkerState() = default;
+
+  // Background work on the worker's thread: called once when the worker
+  // starts, then again at the monotonic time (ms) it returns; INT64_MAX for
+  // never. E.g. a periodic key refresh (jwt's jwks_url).
+  virtual int64_t on_timer(int64_t now_ms, WorkerServices& services) { return INT64_MAX; }
+
   // Named counters ("expired", "limited"...), summed over the workers when the
   // gateway reports them (the "filters" object of the stop line).
   virtual void report(std::vector<std::pair<std::string_view, uint64_t>>& out) const {}
@@ -119,6 +145,7 @@ class Context {
   int64_t now_ms = 0;          // monotonic clock of this worker's loop turn
   int64_t unix_ms = 0;         // wall clock, for exp/nbf/Date/Age
   uint32_t worker_index = 0;
+  WorkerServices* services = nullptr;  // this worker's (fetches from a request phase)
 
   // The response head (response-head phase), and what was sent (log phase).
   ResponseHead response;

@@ -386,7 +386,7 @@ void Proxy::close_client(ClientConn* c, bool graceful) {
   if (c->next != nullptr) c->next->prev = c->prev;
   c->prev = c->next = nullptr;
   --clients_;
-  retire(c, true);
+  retire(c, SocketKind::kClient);
 }
 
 void Proxy::update_client_timer(ClientConn* c) {

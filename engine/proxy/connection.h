@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "config/config.h"
@@ -67,6 +68,21 @@ struct alignas(16) UpstreamConn : Socket {
   uint32_t endpoint = 0;  // index into that upstream's endpoints
   Exchange* ex = nullptr;
 };
+
+// A request of the engine's own (filter::WorkerServices::fetch): one
+// connection, one GET, the whole body collected, then closed.
+struct alignas(16) FetchConn : Socket {
+  http::HeadReader response{HTTP_RESPONSE};
+  std::string request;
+  std::string body;
+  size_t max_body = 0;
+  http::BodyFraming framing = http::BodyFraming::kNone;
+  uint64_t left = 0;  // Content-Length bytes still to read
+  bool head_done = false;
+  std::function<void(int, std::string_view)> done;
+};
+
+enum class SocketKind : uint8_t { kClient, kUpstream, kFetch };
 
 struct Exchange {
   ClientConn* client = nullptr;

@@ -48,6 +48,7 @@ void Proxy::begin_filters(Exchange* ex) {
   ctx.now_ms = now_ms_;
   ctx.unix_ms = unix_ms_;
   ctx.worker_index = worker_index_;
+  ctx.services = this;
   ex->filter_pos = 0;
 }
 
@@ -275,6 +276,14 @@ bool Proxy::filter_request_body(Exchange* ex, const http::HeadReader::PayloadPie
   for (size_t i = 0; i < pieces.size(); ++i)
     if (!run(pieces[i], last && i + 1 == pieces.size())) return false;
   return !(last && pieces.empty()) || run({}, true);
+}
+
+void Proxy::run_filter_timers() {
+  for (size_t i = 0; i < filter_wake_.size(); ++i) {
+    if (filter_states_[i] && filter_wake_[i] <= now_ms_) {
+      filter_wake_[i] = filter_states_[i]->on_timer(now_ms_, *this);
+    }
+  }
 }
 
 void Proxy::run_log_filters(Exchange* ex) {

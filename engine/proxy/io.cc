@@ -135,7 +135,7 @@ void Proxy::register_file(Socket* s) {
   io_uring_sqe_set_data64(sqe, 0);
 }
 
-void Proxy::retire(Socket* s, bool client) {
+void Proxy::retire(Socket* s, SocketKind kind) {
   s->closed = true;
   s->timer.disarm();
   s->in.clear([this](int32_t bid) { drop(bid); });
@@ -149,15 +149,15 @@ void Proxy::retire(Socket* s, bool client) {
       io_uring_prep_cancel_fd(sqe, s->fd, IORING_ASYNC_CANCEL_ALL);
     io_uring_sqe_set_data64(sqe, 0);
   }
-  graveyard_.emplace_back(s, client);
+  graveyard_.emplace_back(s, kind);
 }
 
 void Proxy::collect_garbage() {
   if (graveyard_.empty()) return;
   size_t kept = 0;
-  for (auto& [s, client] : graveyard_) {
+  for (auto& [s, kind] : graveyard_) {
     if (s->pending > 0) {
-      graveyard_[kept++] = {s, client};
+      graveyard_[kept++] = {s, kind};
       continue;
     }
     // Buffers still referenced by a send that never completed are released
@@ -183,10 +183,17 @@ void Proxy::collect_garbage() {
     io_uring_prep_close(sqe, s->fd);
     io_uring_sqe_set_data64(sqe, 0);
     s->fd = -1;
-    if (client)
-      free_client(static_cast<ClientConn*>(s));
-    else
-      free_upstream(static_cast<UpstreamConn*>(s));
+    switch (kind) {
+      case SocketKind::kClient:
+        free_client(static_cast<ClientConn*>(s));
+        break;
+      case SocketKind::kUpstream:
+        free_upstream(static_cast<UpstreamConn*>(s));
+        break;
+      case SocketKind::kFetch:
+        free_fetch(static_cast<FetchConn*>(s));
+        break;
+    }
   }
   graveyard_.resize(kept);
 }

@@ -36,7 +36,10 @@ Proxy::Proxy(core::Ring& ring, core::BufferRing& client_buffers,
       idle_timer_(core::TimerKind::kClientIdle, config_->limits.idle_timeout.count()),
       send_timer_(core::TimerKind::kClientSend, config_->limits.send_timeout.count()),
       // A closing connection reads and discards for this long at most.
-      linger_timer_(core::TimerKind::kClientLinger, 2000) {
+      linger_timer_(core::TimerKind::kClientLinger, 2000),
+      // The engine's own fetches (jwks_url) get this long from connect to
+      // their last byte.
+      fetch_timer_(core::TimerKind::kFetch, 10'000) {
   head_limits_.max_start_line = config_->limits.max_request_line;
   head_limits_.max_header_bytes = config_->limits.max_header_bytes;
   for (const auto& u : config_->upstreams) pools_.push_back(std::make_unique<UpstreamPool>(u));
@@ -46,6 +49,8 @@ Proxy::Proxy(core::Ring& ring, core::BufferRing& client_buffers,
       route_states_.emplace_back();
       for (uint32_t id : chain.ids) route_states_.back().push_back(filter_states_[id].get());
     }
+    // Every state's on_timer runs at the first loop turn.
+    filter_wake_.assign(filter_states_.size(), 0);
   }
   if (config_->engine.registered_files) {
     // One slot per connection the limits allow, within the fd limit (the
@@ -68,6 +73,9 @@ Proxy::~Proxy() {
     if (c->fd >= 0) ::close(c->fd);
   for (auto& u : all_upstreams_)
     if (u->fd >= 0) ::close(u->fd);
+  // Fetches still under way are dropped: their callbacks never run.
+  for (auto& f : fetches_)
+    if (f->fd >= 0) ::close(f->fd);
 }
 
 ClientConn* Proxy::new_client() {
@@ -184,7 +192,9 @@ void Proxy::free_exchange(Exchange* ex) {
 
 int64_t Proxy::next_deadline() const {
   if (!resumed_.empty()) return now_ms_;
-  int64_t d = INT64_MAX;
+  int64_t d = fetch_timer_.next_deadline();
+  for (size_t i = 0; i < filter_wake_.size(); ++i)
+    if (filter_states_[i]) d = std::min(d, filter_wake_[i]);
   for (const core::TimerList* l :
        {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_})
     d = std::min(d, l->next_deadline());
@@ -203,6 +213,9 @@ void Proxy::expire_timers() {
     while (core::TimerNode* n = l->pop_expired(now_ms_))
       on_client_timeout(static_cast<ClientConn*>(n->owner), l->kind());
   }
+  while (core::TimerNode* n = fetch_timer_.pop_expired(now_ms_))
+    finish_fetch(static_cast<FetchConn*>(n->owner), 0);
+  run_filter_timers();
   for (auto& p : pools_) {
     while (core::TimerNode* n = p->queue_timer.pop_expired(now_ms_))
       on_client_timeout(static_cast<ClientConn*>(n->owner), core::TimerKind::kUpstreamQueue);

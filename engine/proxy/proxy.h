@@ -58,7 +58,7 @@ struct UpstreamPool {
   explicit UpstreamPool(const config::Upstream& u);
 };
 
-class Proxy final : public filter::Resumer {
+class Proxy final : public filter::Resumer, public filter::WorkerServices {
  public:
   // Receives from clients and from upstreams draw on separate buffer rings, so
   // a flood of client data can never take the buffers an upstream response
@@ -76,6 +76,13 @@ class Proxy final : public filter::Resumer {
   // per loop turn (never from inside the filter that resumed them).
   void resume(void* request, uint32_t generation) override;
   void run_resumed();
+
+  // fetch.cc: the engine's own requests, for filters (WorkerServices).
+  bool fetch(std::string_view upstream, std::string_view path, size_t max_body,
+             FetchDone done) override;
+  void on_fetch_connect(FetchConn* f, int res);
+  void on_fetch_recv(FetchConn* f, const io_uring_cqe* cqe);
+  void on_fetch_send(FetchConn* f, int res);
 
   // Completion handlers.
   void on_accept(int fd);
@@ -147,6 +154,12 @@ class Proxy final : public filter::Resumer {
   // answered instead (the request is then over).
   bool filter_request_body(Exchange* ex, const http::HeadReader::PayloadPieces& pieces, bool last);
   void run_log_filters(Exchange* ex);
+  void run_filter_timers();  // WorkerState::on_timer of the states that are due
+
+  // fetch.cc
+  void process_fetch(FetchConn* f);
+  void finish_fetch(FetchConn* f, int status);
+  void free_fetch(FetchConn* f);
   int32_t new_block(std::string** block);
 
   // io.cc: socket plumbing shared by both sides
@@ -172,7 +185,7 @@ class Proxy final : public filter::Resumer {
   }
   void hold(int32_t ref) { ring_of(ref).ref(static_cast<uint16_t>(ref & 0xffff)); }
   void starve(Socket* s, core::Op op);
-  void retire(Socket* s, bool client);
+  void retire(Socket* s, SocketKind kind);
   void shutdown_write(Socket* s);  // FIN after everything queued is sent
   void register_file(Socket* s);
   // Points an SQE prepared with s->fd at the fixed-file slot when s has one.
@@ -207,6 +220,9 @@ class Proxy final : public filter::Resumer {
   std::vector<std::unique_ptr<filter::WorkerState>> filter_states_;
   std::vector<std::vector<filter::WorkerState*>> route_states_;
   std::vector<std::pair<Exchange*, uint32_t>> resumed_;
+  std::vector<int64_t> filter_wake_;  // per filter state: when on_timer wants to run
+  std::vector<std::unique_ptr<FetchConn>> fetches_;
+  core::TimerList fetch_timer_;
   http::HeadReader::PayloadPieces pieces_;
   // Blocks of bytes filters made (block_ref()); a deque so they never move.
   std::deque<std::string> blocks_;
@@ -222,7 +238,7 @@ class Proxy final : public filter::Resumer {
   ClientConn* live_ = nullptr;  // list of live clients
   size_t clients_ = 0;
   std::vector<std::pair<Socket*, core::Op>> starved_;  // receives waiting for free buffers
-  std::vector<std::pair<Socket*, bool>> graveyard_;    // closed; bool: is a client
+  std::vector<std::pair<Socket*, SocketKind>> graveyard_;  // closed, freed when idle
   http::HeaderList scratch_headers_;
   std::string scratch_path_;
 

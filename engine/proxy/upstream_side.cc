@@ -329,7 +329,7 @@ void Proxy::close_upstream(UpstreamConn* u) {
     u->ex = nullptr;
   }
   --pool.total;
-  retire(u, false);
+  retire(u, SocketKind::kUpstream);
   serve_waiting(pool);
 }
 
