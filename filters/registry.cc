@@ -5,6 +5,8 @@
 #include "config/text_util.h"
 #include "filters/api_key/api_key_filter.h"
 #include "filters/body_limit/body_limit_filter.h"
+#include "filters/cache/cache_filter.h"
+#include "filters/cache/purge_filter.h"
 #include "filters/compress/compress_filter.h"
 #include "filters/cors/cors_filter.h"
 #include "filters/headers/headers_filter.h"
@@ -25,6 +27,8 @@ struct Type {
 constexpr Type kTypes[] = {
     {"api_key", compile_api_key},
     {"body_limit", compile_body_limit},
+    {"cache", compile_cache},
+    {"cache_purge", compile_cache_purge},
     {"compress", compile_compress},
     {"cors", compile_cors},
     {"headers", compile_headers},
@@ -63,7 +67,7 @@ CompileResult compile(const config::Config& config) {
         type_field.fail("unknown filter type " + config::detail::quote(spec.type) +
                         config::detail::did_you_mean(spec.type, type_names()));
       }
-      set->filters.push_back(type->compile(FilterBuild{spec, field, config}));
+      set->filters.push_back(type->compile(FilterBuild{spec, field, config, set.get()}));
     }
   } catch (const config::detail::ConfigError& e) {
     return {nullptr, config::detail::format_error(config.source_file, e.mark, e.message)};

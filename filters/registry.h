@@ -18,6 +18,10 @@ struct FilterBuild {
   const config::FilterSpec& spec;
   const config::detail::Field& field;
   const config::Config& config;
+  // The filters compiled so far (those above this one in the file), by
+  // Config::filters index: for a filter that acts on another (cache_purge).
+  // Null in unit tests that compile one filter alone.
+  const filter::FilterSet* built = nullptr;
   // `path` resolved against the config file's directory unless absolute.
   std::string resolve_path(const std::string& path) const;
 };

@@ -1,0 +1,135 @@
+#include "filters/cache/cache_filter.h"
+
+#include "engine/routing/path.h"
+#include "filters/cache/cache_filter_impl.h"
+#include "filters/cache/key.h"
+#include "filters/cache/text.h"
+
+namespace ringway::filters {
+
+std::shared_ptr<const filter::Filter> compile_cache(const FilterBuild& build) {
+  return std::make_shared<cache::CacheFilter>(cache::read_cache_options(build));
+}
+
+bool purge_cache(const filter::Filter& filter, std::string_view host, std::string_view path, bool prefix) {
+  const auto* cache = dynamic_cast<const cache::CacheFilter*>(&filter);
+  if (cache == nullptr) return false;
+  cache->purge(host, path, prefix);
+  return true;
+}
+
+}  // namespace ringway::filters
+
+namespace ringway::filters::cache {
+
+std::unique_ptr<filter::WorkerState> CacheFilter::make_worker_state(uint32_t worker_index) const {
+  auto w = std::make_unique<CacheWorker>(options_.per_worker_bytes(), worker_index);
+  // Purges published before this worker existed concern nothing it holds.
+  w->purges_applied = purges_.published();
+  return w;
+}
+
+uint64_t CacheFilter::purge(std::string_view host, std::string_view path, bool prefix) const {
+  PurgeRecord r;
+  r.host = to_lower_ascii(host);
+  r.prefix = prefix;
+  r.path.assign(path);
+  if (!prefix) {
+    // Exact keys hold normalised paths: spell the purge the same way.
+    routing::TargetParts parts;
+    if (!path.empty() && path[0] == '/' && routing::normalize_target(path, parts) == nullptr) {
+      r.path = parts.path;
+      if (!options_.ignore_query && !parts.query.empty()) {
+        r.path.push_back('?');
+        r.path.append(parts.query);
+      }
+    }
+  }
+  return purges_.publish(std::move(r));
+}
+
+void CacheFilter::apply_purges(CacheWorker& w) const {
+  if (purges_.published() == w.purges_applied) return;  // the common case: one relaxed load
+  std::vector<PurgeRecord> records;
+  if (!purges_.since(w.purges_applied, records)) {
+    w.stats.invalidated += w.store.entries();
+    w.store.clear();
+    return;
+  }
+  for (const PurgeRecord& r : records) {
+    if (r.origin_worker == static_cast<int64_t>(w.index)) continue;  // applied when published
+    if (!r.prefix && !r.host.empty())
+      w.stats.invalidated += w.store.erase_key(r.host + r.path);
+    else
+      w.stats.invalidated += w.store.erase_if([&](std::string_view key) { return r.matches(key); });
+  }
+}
+
+void CacheFilter::invalidate(filter::Context& ctx, CacheWorker& w, CacheRequest& st,
+                             bool with_locations) const {
+  // 4.4: the target URI, and Location / Content-Location on the same host.
+  if (st.invalidated) return;
+  st.invalidated = true;
+  std::vector<std::string> keys{st.key};
+  const http::RequestHead& req = *ctx.request;
+  for (std::string_view name : {"location", "content-location"}) {
+    if (!with_locations) break;
+    if (const http::Header* h = find_header(ctx.response.headers, name)) {
+      std::string k = reference_key(h->value, req.host, req.path, options_.ignore_query);
+      if (!k.empty()) keys.push_back(std::move(k));
+    }
+  }
+  for (const std::string& k : keys) {
+    w.stats.invalidated += w.store.erase_key(k);
+    // Other workers' stores hold their own copies.
+    PurgeRecord r;
+    r.host.assign(key_host(k));
+    r.path.assign(key_path(k));
+    r.origin_worker = w.index;
+    purges_.publish(std::move(r));
+  }
+}
+
+void CacheFilter::release(CacheWorker& w, CacheRequest& st) const {
+  if (st.leader == 0) return;
+  auto it = w.in_flight.find(st.key);
+  uint64_t leader = st.leader;
+  st.leader = 0;
+  if (it == w.in_flight.end() || it->second.leader != leader) return;
+  // Out of the map before resuming: a resumed request may lead the key anew.
+  std::vector<filter::ResumeHandle> waiters = std::move(it->second.waiters);
+  w.in_flight.erase(it);
+  for (const auto& h : waiters) h.resume();
+}
+
+void CacheFilter::store_capture(filter::Context& ctx, CacheWorker& w, CacheRequest& st) const {
+  std::unique_ptr<Capture> cap = std::move(st.capture);
+  // A body shorter than its Content-Length was cut off: not stored.
+  if (cap->expected_length < 0 || static_cast<uint64_t>(cap->expected_length) == cap->body.size()) {
+    http::HeaderList age;
+    if (!cap->age.empty()) age.push_back({"Age", cap->age});
+    auto body = std::make_shared<const std::string>(std::move(cap->body));
+    EntryPtr e = make_entry(st.key, std::move(cap->vary), std::move(cap->secondary), cap->status,
+                            std::move(cap->headers), std::move(body), age,
+                            EntryTimes{st.request_time, cap->response_time, unix_seconds(ctx)},
+                            options_.heuristic);
+    if (st.stale) w.store.remove(st.stale);  // 4.3.3: the full response replaces it
+    if (w.store.insert(std::move(e))) ++w.stats.stored;
+  }
+  release(w, st);
+}
+
+void CacheFilter::on_log(filter::Context& ctx) const {
+  auto* st = ctx.state_if_any<CacheRequest>();
+  if (st == nullptr) return;
+  auto& w = ctx.worker<CacheWorker>();
+  // An unsafe request whose response head we did not see still invalidates
+  // its URI when it succeeded (only the URI: the head's fields are not
+  // guaranteed to be readable here).
+  if (st->mode == Mode::kUnsafe && ctx.response.status >= 200 && ctx.response.status < 400)
+    invalidate(ctx, w, *st, false);
+  st->capture.reset();  // a body that never reached its last piece is not stored
+  release(w, *st);      // waiters re-run: a hit if stored, else their own fetch
+}
+
+}  // namespace ringway::filters::cache

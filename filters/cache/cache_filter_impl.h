@@ -1,0 +1,147 @@
+#pragma once
+// The cache filter's class and its per-worker and per-request state. Split
+// from cache_filter.h so that tests can look at stores and counters.
+//
+// Phases (one file each): request_phase.cc decides hit / stale / revalidate
+// / miss and collapses concurrent misses; response_phase.cc handles 304s to
+// our revalidations, stale-if-error and captures storable responses;
+// serve.cc builds the local responses; cache_filter.cc holds the rest
+// (worker state, purges, collapse release, log phase).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+
+#include "engine/filter/filter.h"
+#include "filters/cache/cache_control.h"
+#include "filters/cache/cache_options.h"
+#include "filters/cache/entry.h"
+#include "filters/cache/purge_log.h"
+#include "filters/cache/store.h"
+
+namespace ringway::filters::cache {
+
+// Concurrent requests for one key on one worker: the first (the leader) goes
+// to the origin, the others wait here until its response is stored or known
+// not to be (request collapsing).
+struct InFlight {
+  uint64_t leader = 0;        // id of the leading request
+  bool refresh = false;       // the leader is refreshing a stale entry
+  std::vector<filter::ResumeHandle> waiters;
+};
+
+struct CacheStats {
+  uint64_t hits = 0;          // fresh responses served (304s to conditionals included)
+  uint64_t stale = 0;         // stale responses served (max-stale, s-w-r, stale-if-error)
+  uint64_t revalidated = 0;   // stale entries refreshed by a 304
+  uint64_t misses = 0;        // requests that went to the origin
+  uint64_t stored = 0;        // responses stored
+  uint64_t collapsed = 0;     // requests that waited for another's response
+  uint64_t invalidated = 0;   // entries removed by unsafe requests or purges
+};
+
+struct CacheWorker final : filter::WorkerState {
+  CacheWorker(uint64_t max_bytes, uint32_t worker_index) : store(max_bytes), index(worker_index) {}
+  Store store;
+  uint32_t index;
+  uint64_t purges_applied = 0;  // PurgeLog sequence number applied to `store`
+  absl::flat_hash_map<std::string, InFlight> in_flight;
+  uint64_t next_leader = 0;
+  CacheStats stats;
+
+  void report(std::vector<std::pair<std::string_view, uint64_t>>& out) const override {
+    out.insert(out.end(), {{"hits", stats.hits},
+                           {"stale", stats.stale},
+                           {"revalidated", stats.revalidated},
+                           {"misses", stats.misses},
+                           {"stored", stats.stored},
+                           {"collapsed", stats.collapsed},
+                           {"invalidated", stats.invalidated}});
+  }
+};
+
+enum class Mode : uint8_t {
+  kBypass,      // not a cache request: passed on, not stored
+  kUnsafe,      // POST, PUT, DELETE, ...: invalidates on success
+  kMiss,        // to the origin, stored if allowed
+  kRevalidate,  // to the origin with our validators for `stale`
+};
+
+// A response being stored: its head copied in the response-head phase (the
+// views there die with the phase), its body as it passes.
+struct Capture {
+  int status = 0;
+  std::vector<StoredHeader> headers;
+  std::vector<std::string> vary;
+  std::string secondary;
+  std::string age;  // the response's Age value, for the entry's age
+  int64_t response_time = 0;
+  int64_t expected_length = -1;
+  std::string body;
+};
+
+struct CacheRequest final : filter::RequestState {
+  Mode mode = Mode::kBypass;
+  std::string key;
+  bool waited = false;         // waited once for a leader: never waits again
+  uint64_t leader = 0;         // our InFlight id while we lead `key`
+  EntryPtr stale;              // stored response being refreshed (or kept for stale-if-error)
+  int64_t request_time = 0;    // Unix seconds when the request went on
+  CacheControl request_cc;
+  // The request's fields as the cache saw them (the secondary key of what
+  // gets stored must not see edits by later filters or our validators).
+  std::vector<StoredHeader> request_headers;
+  std::unique_ptr<Capture> capture;
+  bool invalidated = false;
+};
+
+class CacheFilter final : public filter::Filter {
+ public:
+  explicit CacheFilter(CacheOptions options) : options_(std::move(options)) {}
+
+  uint8_t phases() const override {
+    return filter::kRequestHead | filter::kResponseHead | filter::kResponseBody | filter::kLog;
+  }
+  std::unique_ptr<filter::WorkerState> make_worker_state(uint32_t worker_index) const override;
+  filter::Outcome on_request_head(filter::Context& ctx) const override;
+  filter::Outcome on_response_head(filter::Context& ctx) const override;
+  std::string_view on_response_body(filter::Context& ctx, std::string_view piece, bool last) const override;
+  void on_log(filter::Context& ctx) const override;
+
+  // See purge_cache() in cache_filter.h. Returns the purge's sequence number.
+  uint64_t purge(std::string_view host, std::string_view path, bool prefix) const;
+
+  const CacheOptions& options() const { return options_; }
+
+ private:
+  // cache_filter.cc
+  void apply_purges(CacheWorker& w) const;
+  void invalidate(filter::Context& ctx, CacheWorker& w, CacheRequest& st, bool with_locations) const;
+  void release(CacheWorker& w, CacheRequest& st) const;
+  void store_capture(filter::Context& ctx, CacheWorker& w, CacheRequest& st) const;
+  // request_phase.cc
+  filter::Outcome lookup(filter::Context& ctx, CacheWorker& w, CacheRequest& st, int64_t now) const;
+  // serve.cc
+  filter::Outcome serve(filter::Context& ctx, const EntryPtr& e, std::string_view label,
+                        const http::HeaderList& conditionals, int64_t now) const;
+  filter::Outcome only_if_cached_miss(filter::Context& ctx) const;
+  filter::Outcome bad_gateway(filter::Context& ctx) const;
+  void label(filter::Context& ctx, std::string_view value) const;
+
+  CacheOptions options_;
+  mutable PurgeLog purges_;
+};
+
+// The X-Cache values.
+inline constexpr std::string_view kHit = "HIT";
+inline constexpr std::string_view kMissLabel = "MISS";
+inline constexpr std::string_view kStale = "STALE";
+inline constexpr std::string_view kRevalidated = "REVALIDATED";
+inline constexpr std::string_view kBypassLabel = "BYPASS";
+
+int64_t unix_seconds(const filter::Context& ctx);
+
+}  // namespace ringway::filters::cache

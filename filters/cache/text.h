@@ -1,0 +1,41 @@
+#pragma once
+// Small helpers for reading HTTP field values: list splitting (RFC 9110 5.6.1),
+// trimming and case folding. Shared by the Cache-Control, Vary, ETag and
+// Accept-Encoding parsers so they agree on what a list element is.
+
+#include <string>
+#include <string_view>
+
+#include "engine/http/request_head.h"
+
+namespace ringway::filters::cache {
+
+// Optional whitespace (SP / HTAB) removed from both ends.
+std::string_view trim_ows(std::string_view s);
+
+std::string to_lower_ascii(std::string_view s);
+
+// The next element of a comma-separated list, trimmed; commas inside quoted
+// strings do not split (Cache-Control: no-cache="a, b"). Empty elements are
+// skipped, as RFC 9110 5.6.1 requires of recipients. Returns false at the end.
+bool next_list_element(std::string_view& rest, std::string_view& element);
+
+// First header named `name` (case-insensitive), or nullptr.
+const http::Header* find_header(const http::HeaderList& headers, std::string_view name);
+
+// All field lines named `name` joined with ", " (RFC 9110 5.3); "" if none.
+std::string combined_value(const http::HeaderList& headers, std::string_view name);
+
+// True when some header `name` holds `token` as a list element (case-insensitive).
+bool has_list_token(const http::HeaderList& headers, std::string_view name, std::string_view token);
+
+// RFC 9110 5.6.2 token characters.
+bool is_tchar(char c);
+
+// delta-seconds (RFC 9111 1.2.2): digits only. Values beyond 2^31 saturate to
+// 2^31 as the RFC asks. Returns false for anything that is not all digits.
+bool parse_delta_seconds(std::string_view s, int64_t& out);
+
+constexpr int64_t kMaxDeltaSeconds = int64_t{1} << 31;
+
+}  // namespace ringway::filters::cache

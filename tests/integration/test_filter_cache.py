@@ -1,0 +1,345 @@
+"""The cache filter through the real binary (docs/filters/cache.md): misses
+then hits that never reach the origin (counted with the origin's /stats),
+what is not stored, Vary, conditional requests answered from the store, HEAD,
+request collapsing, invalidation by unsafe methods, revalidation with 304,
+stale-if-error, entries over the size limit, and a gzip chain.
+
+One worker, so that every request of a test sees the same store. Waits are
+only for entries to go stale (max-age=1: a bit over 2 s, dates have
+one-second resolution); nothing asserts on timings."""
+
+import json
+import os
+import threading
+import time
+import unittest
+import zlib
+
+import harness
+from harness import GatewayTestCase, config, request
+
+FILTERS = """\
+filters:
+  cache: { type: cache, max_bytes: 8MiB, max_entry_bytes: 64KiB }
+"""
+
+# /fail/... and /notmod/... pick another origin path for the same client
+# path (the cache key is the client's path, before the route's rewrite), so
+# one key can see a 200 first and a 503 or 304 later.
+ROUTES = """\
+  - match: { prefix: /sie, headers: { X-Origin-Fails: "1" } }
+    upstream: origin
+    strip_prefix: /sie
+    replace_prefix: /status/503
+    filters: [cache]
+  - match: { prefix: /sie }
+    upstream: origin
+    strip_prefix: /sie
+    replace_prefix: /bytes/32
+    filters: [cache]
+  - match: { prefix: /rv, headers: { X-Origin-304: "1" } }
+    upstream: origin
+    strip_prefix: /rv
+    replace_prefix: /status/304
+    filters: [cache]
+  - match: { prefix: /rv }
+    upstream: origin
+    strip_prefix: /rv
+    replace_prefix: /bytes/32
+    filters: [cache]
+  - match: { prefix: / }
+    upstream: origin
+    filters: [cache]
+"""
+
+CACHEABLE = "header=Cache-Control:max-age=60"
+
+
+def gunzip(data):
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    return d.decompress(data) + d.flush()
+
+
+class CacheFilterTest(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], routes=ROUTES, extra=FILTERS, workers=1)
+
+    def counted(self):
+        """The origin's request counter (its /stats). Between two calls it
+        grows by the requests that reached the origin, plus one for the
+        first /stats call itself: deltas below subtract that one."""
+        r = request(self.origin.port, path="/stats")
+        return json.loads(r.body)["requests"]
+
+    def test_miss_then_hit(self):
+        path = "/bytes/1000?%s&t=hit" % CACHEABLE
+        before = self.counted()
+        first = request(self.port, path=path)
+        self.assertEqual(first.status, 200)
+        self.assertEqual(first.header("X-Cache"), "MISS")
+        for _ in range(3):
+            r = request(self.port, path=path)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header("X-Cache"), "HIT", r.raw_head)
+            self.assertEqual(r.body, first.body)
+            self.assertEqual(r.header("Content-Length"), "1000")
+            self.assertIsNotNone(r.header("Age"))
+            self.assertEqual(r.header("Cache-Control"), "max-age=60")
+        self.assertEqual(self.counted() - before - 1, 1)
+
+    def test_query_is_part_of_the_key(self):
+        a = request(self.port, path="/bytes/10?%s&t=qa" % CACHEABLE)
+        b = request(self.port, path="/bytes/10?%s&t=qb" % CACHEABLE)
+        self.assertEqual((a.header("X-Cache"), b.header("X-Cache")), ("MISS", "MISS"))
+
+    def test_not_stored(self):
+        cases = [
+            "/bytes/10?header=Cache-Control:no-store,max-age=60&t=ns",
+            "/bytes/10?header=Cache-Control:private,max-age=60&t=pr",
+            "/bytes/10?%s&header=Set-Cookie:a=1&t=sc" % CACHEABLE,
+            "/bytes/10?%s&header=Vary:*&t=vs" % CACHEABLE,
+            "/bytes/10?t=plain",  # no freshness, no validator
+        ]
+        for path in cases:
+            before = self.counted()
+            for _ in range(2):
+                r = request(self.port, path=path)
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.header("X-Cache"), "MISS", path)
+            self.assertEqual(self.counted() - before - 1, 2, path)
+
+    def test_request_no_store_and_authorization_bypass(self):
+        path = "/bytes/10?%s&t=bypass" % CACHEABLE
+        request(self.port, path=path)
+        r = request(self.port, path=path, headers=[("Cache-Control", "no-store")])
+        self.assertEqual(r.header("X-Cache"), "BYPASS")
+        r = request(self.port, path=path, headers=[("Authorization", "Bearer x")])
+        self.assertEqual(r.header("X-Cache"), "BYPASS")
+        self.assertEqual(request(self.port, path=path).header("X-Cache"), "HIT")
+
+    def test_vary_variants(self):
+        path = "/bytes/10?%s&header=Vary:Accept-Language&t=vary" % CACHEABLE
+        en = [("Accept-Language", "en")]
+        fr = [("Accept-Language", "fr")]
+        self.assertEqual(request(self.port, path=path, headers=en).header("X-Cache"), "MISS")
+        self.assertEqual(request(self.port, path=path, headers=fr).header("X-Cache"), "MISS")
+        self.assertEqual(request(self.port, path=path, headers=[("Accept-Language", "EN")]).header("X-Cache"),
+                         "HIT")
+        self.assertEqual(request(self.port, path=path, headers=fr).header("X-Cache"), "HIT")
+        self.assertEqual(request(self.port, path=path).header("X-Cache"), "MISS")
+
+    def test_conditional_requests_get_304_from_the_store(self):
+        path = "/bytes/10?%s&header=ETag:%%22abc%%22&t=cond" % CACHEABLE
+        request(self.port, path=path)
+        before = self.counted()
+        r = request(self.port, path=path, headers=[("If-None-Match", '"abc"')])
+        self.assertEqual(r.status, 304)
+        self.assertEqual(r.body, b"")
+        self.assertEqual(r.header("ETag"), '"abc"')
+        self.assertEqual(r.header("X-Cache"), "HIT")
+        r = request(self.port, path=path, headers=[("If-None-Match", 'W/"other"')])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(r.body), 10)
+        self.assertEqual(self.counted() - before - 1, 0)
+        # The connection stays usable after a 304 without a body.
+        c = harness.RawClient(self.port)
+        try:
+            for _ in range(2):
+                c.send(harness.build_request(path=path, headers=[("If-None-Match", '"abc"')]))
+                self.assertEqual(c.read_response().status, 304)
+        finally:
+            c.close()
+
+    def test_head_from_the_get_entry(self):
+        path = "/bytes/500?%s&t=head" % CACHEABLE
+        request(self.port, path=path)
+        r = request(self.port, method="HEAD", path=path)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("X-Cache"), "HIT")
+        self.assertEqual(r.header("Content-Length"), "500")
+        # Nothing follows the head: the next response on the connection parses.
+        c = harness.RawClient(self.port)
+        try:
+            c.send(harness.build_request(method="HEAD", path=path) + harness.build_request(path=path))
+            self.assertEqual(c.read_response(head_request=True).status, 200)
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(len(r.body), 500)
+        finally:
+            c.close()
+
+    def test_concurrent_misses_collapse(self):
+        path = "/delay/800?%s&t=collapse" % CACHEABLE
+        before = self.counted()
+        results = []
+
+        def fetch():
+            r = request(self.port, path=path)
+            results.append((r.status, r.header("X-Cache"), r.body))
+
+        threads = [threading.Thread(target=fetch) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), 6)
+        self.assertTrue(all(s == 200 for s, _, _ in results), results)
+        self.assertEqual(len({b for _, _, b in results}), 1)
+        self.assertEqual(sorted(x for _, x, _ in results).count("MISS"), 1, results)
+        # However the requests interleaved, the origin saw one.
+        self.assertEqual(self.counted() - before - 1, 1)
+
+    def test_unsafe_method_invalidates(self):
+        path = "/bytes/10?%s&t=inval" % CACHEABLE
+        request(self.port, path=path)
+        self.assertEqual(request(self.port, path=path).header("X-Cache"), "HIT")
+        r = request(self.port, method="POST", path=path, body=b"")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(request(self.port, path=path).header("X-Cache"), "MISS")
+
+    def test_too_large_is_passed_on_not_stored(self):
+        path = "/bytes/100000?%s&t=large" % CACHEABLE
+        for _ in range(2):
+            r = request(self.port, path=path)
+            self.assertEqual(len(r.body), 100000)
+            self.assertEqual(r.header("X-Cache"), "MISS")
+        path = "/chunked/100000?%s&t=large" % CACHEABLE
+        for _ in range(2):
+            r = request(self.port, path=path)
+            self.assertEqual(len(r.body), 100000)
+            self.assertEqual(r.header("X-Cache"), "MISS")
+
+    def test_chunked_origin_is_stored(self):
+        path = "/chunked/5000?%s&t=chunked" % CACHEABLE
+        first = request(self.port, path=path)
+        r = request(self.port, path=path)
+        self.assertEqual(r.header("X-Cache"), "HIT")
+        self.assertEqual(r.body, first.body)
+        self.assertEqual(r.header("Content-Length"), "5000")
+
+    def test_stale_if_error(self):
+        query = "?header=Cache-Control:max-age=1,stale-if-error=600&t=sie"
+        first = request(self.port, path="/sie" + query)
+        self.assertEqual(first.status, 200)
+        self.assertEqual(first.header("X-Cache"), "MISS")
+        time.sleep(2.2 * harness.SLOW)
+        r = request(self.port, path="/sie" + query, headers=[("X-Origin-Fails", "1")])
+        self.assertEqual(r.status, 200, r.raw_head)
+        self.assertEqual(r.header("X-Cache"), "STALE")
+        self.assertEqual(r.body, first.body)
+
+    def test_revalidation_with_304(self):
+        query = "?header=Cache-Control:max-age=1&header=ETag:%22v1%22&t=rv"
+        first = request(self.port, path="/rv" + query)
+        self.assertEqual(first.header("X-Cache"), "MISS")
+        time.sleep(2.2 * harness.SLOW)
+        r = request(self.port, path="/rv" + query, headers=[("X-Origin-304", "1")])
+        self.assertEqual(r.status, 200, r.raw_head)
+        self.assertEqual(r.header("X-Cache"), "REVALIDATED")
+        self.assertEqual(r.body, first.body)
+        self.assertEqual(request(self.port, path="/rv" + query).header("X-Cache"), "HIT")
+
+    def test_gateway_alive(self):
+        self.assert_alive()
+
+
+GZIP_FILTERS = """\
+filters:
+  cache: { type: cache, max_bytes: 8MiB }
+  gz: { type: compress, min_length: 256, types: [application/octet-stream, text/*] }
+"""
+
+GZIP_ROUTES = """\
+  - match: { prefix: / }
+    upstream: origin
+    filters: [cache, gz]
+"""
+
+
+class CacheGzipChainTest(GatewayTestCase):
+    """[cache, gz]: response phases run in reverse, so the cache stores what
+    the compress filter made, one variant per Accept-Encoding."""
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], routes=GZIP_ROUTES, extra=GZIP_FILTERS, workers=1)
+
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(harness.ROOT, "filters", "registry.cc")) as f:
+            if '"compress"' not in f.read():
+                raise unittest.SkipTest("the compress filter is not registered")
+        super().setUpClass()
+
+    def test_gzip_chain_stores_the_compressed_variant(self):
+        path = "/bytes/20000?%s&t=gz" % CACHEABLE
+        gz = [("Accept-Encoding", "gzip")]
+        first = request(self.port, path=path, headers=gz)
+        self.assertEqual(first.status, 200)
+        self.assertEqual(first.header("X-Cache"), "MISS")
+        if first.header("Content-Encoding") != "gzip":
+            self.skipTest("compress filter did not compress: %r" % first.raw_head)
+        r = request(self.port, path=path, headers=[("Accept-Encoding", "br, gzip")])
+        self.assertEqual(r.header("X-Cache"), "MISS")  # another Accept-Encoding set
+        r = request(self.port, path=path, headers=gz)
+        self.assertEqual(r.header("X-Cache"), "HIT")
+        self.assertEqual(r.header("Content-Encoding"), "gzip")
+        self.assertEqual(gunzip(r.body), gunzip(first.body))
+        plain = request(self.port, path=path)
+        self.assertEqual(plain.header("X-Cache"), "MISS")
+        self.assertIsNone(plain.header("Content-Encoding"))
+        self.assertEqual(plain.body, gunzip(first.body))
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class CachePurgeTest(GatewayTestCase):
+    """PURGE through a cache_purge route reaches the stores of every worker."""
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        filters = """\
+filters:
+  cache: { type: cache, max_bytes: 8MiB }
+  local_only: { type: ip_rules, allow: [127.0.0.1/32] }
+  purge: { type: cache_purge, cache: cache }
+"""
+        routes = """\
+  - match: { prefix: /, methods: [PURGE] }
+    filters: [local_only, purge]
+  - match: { prefix: / }
+    upstream: origin
+    filters: [cache]
+"""
+        return config([origin_port], routes=routes, extra=filters, workers=2)
+
+    def warm(self, path):
+        # New connections spread over both workers (SO_REUSEPORT).
+        for _ in range(8):
+            self.assertEqual(request(self.port, path=path).status, 200)
+
+    def test_exact_purge_reaches_every_worker(self):
+        path = "/bytes/64?%s&t=purge" % CACHEABLE
+        for _ in range(8):
+            self.warm(path)
+            r = request(self.port, method="PURGE", path=path)
+            self.assertEqual(r.status, 200, r.body)
+            # Whichever worker this lands on, its copy is gone.
+            self.assertEqual(request(self.port, path=path).header("x-cache"), "MISS")
+
+    def test_prefix_purge(self):
+        paths = ["/bytes/%d?%s&t=prefix" % (n, CACHEABLE) for n in (10, 11, 12)]
+        for p in paths:
+            self.warm(p)
+        r = request(self.port, method="PURGE", path="/bytes/1*")
+        self.assertEqual(r.status, 200, r.body)
+        for p in paths:
+            self.assertEqual(request(self.port, path=p).header("x-cache"), "MISS", p)
+        other = "/status/200?%s&t=prefix" % CACHEABLE
+        self.warm(other)
+        request(self.port, method="PURGE", path="/bytes*")
+        self.assertEqual(request(self.port, path=other).header("x-cache"), "HIT")
