@@ -313,6 +313,11 @@ void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool cl
     close_client(c, false);
     return;
   }
+  // An upstream failure (502, 503, 504) is offered to the route's response
+  // filters first: a cache may answer with a stale copy (stale-if-error).
+  if (status >= 500 && ex->chain != nullptr && (ex->chain->phases & filter::kResponseHead) &&
+      filters_replace_error(ex, status))
+    return;
   dequeue(ex);
   if (ex->upstream != nullptr) close_upstream(ex->upstream);
   ++stats_.local_responses;

@@ -203,6 +203,27 @@ bool Proxy::run_response_filters(Exchange* ex, http::HeaderList& headers, int st
   return true;
 }
 
+bool Proxy::filters_replace_error(Exchange* ex, int status) {
+  const filter::FilterChain& chain = *ex->chain;
+  filter::Context& ctx = ex->ctx;
+  ctx.now_ms = now_ms_;
+  ctx.unix_ms = unix_ms_;
+  ctx.response.status = status;
+  ctx.response.headers.clear();
+  ctx.response.content_length = -1;
+  ctx.response.body_rewritten = false;
+  for (size_t pos = chain.filters.size(); pos-- > 0;) {
+    const filter::Filter* f = chain.filters[pos];
+    if (!has_phase(f, filter::kResponseHead)) continue;
+    ctx.enter(pos);
+    if (f->on_response_head(ctx) == filter::Outcome::kRespond) {
+      respond_from_filter(ex, pos);
+      return true;
+    }
+  }
+  return false;
+}
+
 int32_t Proxy::new_block(std::string** block) {
   uint32_t index;
   if (!free_blocks_.empty()) {

@@ -147,6 +147,9 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   // filter replaced it with its own response (already sent).
   bool run_response_filters(Exchange* ex, http::HeaderList& headers, int status);
   void respond_from_filter(Exchange* ex, size_t position);
+  // The gateway's own 5xx through the response-head phase; true when a filter
+  // answered instead (already sent).
+  bool filters_replace_error(Exchange* ex, int status);
   // Body pieces of one received chunk through the watching filters; queues
   // the rewritten bytes when the body is rewritten.
   void filter_response_body(Exchange* ex, const http::HeadReader::PayloadPieces& pieces, bool last);

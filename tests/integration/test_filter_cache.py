@@ -343,3 +343,31 @@ filters:
         self.warm(other)
         request(self.port, method="PURGE", path="/bytes*")
         self.assertEqual(request(self.port, path=other).header("x-cache"), "HIT")
+
+
+class StaleIfErrorOriginDownTest(unittest.TestCase):
+    """stale-if-error also covers the gateway's own 502 when the origin is
+    gone (connection refused), not only an error status from the origin."""
+
+    def test_stale_copy_served_when_origin_refuses(self):
+        origin = harness.Origin()
+        gateway = harness.Gateway(config([origin.port], routes="""\
+  - match: { prefix: / }
+    upstream: origin
+    filters: [cache]
+""", extra=FILTERS))
+        try:
+            path = "/bytes/100?header=Cache-Control:max-age=1,stale-if-error=600&t=down"
+            first = request(gateway.port, path=path)
+            self.assertEqual(first.header("X-Cache"), "MISS")
+            time.sleep(2.2 * harness.SLOW)
+            origin.stop()  # connections to it are now refused
+            r = request(gateway.port, path=path)
+            self.assertEqual(r.status, 200, r.raw_head)
+            self.assertEqual(r.header("X-Cache"), "STALE")
+            self.assertEqual(r.body, first.body)
+            # Without a usable copy the client still gets the 502.
+            self.assertEqual(request(gateway.port, path="/bytes/7").status, 502)
+        finally:
+            self.assertEqual(gateway.stop(), 0, gateway.stderr())
+            origin.stop()
