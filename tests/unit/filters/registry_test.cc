@@ -1,0 +1,106 @@
+// The registry: config filters -> filter objects -> per-route flat chains.
+
+#include "filters/registry.h"
+
+#include <gtest/gtest.h>
+
+#include "config/loader.h"
+
+namespace ringway::filters {
+namespace {
+
+config::ConfigPtr load(const std::string& yaml) {
+  auto r = config::load_config_string(yaml, "t.yaml");
+  EXPECT_TRUE(r.ok()) << r.error;
+  return r.config;
+}
+
+const char* kBase = R"(listen: [{ address: 127.0.0.1:0 }]
+upstreams:
+  origin: { endpoints: ["127.0.0.1:9"] }
+)";
+
+TEST(FilterRegistry, ExampleConfigsCompile) {
+  for (const char* name : {"quickstart.yaml", "full.yaml"}) {
+    auto r = config::load_config_file(std::string(RINGWAY_SOURCE_DIR) + "/config/examples/" + name);
+    ASSERT_TRUE(r.ok()) << r.error;
+    CompileResult c = compile(*r.config);
+    ASSERT_TRUE(c.ok()) << c.error;
+    EXPECT_EQ(c.set->filters.size(), r.config->filters.size());
+    EXPECT_EQ(c.set->routes.size(), r.config->routes.size());
+  }
+}
+
+TEST(FilterRegistry, ChainsFollowRoutesAndDefaults) {
+  auto cfg = load(std::string(kBase) + R"(filters:
+  a: { type: headers, request: { set: { X-A: "1" } } }
+  b: { type: body_limit, max_bytes: 1KiB }
+  c: { type: headers, response: { remove: [Server] } }
+default_filters: [a]
+routes:
+  - match: { path: /x }
+    upstream: origin
+    filters: [c, b, a]
+  - match: { path: /none }
+    upstream: origin
+    filters: []
+  - match: { prefix: / }
+    upstream: origin
+)");
+  CompileResult c = compile(*cfg);
+  ASSERT_TRUE(c.ok()) << c.error;
+  const auto& routes = c.set->routes;
+  ASSERT_EQ(routes.size(), 3u);
+  ASSERT_EQ(routes[0].filters.size(), 3u);
+  EXPECT_EQ(routes[0].filters[0], c.set->filters[2].get());
+  EXPECT_EQ(routes[0].filters[1], c.set->filters[1].get());
+  EXPECT_EQ(routes[0].filters[2], c.set->filters[0].get());
+  EXPECT_EQ(routes[0].ids, (std::vector<uint32_t>{2, 1, 0}));
+  // The union of the phases: headers (request and response) + body_limit.
+  EXPECT_EQ(routes[0].phases, filter::kRequestHead | filter::kResponseHead | filter::kRequestBody);
+  EXPECT_TRUE(routes[1].empty());
+  ASSERT_EQ(routes[2].filters.size(), 1u);
+  EXPECT_EQ(routes[2].phases, filter::kRequestHead);
+}
+
+TEST(FilterRegistry, UnknownTypeIsLocated) {
+  auto cfg = load(std::string(kBase) + R"(filters:
+  gz: { type: compres }
+routes:
+  - match: { prefix: / }
+    upstream: origin
+)");
+  CompileResult c = compile(*cfg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error, "t.yaml:5:15: filters.gz.type: unknown filter type \"compres\" (did you mean \"compress\"?)");
+}
+
+TEST(FilterRegistry, FilterKeyErrorsAreLocated) {
+  auto cfg = load(std::string(kBase) + R"(filters:
+  lim:
+    type: body_limit
+    max_bytes: lots
+routes:
+  - match: { prefix: / }
+    upstream: origin
+)");
+  CompileResult c = compile(*cfg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error.rfind("t.yaml:7:16: filters.lim.max_bytes: ", 0), 0u) << c.error;
+}
+
+TEST(FilterRegistry, PurgeNeedsACacheAboveIt) {
+  auto cfg = load(std::string(kBase) + R"(filters:
+  purge: { type: cache_purge, cache: edge }
+  edge: { type: cache }
+routes:
+  - match: { prefix: / }
+    upstream: origin
+)");
+  CompileResult c = compile(*cfg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error.find("must be defined above this one"), std::string::npos) << c.error;
+}
+
+}  // namespace
+}  // namespace ringway::filters
