@@ -6,10 +6,13 @@ floor (a blind io_uring TCP forwarder), all in front of ONE shared origin, and
 reports req/s, latency percentiles and -- the number that matters on a small
 box -- the proxy's CPU time per request; then open-loop latency with
 ringway-load at a common fixed rate, the proxy's RSS, and (idle_10k) the
-memory per idle keep-alive connection.
+memory per idle keep-alive connection. The filter scenarios (gzip, cache,
+jwt, rate limiting) run each peer with its own equivalent of the feature,
+check that it really acts before measuring, and report what the feature costs
+over its baseline scenario.
 
     python3 bench/run.py [--build-dir build] [--peers ringway,nginx,haproxy,fwd]
-                         [--scenarios small_get,...] [--duration 10]
+                         [--scenarios small_get,...|core|filters|all] [--duration 10]
                          [--connections 50] [--cpus proxy=0,origin=1,wrk=1]
                          [--open-loop common|peer|off|RATE]
                          [--short] [--out bench/results]
@@ -37,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from typing import Callable, Optional
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,6 +74,36 @@ OPEN_LOOP_FRACTION = 0.5  # open-loop rate: this fraction of the closed-loop pea
 #     what earlier scenarios allocated would be given back during the run);
 #   * origin_bytes: sizes the nginx stand-in origin must serve at /bytes/N
 #     (ringway-origin serves any N itself); derived from path when omitted.
+#
+# Filter scenarios (gzip, cache, jwt, rate limiting) also use:
+#   * proxy_extra values may be a dict for nginx ({"http": ..., "location":
+#     ...}) and haproxy ({"global": ..., "backend": ..., "sections": ...});
+#     "@TMP@" in any of them becomes the run's temp dir;
+#   * no_equivalent: peer -> why it has no equivalent feature (that peer is
+#     not run; the reason goes into the results' notes);
+#   * prepare: fn(ctx, scen) -> Scenario, called once before any peer starts,
+#     returns the scenario with its run-time values filled in (JWT keys and
+#     tokens: headers, lua, proxy_extra, load_requests);
+#   * check: fn(ctx, inst, scen) -> dict, after the sanity request and before
+#     the warm-up: proves the peer does what the scenario claims (a cache hit
+#     is a hit, gzip is gzip, a bad token is refused) or raises BenchError;
+#     what it returns goes into every sample;
+#   * probe_extra + probe: the peer is first started with probe_extra (e.g.
+#     the same rate limiter with a limit of 1/min) and probe(ctx, inst, scen)
+#     must see the feature act (a 429), then stopped; the measured instance
+#     uses proxy_extra. Once per scenario and peer;
+#   * origin_share: (min, max) of origin requests per client request over
+#     each measured run (origin's /stats counter): (0, 0.01) for cache hits,
+#     (0.99, 1.01) for a proxied miss; outside it the run is an error;
+#   * max_response_bytes: wrk's bytes read / requests must stay below it
+#     (gzip: every response compressed, not only the checked one);
+#   * load_requests: a ringway-load --requests file (one request per line,
+#     used round robin) for the open-loop run, when wrk runs a lua script;
+#   * sanity_headers: headers of the sanity request instead of `headers`
+#     (when the lua script sets them per request: a token);
+#   * baseline: the scenario whose CPU us/req this one is compared with in
+#     the "Filter scenarios" section (jwt -> small_get, cache_hit ->
+#     cache_miss, gzip -> text_16k).
 # --------------------------------------------------------------------------
 
 
@@ -91,6 +125,16 @@ class Scenario:
     wrk_latency: bool = True
     fresh_peer: bool = False
     origin_bytes: tuple = ()
+    no_equivalent: dict = dataclasses.field(default_factory=dict)
+    prepare: Optional[Callable] = None
+    check: Optional[Callable] = None
+    probe_extra: dict = dataclasses.field(default_factory=dict)
+    probe: Optional[Callable] = None
+    origin_share: Optional[tuple] = None
+    max_response_bytes: Optional[int] = None
+    load_requests: Optional[str] = None
+    sanity_headers: Optional[list] = None
+    baseline: Optional[str] = None
 
     def wrk_connections(self, default: int) -> int:
         return self.connections if self.connections is not None else default
@@ -108,7 +152,7 @@ class Scenario:
 
     def bytes_sizes(self) -> list:
         sizes = list(self.origin_bytes)
-        m = re.fullmatch(r"/bytes/(\d+)", self.path)
+        m = re.match(r"/bytes/(\d+)(?:\?|$)", self.path)
         if m:
             sizes.append(int(m.group(1)))
         return sizes
@@ -242,6 +286,401 @@ def read_one_response(s: socket.socket) -> str:
     return status
 
 
+# --------------------------------------------------------------------------
+# Filter scenarios: gzip, response cache, JWT, rate limiting. Each peer gets
+# its own equivalent where it has one (README, "Filter scenarios"); each
+# scenario proves before its warm-up that the peer really does the work
+# (check/probe) and, during the measured runs, origin_share or
+# max_response_bytes hold, so a misconfigured peer fails instead of posting
+# fast numbers for the wrong work.
+# --------------------------------------------------------------------------
+
+TEXT_SIZE = 16384
+TEXT_PATH = f"/bytes/{TEXT_SIZE}?text=1"  # HTML-like prose, text/html (tools/origin ?text=1)
+CACHE_SIZE = 1024
+# ?header=Name:Value has the origin add a response header; the value is
+# percent-decoded, so '=' is sent as %3D.
+CACHE_PATH = f"/bytes/{CACHE_SIZE}?header=Cache-Control:max-age%3D3600"
+MISS_PATH = f"/bytes/{CACHE_SIZE}?header=Cache-Control:no-store"
+MISS_URLS = 1000  # distinct URLs in the open-loop request file of cache_miss
+GZIP_LEVEL = 6
+RL_RATE, RL_BURST = 1_000_000, 1_000_000  # per second; ringway's largest rate
+JWT_TOKENS = 1000  # distinct tokens cycled through by jwt_*_uncached
+JWT_UNCACHED_CACHE_ENTRIES = 16  # ringway's per-worker verified-token cache, uncached run
+
+RINGWAY_GZIP = f"""filters:
+  gz: {{ type: compress, level: {GZIP_LEVEL} }}
+default_filters: [gz]
+"""
+# text/html is always in nginx's gzip_types (listing it again only warns).
+NGINX_GZIP = f"""      gzip on;
+      gzip_proxied any;
+      gzip_comp_level {GZIP_LEVEL};
+      gzip_min_length 256;
+"""
+# Debian's haproxy 2.6 is built with libslz (USE_SLZ=1, -ZLIB in haproxy -vv):
+# slz has no levels above 1 and tune.comp.maxlevel (default 1) changes nothing.
+HAPROXY_GZIP = """  compression algo gzip
+  compression type text/html
+"""
+
+RINGWAY_CACHE = """filters:
+  cache: { type: cache, max_bytes: 64MiB }
+default_filters: [cache]
+"""
+# nginx obeys the origin's Cache-Control: max-age (no proxy_cache_valid
+# needed); its cache is files in the temp dir, read through the page cache.
+# X-Cache like ringway's default x_cache_header (HIT, MISS, ...).
+NGINX_CACHE = {
+    "http": "  proxy_cache_path @TMP@/nginx-cache levels=1:2 keys_zone=bench_cache:10m "
+            "max_size=64m inactive=60m use_temp_path=off;\n",
+    "location": "      proxy_cache bench_cache;\n"
+                "      add_header X-Cache $upstream_cache_status;\n",
+}
+# haproxy: RAM cache; max-age caps Cache-Control (default 60 s);
+# max-object-size 1 MiB like ringway's max_entry_bytes default.
+HAPROXY_CACHE = {
+    "backend": "  http-request cache-use bench_cache\n"
+               "  http-response cache-store bench_cache\n"
+               "  http-response set-header X-Cache HIT if { res.cache_hit }\n",
+    "sections": "cache bench_cache\n"
+                "  total-max-size 64\n"
+                "  max-object-size 1048576\n"
+                "  max-age 3600\n",
+}
+
+# Every request of cache_miss has its own URL (cache key), so no two share
+# an in-flight miss (ringway collapses concurrent misses of one key).
+MISS_LUA = f"""-- GET {MISS_PATH}&t=THREAD&n=COUNTER: a new cache key per request
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, "{MISS_PATH}&t=" .. (tid or 0) .. "&n=" .. n)
+end
+"""
+MISS_REQUESTS = "".join(f"GET {MISS_PATH}&n={i}\n" for i in range(MISS_URLS))
+
+
+def ringway_rate_limit(rate: str, burst: int) -> str:
+    return f"""filters:
+  rl: {{ type: rate_limit, key: client_ip, rate: {rate}, burst: {burst} }}
+default_filters: [rl]
+"""
+
+
+def nginx_rate_limit(rate: str, burst: int) -> dict:
+    return {"http": f"  limit_req_zone $binary_remote_addr zone=bench_rl:10m rate={rate};\n",
+            "location": f"      limit_req zone=bench_rl{f' burst={burst}' if burst else ''} nodelay;\n"
+                        "      limit_req_status 429;\n"}
+
+
+def haproxy_rate_limit(limit: int) -> dict:
+    return {"backend": "  stick-table type ip size 100k expire 30s store http_req_rate(1s)\n"
+                       "  http-request track-sc0 src\n"
+                       f"  http-request deny deny_status 429 if {{ sc_http_req_rate(0) gt {limit} }}\n"}
+
+
+def haproxy_jwt(alg: str, key: str, issuer: str, audience: str) -> dict:
+    """haproxy 2.6: alg pinned, signature (jwt_verify), exp, iss, aud; 401
+    otherwise. key: the HMAC secret or the path of a PEM public key."""
+    return {"backend": f"""  http-request set-var(txn.bearer) http_auth_bearer
+  http-request set-var(txn.jwt_alg) var(txn.bearer),jwt_header_query('$.alg')
+  http-request deny deny_status 401 unless {{ var(txn.jwt_alg) -m str {alg} }}
+  http-request deny deny_status 401 unless {{ var(txn.bearer),jwt_verify(txn.jwt_alg,"{key}") -m int 1 }}
+  http-request set-var(txn.now) date
+  http-request deny deny_status 401 unless {{ var(txn.bearer),jwt_payload_query('$.exp','int'),sub(txn.now) -m int gt 0 }}
+  http-request deny deny_status 401 unless {{ var(txn.bearer),jwt_payload_query('$.iss') -m str {issuer} }}
+  http-request deny deny_status 401 unless {{ var(txn.bearer),jwt_payload_query('$.aud') -m str {audience} }}
+"""}
+
+
+def ringway_jwt(jwks: str, issuer: str, audience: str, cache_entries: Optional[int] = None) -> str:
+    extra = f", cache_entries: {cache_entries}" if cache_entries is not None else ""
+    return f"""filters:
+  auth: {{ type: jwt, jwks_file: "{jwks}", issuer: "{issuer}", audience: "{audience}"{extra} }}
+default_filters: [auth]
+"""
+
+
+def jwt_assets(ctx: "Ctx") -> dict:
+    """Keys and tokens (bench/filters/jwt_tokens.py), made once per run in
+    the temp dir; JWT_TOKENS of each only when an uncached scenario runs."""
+    if "jwt" not in ctx.assets:
+        import importlib.util
+        path = os.path.join(REPO, "bench", "filters", "jwt_tokens.py")
+        spec = importlib.util.spec_from_file_location("ringway_bench_jwt_tokens", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        n = JWT_TOKENS if any(n.endswith("_uncached") for n in ctx.scenario_names) else 1
+        t0 = time.monotonic()
+        try:
+            ctx.assets["jwt"] = mod.make_assets(os.path.join(ctx.tmp, "jwt"), n_tokens=n)
+        except mod.TokenError as e:
+            raise BenchError(f"JWT keys and tokens: {e}")
+        log(f"jwt: RSA 2048 key, HS256 secret and {n} token(s) per algorithm made in "
+            f"{time.monotonic() - t0:.1f}s (bench/filters/jwt_tokens.py)")
+    return ctx.assets["jwt"]
+
+
+def prepare_jwt(alg: str, uncached: bool = False) -> Callable:
+    def prep(ctx: "Ctx", scen: Scenario) -> Scenario:
+        a = jwt_assets(ctx)
+        iss, aud = a["issuer"], a["audience"]
+        entries = JWT_UNCACHED_CACHE_ENTRIES if uncached else None
+        if alg == "HS256":
+            ring = ringway_jwt(a["jwks_hs256"], iss, aud, entries)
+            hap = haproxy_jwt("HS256", a["hs256_secret"], iss, aud)
+        else:
+            ring = ringway_jwt(a["jwks_rs256"], iss, aud, entries)
+            hap = haproxy_jwt("RS256", a["rsa_pub"], iss, aud)
+        changes: dict = {"proxy_extra": {"ringway": ring, "haproxy": hap}}
+        if uncached:
+            toks = a["hs256_list" if alg == "HS256" else "rs256_list"]
+            body = ",\n".join(f'  "{t}"' for t in toks)
+            changes["lua"] = f"""-- GET / with one of {len(toks)} distinct {alg} tokens, round robin
+local tokens = {{
+{body}
+}}
+local reqs = {{}}
+local i = 0
+
+init = function(args)
+  for k, t in ipairs(tokens) do
+    reqs[k] = wrk.format(nil, "/", {{ ["Authorization"] = "Bearer " .. t }})
+  end
+end
+
+request = function()
+  i = i % #reqs + 1
+  return reqs[i]
+end
+"""
+            changes["load_requests"] = "".join(f'GET / Authorization: "Bearer {t}"\n' for t in toks)
+            changes["headers"] = []  # the lua script sets them
+            changes["sanity_headers"] = [f"Authorization: Bearer {toks[0]}"]
+        else:
+            changes["headers"] = [f"Authorization: Bearer {a['hs256' if alg == 'HS256' else 'rs256']}"]
+        return dataclasses.replace(scen, **changes)
+    return prep
+
+
+def http_get(port: int, path: str, headers: Optional[dict] = None,
+             conn: Optional[http.client.HTTPConnection] = None) -> tuple:
+    """(status, {lower-case header: value}, raw body) of one GET."""
+    c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", path, headers=headers or {})
+        r = c.getresponse()
+        body = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+    finally:
+        if conn is None:
+            c.close()
+
+
+def origin_requests(ctx: "Ctx") -> Optional[int]:
+    """The origin's request counter (ringway-origin /stats JSON; the nginx
+    stand-in's stub_status), None when unreadable. Each read counts itself,
+    so requests between two reads = difference - 1."""
+    try:
+        st, _, body = http_get(ctx.origin_port, "/stats")
+    except (OSError, http.client.HTTPException):
+        return None
+    if st != 200:
+        return None
+    text = body.decode(errors="replace")
+    m = re.search(r'"requests"\s*:\s*(\d+)', text)
+    if m:
+        return int(m.group(1))
+    m = re.search(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s*$", text, re.M)  # stub_status: accepts handled requests
+    return int(m.group(3)) if m else None
+
+
+def scen_headers(scen: Scenario) -> dict:
+    return dict(h.split(": ", 1) for h in scen.headers)
+
+
+def check_gzip(ctx: "Ctx", inst: "Instance", scen: Scenario) -> dict:
+    import gzip as gzip_mod
+    name = inst.peer.name
+    st, hd, body = http_get(inst.port, scen.path, scen_headers(scen))
+    if st != 200:
+        raise BenchError(f"gzip check: {name} answered HTTP {st}")
+    if hd.get("content-encoding", "").lower() != "gzip":
+        raise BenchError(f"gzip check: {name} sent no Content-Encoding: gzip "
+                         f"(got {hd.get('content-encoding')!r}, Content-Type {hd.get('content-type')!r})")
+    try:
+        plain = gzip_mod.decompress(body)
+    except (OSError, EOFError, ValueError) as e:
+        raise BenchError(f"gzip check: {name}'s body does not gunzip: {e}")
+    if len(plain) != TEXT_SIZE:
+        raise BenchError(f"gzip check: {name}'s body gunzips to {len(plain)} bytes, not {TEXT_SIZE}")
+    st2, hd2, body2 = http_get(inst.port, scen.path, {})
+    if st2 != 200 or hd2.get("content-encoding") or body2 != plain:
+        raise BenchError(f"gzip check: without Accept-Encoding {name} answered HTTP {st2}, "
+                         f"Content-Encoding {hd2.get('content-encoding')!r}, "
+                         f"{'the same' if body2 == plain else 'a different'} body")
+    return {"gzip_body_bytes": len(body), "gzip_plain_bytes": len(plain)}
+
+
+def check_cache_hit(ctx: "Ctx", inst: "Instance", scen: Scenario) -> dict:
+    """After one request to fill it, 3 more must be hits: X-Cache HIT (ringway's
+    default header; nginx and haproxy are configured to add one) and, with a
+    readable origin counter, no request reaching the origin."""
+    name = inst.peer.name
+    st, hd, body = http_get(inst.port, scen.path)
+    if st != 200 or len(body) != CACHE_SIZE:
+        raise BenchError(f"cache check: {name} answered HTTP {st} with {len(body)} bytes")
+    time.sleep(0.05)  # nginx writes the entry after the response
+    c0 = origin_requests(ctx)
+    for i in range(3):
+        st, hd, body = http_get(inst.port, scen.path)
+        if st != 200 or len(body) != CACHE_SIZE:
+            raise BenchError(f"cache check: {name} answered HTTP {st} with {len(body)} bytes")
+        if not hd.get("x-cache", "").upper().startswith("HIT"):
+            raise BenchError(f"cache check: request {i + 2} via {name} is no cache hit "
+                             f"(X-Cache {hd.get('x-cache')!r})")
+    c1 = origin_requests(ctx)
+    info = {"cache_marker": hd.get("x-cache")}
+    if c0 is not None and c1 is not None:
+        if c1 - c0 - 1 != 0:
+            raise BenchError(f"cache check: {name} said HIT but the origin saw {c1 - c0 - 1} of 3 requests")
+        info["cache_check_origin_requests"] = 0
+    return info
+
+
+def check_cache_miss(ctx: "Ctx", inst: "Instance", scen: Scenario) -> dict:
+    """3 requests for new URLs with Cache-Control: no-store: all must reach
+    the origin and none may be a hit."""
+    name = inst.peer.name
+    c0 = origin_requests(ctx)
+    for i in range(3):
+        st, hd, body = http_get(inst.port, f"{scen.path}&check={i}")
+        if st != 200 or len(body) != CACHE_SIZE:
+            raise BenchError(f"cache miss check: {name} answered HTTP {st} with {len(body)} bytes")
+        if hd.get("x-cache", "").upper().startswith("HIT"):
+            raise BenchError(f"cache miss check: {name} answered a no-store URL from its cache")
+    c1 = origin_requests(ctx)
+    if c0 is not None and c1 is not None and c1 - c0 - 1 != 3:
+        raise BenchError(f"cache miss check: 3 requests via {name}, the origin saw {c1 - c0 - 1}")
+    return {}
+
+
+def check_jwt(alg: str, uncached: bool = False) -> Callable:
+    def check(ctx: "Ctx", inst: "Instance", scen: Scenario) -> dict:
+        """The good token passes; no token, every bad one of tokens.json and
+        the other algorithm's good token are refused with 401 (malformed
+        ones: any 4xx)."""
+        a = jwt_assets(ctx)
+        name = inst.peer.name
+        good = a["hs256" if alg == "HS256" else "rs256"]
+        lst = a["hs256_list" if alg == "HS256" else "rs256_list"]
+        goods = [good] + (lst[:3] + lst[-1:] if uncached else [])
+        for t in goods:
+            st, _, _ = http_get(inst.port, "/", {"Authorization": f"Bearer {t}"})
+            if st != 200:
+                raise BenchError(f"jwt check: a valid {alg} token via {name} got HTTP {st}")
+        bad = dict(a["bad"])
+        bad["other_algorithm"] = a["rs256" if alg == "HS256" else "hs256"]
+        refused = []
+        for what, t in [("no token", None)] + sorted(bad.items()):
+            st, _, _ = http_get(inst.port, "/", {"Authorization": f"Bearer {t}"} if t else {})
+            ok = 400 <= st < 500 if what in ("not_a_token", "alg_none") else st == 401
+            if not ok:
+                raise BenchError(f"jwt check: {what} via {name} got HTTP {st}, expected "
+                                 f"{'a 4xx' if what in ('not_a_token', 'alg_none') else '401'}")
+            refused.append(what)
+        return {"jwt_refused": len(refused)}
+    return check
+
+
+def check_rate_limited(ctx: "Ctx", inst: "Instance", scen: Scenario) -> dict:
+    st, hd, _ = http_get(inst.port, scen.path)
+    if st != 200:
+        raise BenchError(f"rate limit check: {inst.peer.name} answered HTTP {st}")
+    return {}
+
+
+def probe_rate_limit(ctx: "Ctx", inst: "Instance", scen: Scenario) -> None:
+    """The same limiter at 1 request per minute (probe_extra): of 5
+    back-to-back requests the first passes and a later one gets 429."""
+    conn = http.client.HTTPConnection("127.0.0.1", inst.port, timeout=10)
+    try:
+        codes = [http_get(inst.port, scen.path, conn=conn)[0] for _ in range(5)]
+    finally:
+        conn.close()
+    if codes[0] != 200 or 429 not in codes[1:]:
+        raise BenchError(f"rate limit probe: {inst.peer.name} at a limit of 1/min answered {codes} "
+                         "(expected 200 then 429): the limiter is not active")
+
+
+NO_HTTP = "fwd speaks no HTTP"
+NO_JWT_NGINX = ("nginx open source has no JWT validation (auth_jwt is nginx Plus only; njs or "
+                "Lua would be a different thing)")
+
+FILTER_SCENARIOS = [
+    Scenario("text_16k", f"GET {TEXT_PATH} (16 KiB HTML-like prose, text/html) with "
+             "Accept-Encoding: gzip through NO filter: the baseline of gzip",
+             path=TEXT_PATH, headers=["Accept-Encoding: gzip"]),
+    Scenario("gzip", f"GET {TEXT_PATH} with Accept-Encoding: gzip, compressed by the proxy "
+             f"(ringway compress level {GZIP_LEVEL}, nginx gzip level {GZIP_LEVEL}, haproxy "
+             "compression with libslz, which has no levels)",
+             path=TEXT_PATH, headers=["Accept-Encoding: gzip"], peers=("ringway", "nginx", "haproxy"),
+             no_equivalent={"fwd": NO_HTTP}, baseline="text_16k",
+             proxy_extra={"ringway": RINGWAY_GZIP, "nginx": NGINX_GZIP, "haproxy": HAPROXY_GZIP},
+             check=check_gzip, max_response_bytes=TEXT_SIZE * 3 // 4),
+    Scenario("cache_miss", f"GET {MISS_PATH}&n=N (1 KiB, Cache-Control: no-store, a new URL per "
+             "request) through the response cache: every request proxied to the origin",
+             path=MISS_PATH, lua=MISS_LUA, load_requests=MISS_REQUESTS,
+             peers=("ringway", "nginx", "haproxy"), no_equivalent={"fwd": NO_HTTP},
+             proxy_extra={"ringway": RINGWAY_CACHE, "nginx": NGINX_CACHE, "haproxy": HAPROXY_CACHE},
+             check=check_cache_miss, origin_share=(0.99, 1.01)),
+    Scenario("cache_hit", f"GET {CACHE_PATH} (1 KiB, Cache-Control: max-age=3600, one URL) "
+             "answered from the proxy's response cache",
+             path=CACHE_PATH, peers=("ringway", "nginx", "haproxy"), no_equivalent={"fwd": NO_HTTP},
+             proxy_extra={"ringway": RINGWAY_CACHE, "nginx": NGINX_CACHE, "haproxy": HAPROXY_CACHE},
+             check=check_cache_hit, origin_share=(0.0, 0.01), baseline="cache_miss"),
+    Scenario("jwt_hs256", "GET / with one valid HS256 bearer token (the same every request)",
+             path="/", peers=("ringway", "haproxy"),
+             no_equivalent={"nginx": NO_JWT_NGINX, "fwd": NO_HTTP}, baseline="small_get",
+             prepare=prepare_jwt("HS256"), check=check_jwt("HS256")),
+    Scenario("jwt_hs256_uncached", f"GET / with {JWT_TOKENS} distinct valid HS256 tokens, round "
+             f"robin (ringway's token cache cut to {JWT_UNCACHED_CACHE_ENTRIES} entries: every "
+             "request checks an HMAC and parses the claims)",
+             path="/", peers=("ringway", "haproxy"),
+             no_equivalent={"nginx": NO_JWT_NGINX, "fwd": NO_HTTP}, baseline="small_get",
+             prepare=prepare_jwt("HS256", uncached=True), check=check_jwt("HS256", uncached=True)),
+    Scenario("jwt_rs256", "GET / with one valid RS256 (RSA 2048) bearer token (the same every "
+             "request: ringway answers it from its verified-token cache)",
+             path="/", peers=("ringway", "haproxy"),
+             no_equivalent={"nginx": NO_JWT_NGINX, "fwd": NO_HTTP}, baseline="small_get",
+             prepare=prepare_jwt("RS256"), check=check_jwt("RS256")),
+    Scenario("jwt_rs256_uncached", f"GET / with {JWT_TOKENS} distinct valid RS256 tokens, round "
+             f"robin (ringway's token cache cut to {JWT_UNCACHED_CACHE_ENTRIES} entries: every "
+             "request verifies a signature)",
+             path="/", peers=("ringway", "haproxy"),
+             no_equivalent={"nginx": NO_JWT_NGINX, "fwd": NO_HTTP}, baseline="small_get",
+             prepare=prepare_jwt("RS256", uncached=True), check=check_jwt("RS256", uncached=True)),
+    Scenario("rate_limited", f"GET / through a per-client-IP rate limiter set to "
+             f"{RL_RATE:,}/s, burst {RL_BURST:,}: every request allowed (the limiter's cost); "
+             "a probe at 1/min first proves it refuses",
+             path="/", peers=("ringway", "nginx", "haproxy"), no_equivalent={"fwd": NO_HTTP},
+             baseline="small_get",
+             proxy_extra={"ringway": ringway_rate_limit(f"{RL_RATE}/s", RL_BURST),
+                          "nginx": nginx_rate_limit(f"{RL_RATE}r/s", RL_BURST),
+                          "haproxy": haproxy_rate_limit(RL_RATE)},
+             probe_extra={"ringway": ringway_rate_limit("1/m", 1),
+                          "nginx": nginx_rate_limit("1r/m", 0),
+                          "haproxy": haproxy_rate_limit(1)},
+             check=check_rate_limited, probe=probe_rate_limit),
+]
+
 SCENARIOS = [
     Scenario("small_get", "GET / (small 200 body), keep-alive", path="/"),
     Scenario("new_conn", "GET / with Connection: close (new TCP connection per request)",
@@ -259,8 +698,18 @@ SCENARIOS = [
              f"~{10 * 1000 // LIGHT_DELAY_MS:,} req/s)",
              path="/", connections=10, open_loop=False, lua=LIGHT_LUA, fresh_peer=True,
              background=IdleConnections(IDLE_CONNECTIONS)),
-]
+] + FILTER_SCENARIOS
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
+# --scenarios also takes these group names.
+SCENARIO_GROUPS = {
+    "core": [s.name for s in SCENARIOS if s not in FILTER_SCENARIOS],
+    "filters": ["small_get"] + [s.name for s in FILTER_SCENARIOS],
+    "all": [s.name for s in SCENARIOS],
+}
+# (scenario, baseline, target ratio of CPU us/req, what sets it): reported
+# in results.md; the target applies to ringway.
+TARGETS = [("cache_hit", "cache_miss", 0.40,
+            "issue target: a cache hit costs at most 40% of the CPU per request of a proxied miss")]
 
 
 # --------------------------------------------------------------------------
@@ -518,7 +967,8 @@ def http_check(port: int, scen: Scenario) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         body = b"a" * scen.body_size if scen.body_size else None
-        headers = dict(h.split(": ", 1) for h in scen.headers)
+        headers = dict(h.split(": ", 1) for h in (scen.sanity_headers if scen.sanity_headers is not None
+                                                   else scen.headers))
         if body is not None:
             headers["Content-Type"] = "application/octet-stream"
         conn.request(scen.method, scen.path, body=body, headers=headers)
@@ -609,6 +1059,8 @@ class Ctx:
         self.notes: list = []
         self.ol_duration = args.duration  # open-loop (ringway-load) run, seconds
         self.ol_warmup = args.warmup
+        self.assets: dict = {}  # made once per run (JWT keys and tokens)
+        self.scenario_names: list = []
 
     def pin(self, cpus: list, cmd: list) -> list:
         if not self.have_taskset:
@@ -654,7 +1106,9 @@ def start_origin(ctx: Ctx, scenarios: list) -> Origin:
         raise BenchError("no ringway-origin in build dir and no nginx for the stand-in origin")
     if want == "auto":
         ctx.notes.append("ringway-origin not built: used an nginx stand-in origin "
-                         "(return 200 for /, static files for /bytes/N, return 200 for /sink)")
+                         "(return 200 for /, static files for /bytes/N, its own HTML-like prose "
+                         "for ?text=1, the ?header= values the scenarios use, return 200 for "
+                         "/sink, stub_status for /stats)")
     return start_nginx_origin(ctx, scenarios)
 
 
@@ -718,24 +1172,75 @@ def nginx_temp_paths(tmp: str, tag: str) -> str:
                      for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")) + "\n"
 
 
+def prose(n: int) -> bytes:
+    """n bytes of deterministic HTML-like prose for the stand-in's ?text=1
+    (not ringway-origin's text: compressed sizes differ between origins)."""
+    words = ("the of and to in is that for it as was with be by on not he this are or his from at "
+             "which but have an they you were her she there been one all we their has would when "
+             "proxy request response header cache gateway worker connection latency upstream "
+             "origin client server buffer kernel socket").split()
+    out, x = [], 12345
+    size = 0
+    while size < n:
+        para = []
+        for _ in range(40):
+            x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+            para.append(words[x % len(words)])
+        p = "<p>" + " ".join(para).capitalize() + ".</p>\n"
+        out.append(p)
+        size += len(p)
+    return "".join(out).encode()[:n]
+
+
+def standin_header_maps(scenarios: list) -> tuple:
+    """nginx `map` blocks and server-level add_header lines that give the
+    stand-in origin ringway-origin's ?header=Name:Value for the values the
+    scenarios use (nginx does not percent-decode $arg_header)."""
+    by_name: dict = {}
+    for s in scenarios:
+        query = s.path.partition("?")[2]
+        for pair in query.split("&"):
+            k, _, v = pair.partition("=")
+            if k != "header" or ":" not in urllib.parse.unquote(v):
+                continue
+            name, _, value = urllib.parse.unquote(v).partition(":")
+            by_name.setdefault(name, {})[v] = value.strip()
+    maps, adds = "", ""
+    for i, (name, values) in enumerate(sorted(by_name.items())):
+        maps += f"  map $arg_header $origin_hdr_{i} {{\n    default \"\";\n"
+        maps += "".join(f'    "{raw}" "{val}";\n' for raw, val in sorted(values.items()))
+        maps += "  }\n"
+        adds += f"    add_header {name} $origin_hdr_{i};\n"
+    return maps, adds
+
+
 def start_nginx_origin(ctx: Ctx, scenarios: list) -> Origin:
     port = free_port()
     bytes_dir = os.path.join(ctx.tmp, "origin-bytes")
+    text_dir = os.path.join(ctx.tmp, "origin-text")
     os.makedirs(bytes_dir, exist_ok=True)
+    os.makedirs(text_dir, exist_ok=True)
     for s in scenarios:
         for n in s.bytes_sizes():
             with open(os.path.join(bytes_dir, str(n)), "wb") as f:
                 f.write(b"x" * n)
+            with open(os.path.join(text_dir, str(n)), "wb") as f:
+                f.write(prose(n))
+    maps, adds = standin_header_maps(scenarios)
     conf = nginx_common(ctx.tmp, ctx.plan.origin, "origin") + f"""http {{
   access_log off;
   keepalive_requests 1000000;
   keepalive_timeout 300s;
-{nginx_temp_paths(ctx.tmp, "origin")}  server {{
+{nginx_temp_paths(ctx.tmp, "origin")}{maps}  server {{
     listen 127.0.0.1:{port} backlog=4096;
-    location = / {{ default_type text/plain; return 200 "hello from origin\\n"; }}
-    location /bytes/ {{ alias {bytes_dir}/; default_type application/octet-stream; sendfile on; }}
+{adds}    location = / {{ default_type text/plain; return 200 "hello from origin\\n"; }}
+    location /bytes/ {{
+      if ($arg_text = "1") {{ rewrite ^/bytes/(.*)$ /text/$1 last; }}
+      alias {bytes_dir}/; default_type application/octet-stream; sendfile on;
+    }}
+    location /text/ {{ internal; alias {text_dir}/; default_type text/html; sendfile on; }}
     location = /sink {{ client_max_body_size 64m; default_type text/plain; return 200 "ok\\n"; }}
-    location = /stats {{ default_type application/json; return 200 "{{}}\\n"; }}
+    location = /stats {{ stub_status; }}
   }}
 }}
 """
@@ -777,22 +1282,66 @@ class Peer:
     def command(self, ctx: Ctx, port: int, extra) -> list:
         raise NotImplementedError
 
-    def start(self, ctx: Ctx, extra=None) -> Instance:
+    def start(self, ctx: Ctx, extra=None, tag: Optional[str] = None) -> Instance:
+        # tag: the config file gets it in its name (ringway-gzip.yaml), so the
+        # results' logs keep every scenario's config.
+        self.tag = tag if extra is not None else None
         port = free_port()
-        cmd = ctx.pin(ctx.plan.proxy, self.command(ctx, port, extra))
-        proc = ctx.procs.start(cmd, os.path.join(ctx.logdir, f"{self.name}.log"))
+        cmd = ctx.pin(ctx.plan.proxy, self.command(ctx, port, with_tmp(extra, ctx.tmp)))
+        log_path = os.path.join(ctx.logdir, f"{self.name}.log")
+        size = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+        proc = ctx.procs.start(cmd, log_path)
         try:
             wait_port(port, proc, 15, self.name)
-        except BenchError:
+        except BenchError as e:
             Procs.stop(proc)
-            raise
+            raise BenchError(f"{e}: {log_tail(log_path, size)}")
         return Instance(self, proc, port, extra)
 
+    tag: Optional[str] = None
+
     def write_config(self, ctx: Ctx, filename: str, text: str) -> str:
+        if self.tag:
+            base, ext = os.path.splitext(filename)
+            filename = f"{base}-{self.tag}{ext}"
         path = os.path.join(ctx.tmp, filename)
         with open(path, "w") as f:
             f.write(text)
         return path
+
+
+def log_tail(path: str, offset: int, lines: int = 2) -> str:
+    """The last lines a process wrote to its log after offset (why it exited)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return "(no log)"
+    got = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("$ ")]
+    return " | ".join(got[-lines:]) or "(nothing in its log)"
+
+
+def with_tmp(extra, tmp: str):
+    """extra with "@TMP@" replaced by the run's temp dir (str, or dict of str)."""
+    if isinstance(extra, str):
+        return extra.replace("@TMP@", tmp)
+    if isinstance(extra, dict):
+        return {k: with_tmp(v, tmp) for k, v in extra.items()}
+    return extra
+
+
+def extra_parts(extra, default_key: str, keys: tuple) -> dict:
+    """{key: text} from a peer's extra: a plain string goes to default_key."""
+    parts = {k: "" for k in keys}
+    if isinstance(extra, dict):
+        unknown = set(extra) - set(keys)
+        if unknown:
+            raise BenchError(f"unknown proxy_extra keys {sorted(unknown)} (known: {', '.join(keys)})")
+        parts.update({k: v or "" for k, v in extra.items()})
+    elif extra:
+        parts[default_key] = extra
+    return parts
 
 
 class RingwayPeer(Peer):
@@ -838,9 +1387,12 @@ class NginxPeer(Peer):
         return read_first_line(["nginx", "-v"])
 
     def command(self, ctx: Ctx, port: int, extra) -> list:
-        # extra: nginx directives added inside `location /`.
+        # extra: nginx directives added inside `location /` (a string, or
+        # {"location": ...}), and/or in the http block ({"http": ...}:
+        # proxy_cache_path, limit_req_zone).
         # Bodies stay in memory (no temp files): 64 KiB request bodies fit in
         # client_body_buffer_size, and large responses never spill to disk.
+        parts = extra_parts(extra, "location", ("http", "location"))
         conf = nginx_common(ctx.tmp, ctx.plan.proxy, "proxy") + f"""http {{
   access_log off;
   keepalive_requests 1000000;
@@ -848,7 +1400,7 @@ class NginxPeer(Peer):
   client_max_body_size 64m;
   client_body_buffer_size 128k;
   proxy_max_temp_file_size 0;
-{nginx_temp_paths(ctx.tmp, "proxy")}  upstream origin {{
+{nginx_temp_paths(ctx.tmp, "proxy")}{parts["http"]}  upstream origin {{
     server 127.0.0.1:{ctx.origin_port};
     keepalive 64;
     keepalive_requests 1000000;
@@ -860,7 +1412,7 @@ class NginxPeer(Peer):
       proxy_pass http://origin;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-{extra or ""}    }}
+{parts["location"]}    }}
   }}
 }}
 """
@@ -878,17 +1430,20 @@ class HaproxyPeer(Peer):
         return read_first_line(["haproxy", "-v"])
 
     def command(self, ctx: Ctx, port: int, extra) -> list:
-        # extra: haproxy lines added to the backend section.
+        # extra: haproxy lines added to the backend section (a string, or
+        # {"backend": ...}), to the global section ({"global": ...}), and
+        # whole sections appended at the end ({"sections": ...}: cache).
         # maxconn above idle_10k's 10,000 clients. haproxy sizes its fd needs
         # as 2 x maxconn and refuses to start when the hard open-file limit is
         # below that (20000 here); `no strict-limits` makes it a warning, and
         # idle clients need one fd each (the server side is shared).
+        parts = extra_parts(extra, "backend", ("global", "backend", "sections"))
         conf = f"""global
   nbthread 1
   cpu-map 1/1 {ctx.plan.proxy[0]}
   maxconn {IDLE_CONNECTIONS + 2000}
   no strict-limits
-
+{parts["global"]}
 defaults
   mode http
   option http-keep-alive
@@ -904,7 +1459,7 @@ frontend fe
 
 backend be
   server origin 127.0.0.1:{ctx.origin_port}
-{extra or ""}"""
+{parts["backend"]}{"" if not parts["sections"] else chr(10) + parts["sections"]}"""
         path = self.write_config(ctx, "haproxy.cfg", conf)
         return ["haproxy", "-f", path, "-db"]
 
@@ -961,6 +1516,9 @@ def parse_wrk(out: str) -> dict:
     if m:
         res["requests"] = int(m.group(1))
         res["elapsed_s"] = float(m.group(2)) * _UNITS_US.get(m.group(3), 1e6) / 1e6
+    m = re.search(r"requests in [\d.]+\w+, ([\d.]+)([KMGTP]?B) read", out)
+    if m:  # wrk's units are binary: 1KB = 1024 B
+        res["bytes_read"] = float(m.group(1)) * 1024 ** "BKMGTP".index(m.group(2)[0])
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if m:
         res["rps"] = float(m.group(1))
@@ -1039,6 +1597,9 @@ def run_one(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, count: int
     if not 200 <= status < 300:
         raise BenchError(f"sanity request {scen.method} {scen.path} via {inst.peer.name} "
                          f"answered HTTP {status}")
+    info: dict = {}
+    if scen.check:
+        info.update(scen.check(ctx, inst, scen) or {})
     script = None
     text = scen.wrk_script()
     if text:
@@ -1046,7 +1607,6 @@ def run_one(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, count: int
         with open(script, "w") as f:
             f.write(text)
     log_path = os.path.join(ctx.logdir, f"wrk-{scen.name}-{inst.peer.name}.txt")
-    info: dict = {}
     warmup = ctx.args.warmup
     sample_rss = scen.background is not None
     if sample_rss:
@@ -1120,12 +1680,14 @@ def measure(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, script: Op
     proxy's RSS read after it (and sampled during it with sample_rss)."""
     cmd = wrk_cmd(ctx, scen, inst.port, ctx.args.duration, script)
     rss_run: list = []
+    oreq0 = origin_requests(ctx)
     p0, o0, t0 = cpu_ticks(inst.proc.pid), cpu_ticks(origin.proc.pid), time.monotonic()
     s0, c0 = system_jiffies(), children_cpu_s()
     out = run_wrk(cmd, ctx.args.duration, log_path, inst.proc.pid if sample_rss else None, rss_run)
     s1, c1 = system_jiffies(), children_cpu_s()
     p1, o1, t1 = cpu_ticks(inst.proc.pid), cpu_ticks(origin.proc.pid), time.monotonic()
     rss_end = rss_kib(inst.proc.pid)
+    oreq1 = origin_requests(ctx)
     w = parse_wrk(out)
     if not scen.wrk_latency:
         w["latency_us"] = {}  # raw numbers stay in the wrk log
@@ -1136,7 +1698,14 @@ def measure(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, script: Op
     # (ksoftirqd, other users' builds...): a contamination indicator.
     other_cpu = max(0.0, (s1[0] - s0[0]) / CLK_TCK - proxy_cpu - origin_cpu - wrk_cpu)
     n = w["requests"]
+    origin_reqs = oreq1 - oreq0 - 1 if oreq0 is not None and oreq1 is not None else None
+    checks, error = run_checks(scen, n, origin_reqs, w.get("bytes_read"),
+                               scen.wrk_connections(ctx.args.connections))
     return {
+        **({"error": error} if error else {}),
+        "checks": checks,
+        "origin_requests": origin_reqs,
+        "bytes_read": w.get("bytes_read"),
         "connections": scen.wrk_connections(ctx.args.connections),
         "wrk_cmd": " ".join(cmd),
         "requests": n,
@@ -1156,6 +1725,37 @@ def measure(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, script: Op
         "rss_kib": rss_end,
         **({"rss_run_kib": median(rss_run), "rss_run_samples": len(rss_run)} if sample_rss else {}),
     }
+
+
+def run_checks(scen: Scenario, requests: int, origin_reqs: Optional[int],
+               bytes_read: Optional[float], connections: int) -> tuple:
+    """({name: value}, error or None): the scenario's origin_share and
+    max_response_bytes over one measured run. The origin's count may be off
+    by up to one request per connection: those in flight when wrk stopped
+    reached the origin but are not in wrk's count."""
+    checks: dict = {}
+    errors = []
+    if scen.origin_share is not None and requests:
+        lo, hi = scen.origin_share
+        if origin_reqs is None:
+            checks["origin_per_req"] = None  # origin counter unreadable: not checked
+        else:
+            share = origin_reqs / requests
+            checks["origin_per_req"] = round(share, 4)
+            if not lo * requests - connections <= origin_reqs <= hi * requests + connections:
+                errors.append(f"the origin saw {origin_reqs:,} requests for {requests:,} client requests "
+                              f"({share:.3f} per request, expected {lo:g} to {hi:g}, "
+                              f"± {connections} in flight)")
+    if scen.max_response_bytes is not None and requests:
+        if bytes_read is None:
+            errors.append("wrk reported no bytes read")
+        else:
+            per = bytes_read / requests
+            checks["bytes_per_response"] = round(per)
+            if per > scen.max_response_bytes:
+                errors.append(f"{per:,.0f} bytes per response (head + body) on average, expected at most "
+                              f"{scen.max_response_bytes:,}")
+    return checks, "; ".join(errors) or None
 
 
 # --------------------------------------------------------------------------
@@ -1208,7 +1808,13 @@ def load_cmd(ctx: Ctx, load_bin: str, scen: Scenario, port: int, rate: float) ->
         cmd += ["--pipeline", str(scen.load_pipeline)]
     for h in scen.headers:
         cmd += ["-H", h]
-    if scen.method != "GET" or scen.body_size:
+    if scen.load_requests is not None:
+        # The wrk lua script's requests (distinct tokens, URLs), round robin.
+        reqs = os.path.join(ctx.tmp, f"{scen.name}.requests")
+        with open(reqs, "w") as f:
+            f.write(scen.load_requests)
+        cmd += ["--requests", reqs]
+    elif scen.method != "GET" or scen.body_size:
         # Same request as the generated wrk script: a request file with the body.
         body = os.path.join(ctx.tmp, f"{scen.name}.body")
         with open(body, "wb") as f:
@@ -1321,6 +1927,11 @@ def progress_line(i: int, total: int, row: dict) -> str:
         s += (f"  idle: {row['idle_conns']:,} conns (opened in {row.get('idle_open_s', 0):.1f}s), "
               f"RSS {fmt_kib(row.get('rss_base_kib'))} -> {fmt_kib(row.get('rss_run_kib'))} MiB, "
               f"{fmt_num(row.get('idle_bytes_per_conn'), 0)} bytes/conn")
+    checks = dict(row.get("checks") or {})
+    if row.get("gzip_body_bytes"):
+        checks["gzip body"] = f"{row['gzip_body_bytes']:,}/{row['gzip_plain_bytes']:,} B"
+    if checks:
+        s += "  " + ", ".join(f"{k} {v}" for k, v in checks.items())
     se = sum(row["socket_errors"].values())
     if se:
         s += f"  socket errors {row['socket_errors']}"
@@ -1411,6 +2022,60 @@ def idle_table(rows: list, peers: list) -> str:
     return "\n".join(out).rstrip() + "\n" if out else ""
 
 
+def filter_section(rows: list, peers: list, scenarios: list) -> str:
+    """What the filter scenarios cost over their baselines, the targets
+    (cache hit vs proxied miss), gzip output sizes and which peer has no
+    equivalent. scenarios: the Scenario objects of this run."""
+    by = {(r["scenario"], r["peer"]): r for r in rows}
+    names = {sc.name for sc in scenarios}
+    cpu = lambda s, p: (by.get((s, p)) or {}).get("cpu_us_per_req") if not (by.get((s, p)) or {}).get("error") else None
+    out = []
+    for s, base, target, why in TARGETS:
+        if s not in names or base not in names:
+            continue
+        out += [f"**{s} ÷ {base}** (CPU us/req; {why}; target for ringway ≤ {target:.2f})", "",
+                f"| peer | {s} | {base} | ratio | target ≤ {target:.2f} |", "|---|---|---|---|---|"]
+        for p in peers:
+            a, b = cpu(s, p), cpu(base, p)
+            if a is None and b is None:
+                continue
+            ratio = a / b if a and b else None
+            verdict = "-" if ratio is None or p != "ringway" else ("met" if ratio <= target else "NOT met")
+            out.append(f"| {p} | {fmt_num(a, 2)} | {fmt_num(b, 2)} | "
+                       f"{'-' if ratio is None else f'{ratio:.2f}'} | {verdict} |")
+        out.append("")
+    based = [sc for sc in scenarios if sc.baseline and sc.baseline in names]
+    if based:
+        out += ["**Cost over the baseline** (CPU us/req of the scenario minus its baseline's, same peer: "
+                "what the feature adds per request)", "",
+                "| scenario | baseline | " + " | ".join(peers) + " |", "|---|---|" + "---|" * len(peers)]
+        for sc in based:
+            cells = []
+            for p in peers:
+                a, b = cpu(sc.name, p), cpu(sc.baseline, p)
+                if p in sc.no_equivalent:
+                    cells.append("none")
+                elif a is None or b is None:
+                    cells.append("-")
+                else:
+                    cells.append(f"{a - b:+.2f} ({a / b:.2f}x)")
+            out.append(f"| {sc.name} | {sc.baseline} | " + " | ".join(cells) + " |")
+        out.append("")
+    gz = [(p, by[("gzip", p)]) for p in peers if by.get(("gzip", p), {}).get("gzip_body_bytes")]
+    if gz:
+        out += ["**gzip output** (one response, checked before the run: compressed body bytes of the "
+                f"{TEXT_SIZE:,}-byte page; haproxy's libslz trades ratio for speed)", ""]
+        out += [f"- {p}: {r['gzip_body_bytes']:,} bytes ({r['gzip_body_bytes'] / r['gzip_plain_bytes']:.1%})"
+                for p, r in gz]
+        out.append("")
+    none = [f"- `{sc.name}`: " + "; ".join(f"no {p} ({why})" for p, why in sc.no_equivalent.items()
+                                          if p in peers)
+            for sc in scenarios if any(p in peers for p in sc.no_equivalent)]
+    if none:
+        out += ["**No equivalent** (not run):", ""] + none + [""]
+    return "\n".join(out)
+
+
 def ratio_tables(rows: list, peers: list, scenarios: list) -> str:
     """Per scenario: CPU us/req of row peer divided by column peer."""
     by = {(r["scenario"], r["peer"]): r for r in rows}
@@ -1486,7 +2151,8 @@ def parse_args(argv: list) -> argparse.Namespace:
     ap.add_argument("--peers", default=None,
                     help=f"comma list from {','.join(ALL_PEERS)} (default: all that are available)")
     ap.add_argument("--scenarios", default=None,
-                    help=f"comma list from {','.join(SCENARIO_BY_NAME)} (default: all)")
+                    help=f"comma list from {','.join(SCENARIO_BY_NAME)}, or the groups "
+                         f"{', '.join(SCENARIO_GROUPS)} (default: all)")
     ap.add_argument("--duration", type=int, default=10, help="seconds per measured run (default 10)")
     ap.add_argument("--warmup", type=int, default=None,
                     help="seconds of warm-up per run, 0 = none (default 2)")
@@ -1535,7 +2201,12 @@ def main(argv: list) -> int:
     args = parse_args(argv)
     if args.list:
         for s in SCENARIOS:
-            print(f"{s.name:<12} {s.description}")
+            print(f"{s.name:<19} {s.description}")
+            if s.peers is not None:
+                print(f"{'':<19} peers: {', '.join(s.peers)}" +
+                      "".join(f"; no {p}: {why}" for p, why in s.no_equivalent.items()))
+        for g, names in SCENARIO_GROUPS.items():
+            print(f"group {g}: {','.join(names)}")
         print("peers:", ", ".join(ALL_PEERS))
         return 0
 
@@ -1548,10 +2219,17 @@ def main(argv: list) -> int:
 
     try:
         plan = parse_plan(args.cpus) if args.cpus else default_plan()
-        scen_names = args.scenarios.split(",") if args.scenarios else [s.name for s in SCENARIOS]
-        for n in scen_names:
-            if n not in SCENARIO_BY_NAME:
-                raise BenchError(f"unknown scenario {n!r}; known: {', '.join(SCENARIO_BY_NAME)}")
+        scen_names = []
+        for n in (args.scenarios.split(",") if args.scenarios else ["all"]):
+            n = n.strip()
+            if n in SCENARIO_GROUPS:
+                scen_names += SCENARIO_GROUPS[n]
+            elif n in SCENARIO_BY_NAME:
+                scen_names.append(n)
+            else:
+                raise BenchError(f"unknown scenario {n!r}; known: {', '.join(SCENARIO_BY_NAME)}, "
+                                 f"groups: {', '.join(SCENARIO_GROUPS)}")
+        scen_names = list(dict.fromkeys(scen_names))  # unique, in order
         explicit_peers = args.peers is not None
         peer_names = args.peers.split(",") if explicit_peers else list(ALL_PEERS)
         for n in peer_names:
@@ -1568,6 +2246,7 @@ def main(argv: list) -> int:
     procs = Procs()
     tmp = tempfile.mkdtemp(prefix="ringway-bench-")
     ctx = Ctx(args, plan, tmp, procs)
+    ctx.scenario_names = scen_names
     if args.short:  # open loop in the CI smoke: 0.5 s, no warm-up (keeps it ~15 s)
         ctx.ol_duration, ctx.ol_warmup = 0.5, 0
     rows: list = []
@@ -1603,6 +2282,25 @@ def main(argv: list) -> int:
                    "req/s and latency are unreliable, CPU us/req less so")
             log(f"  WARNING: {msg}")
             ctx.notes.append(msg)
+        # Peers without an equivalent feature are not run; say so.
+        for sc in scenarios:
+            for p, why in sc.no_equivalent.items():
+                if p in peers:
+                    ctx.notes.append(f"{sc.name}: {p} not run: {why}")
+        # Run-time values (JWT keys and tokens); a scenario that cannot be
+        # prepared fails for every peer that would have run it.
+        prep_failed: set = set()
+        for i, sc in enumerate(scenarios):
+            if sc.prepare is None:
+                continue
+            try:
+                scenarios[i] = sc.prepare(ctx, sc)
+            except BenchError as e:
+                log(f"error: {sc.name}: {e}")
+                prep_failed.add(sc.name)
+                for p in peers:
+                    if sc.peers is None or p in sc.peers:
+                        errors.setdefault((sc.name, p), []).append(f"not run: {e}")
         origin = start_origin(ctx, scenarios)
         ctx.origin_port, ctx.origin_pid = origin.port, origin.proc.pid
         log(f"origin: {origin.kind} on 127.0.0.1:{origin.port} ({origin.version})")
@@ -1641,7 +2339,7 @@ def main(argv: list) -> int:
         # stay up and take turns, one run each, so slow drifts in background
         # load spread over all of them instead of hitting one.
         def applies(p, sc):
-            return sc.peers is None or p in sc.peers
+            return (sc.peers is None or p in sc.peers) and sc.name not in prep_failed
         reps = max(1, args.repeat)
         if args.interleave:
             order = [(p, sc, 1) for _ in range(reps) for sc in scenarios for p in peers
@@ -1658,19 +2356,51 @@ def main(argv: list) -> int:
             if not args.interleave:
                 for other in [o for o in insts if o != pname]:
                     Procs.stop(insts.pop(other).proc)
-            if pname in start_errors:
-                raise BenchError(start_errors[pname])
             extra = scen.proxy_extra.get(pname)
+            skey = (pname, repr(extra))  # a config that failed once fails again
+            if skey in start_errors:
+                raise BenchError(start_errors[skey])
             inst = insts.get(pname)
             if inst is None or not inst.alive() or inst.extra != extra or fresh:
                 if inst is not None:
                     Procs.stop(insts.pop(pname).proc)
                 try:
-                    insts[pname] = inst = PEERS[pname].start(ctx, extra)
+                    insts[pname] = inst = PEERS[pname].start(ctx, extra, tag=scen.name)
                 except BenchError as e:
-                    start_errors[pname] = f"failed to start: {e}"
-                    raise BenchError(start_errors[pname])
+                    start_errors[skey] = f"failed to start: {e}"
+                    raise BenchError(start_errors[skey])
             return inst
+
+        probe_errors: dict = {}  # (scenario, peer) -> why its probe failed, or None
+
+        def probe(pname: str, scen: Scenario) -> None:
+            """scen.probe against pname started with scen.probe_extra (the
+            feature set to act: a limit of 1/min), once; then stopped. A
+            failed probe fails every later run of that scenario and peer."""
+            key = (scen.name, pname)
+            if key in probe_errors:
+                if probe_errors[key]:
+                    raise BenchError(probe_errors[key])
+                return
+            probe_errors[key] = "probe did not finish"
+            if pname in insts:
+                Procs.stop(insts.pop(pname).proc)
+            try:
+                inst = PEERS[pname].start(ctx, scen.probe_extra.get(pname), tag=f"{scen.name}-probe")
+            except BenchError as e:
+                probe_errors[key] = f"probe: failed to start: {e}"
+                raise BenchError(probe_errors[key])
+            try:
+                scen.probe(ctx, inst, scen)
+            except (BenchError, OSError, http.client.HTTPException) as e:
+                why = str(e) or type(e).__name__
+                if not inst.alive():
+                    why += f" ({pname} exited, status {inst.proc.returncode})"
+                probe_errors[key] = f"probe: {why}" if not why.startswith("probe") else why
+                raise BenchError(probe_errors[key])
+            finally:
+                Procs.stop(inst.proc)
+            probe_errors[key] = None
 
         total = len(order)
         for i, (pname, scen, count) in enumerate(order, 1):
@@ -1679,13 +2409,18 @@ def main(argv: list) -> int:
             key = (scen.name, pname)
             got: list = []
             err = None
+            inst = None
             try:
+                if scen.probe:
+                    probe(pname, scen)
                 inst = instance(pname, scen, fresh=scen.fresh_peer)
                 got = run_one(ctx, origin, inst, scen, count)
                 if not inst.alive():
                     err = f"{pname} exited (status {inst.proc.returncode}) during the run"
             except (BenchError, OSError, http.client.HTTPException) as e:
                 err = str(e) or type(e).__name__
+                if inst is not None and not inst.alive():  # e.g. a crash during the checks
+                    err += f" ({pname} exited, status {inst.proc.returncode})"
             samples.setdefault(key, []).extend(got)
             if err:
                 errors.setdefault(key, []).append(err)
@@ -1748,7 +2483,7 @@ def main(argv: list) -> int:
                 rows.append(row)
     failed |= any(r.get("error") for r in rows)
     if rows:
-        out_dir = write_results(ctx, meta, rows, peers, [s.name for s in scenarios])
+        out_dir = write_results(ctx, meta, rows, peers, [s.name for s in scenarios], scenarios)
         log(f"results: {out_dir}")
     shutil.rmtree(tmp, ignore_errors=True)
     if interrupted:
@@ -1759,7 +2494,8 @@ def main(argv: list) -> int:
     return 0
 
 
-def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: list) -> str:
+def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: list,
+                  scenarios: Optional[list] = None) -> str:
     kernel = os.uname().release
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = f"{stamp}-{slug(cpu_model())}-{os.cpu_count()}c-{slug(kernel)}"
@@ -1775,11 +2511,14 @@ def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: lis
 
     table = results_table(rows, peers)
     idle = idle_table(rows, peers)
+    filt = filter_section(rows, peers, scenarios or [])
     print()
     print(table)
     print()
     if idle:
         print(idle)
+    if filt:
+        print(filt)
 
     md = ["# ringway benchmark results", ""]
     md.append(f"- date: {meta.get('date', '')}")
@@ -1837,6 +2576,13 @@ def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: lis
                "light wrk load runs) from the warm-up, without idle connections, to the measured run, "
                "with them; divided by the number of idle connections. Memory allocated at start-up "
                "for the connection limit and kernel socket memory are not in it.", "", idle]
+    if filt:
+        md += ["## Filter scenarios", "",
+               "Each ran only after its check passed (gzip: a gzip body that gunzips to the page; cache: "
+               "X-Cache HIT and no request reaching the origin, or for the miss every request reaching "
+               "it; jwt: the valid token 200, no token and every bad one 401; rate limit: the same "
+               "limiter at 1/min answering 429). During the measured runs the origin's request count "
+               "(cache) and wrk's bytes per response (gzip) were checked as well.", "", filt]
     md += ["## CPU us/req ratios", "", ratio_tables(rows, peers, scen_names)]
     png = os.path.join(out_dir, "cpu_us_per_req.png")
     if plot(rows, peers, scen_names, png):
