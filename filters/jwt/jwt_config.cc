@@ -180,18 +180,88 @@ void read_forward_claims(const Field& field, JwtSettings& s) {
   if (s.forward_headers.size() > kMaxListEntries) field.fail("at most 64 entries");
 }
 
+// Characters an origin-form target may hold as written (RFC 9112 3.2.1,
+// RFC 3986 pchar, "/" and "?"; "%" for escapes, checked below).
+bool is_target_char(char ch) {
+  const unsigned char c = static_cast<unsigned char>(ch);
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("-._~!$&'()*+,;=:@/?%").find(ch) != std::string_view::npos;
+}
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// jwks_url: "http://UPSTREAM/PATH", where UPSTREAM names an entry of the
+// config's upstreams (its endpoints, balancer and timeouts are used), as
+// nginx's proxy_pass http://name/ does.
+JwksUrl read_jwks_url(const FilterBuild& build, const Field& field) {
+  JwksUrl u;
+  u.url = config::detail::get_nonempty_string(field);
+  const std::string_view url = u.url;
+  const size_t colon = url.find("://");
+  const std::string scheme = config::detail::to_lower(url.substr(0, colon == std::string_view::npos ? 0 : colon));
+  if (scheme == "https")
+    field.fail("https is not supported: the engine has no TLS to upstreams yet (use http://UPSTREAM/PATH)");
+  if (scheme != "http")
+    field.fail("expected http://UPSTREAM/PATH, UPSTREAM being one of the config's upstreams, got " +
+               quote(u.url));
+  const std::string_view rest = url.substr(colon + 3);
+  const size_t slash = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, slash);
+  if (authority.empty())
+    field.fail("expected http://UPSTREAM/PATH, UPSTREAM being one of the config's upstreams, got " +
+               quote(u.url));
+  u.upstream = std::string(authority);
+  if (build.config.find_upstream(u.upstream) == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& up : build.config.upstreams) names.push_back(up.name);
+    std::string hint = config::detail::did_you_mean(u.upstream, names);
+    if (hint.empty())
+      hint = "; the host of jwks_url names an entry of upstreams (whose endpoints give the address)";
+    field.fail("unknown upstream " + quote(u.upstream) + hint);
+  }
+  if (slash == std::string_view::npos || rest[slash] != '/')
+    field.fail(quote(u.url) + " has no path; give the key set's path (http://" + u.upstream +
+               "/.well-known/jwks.json)");
+  u.path = std::string(rest.substr(slash));
+  for (size_t i = 0; i < u.path.size(); ++i) {
+    const char c = u.path[i];
+    const bool escape_ok = c != '%' || (i + 2 < u.path.size() && is_hex(u.path[i + 1]) && is_hex(u.path[i + 2]));
+    if (!is_target_char(c) || !escape_ok)
+      field.fail("the path " + quote(u.path) +
+                 " is not origin-form (RFC 9112 3.2.1): no spaces, \"#\", non-ASCII or control "
+                 "characters; percent-encode them");
+  }
+  return u;
+}
+
 }  // namespace
 
 JwtSettings read_jwt_settings(const FilterBuild& build) {
   const std::string where = "in filter " + quote(build.spec.name);
   MapReader m(build.field, where,
-              {"type", "jwks_file", "jwks_url", "keys", "issuer", "audience", "leeway",
+              {"type", "jwks_file", "jwks_url", "jwks_refresh", "jwks_min_refresh", "jwks_max_bytes",
+               "keys", "issuer", "audience", "leeway",
                "require_exp", "required_claims", "scopes", "forward_claims", "claim_attributes",
                "token", "forward_token", "cache_entries", "cache_ttl", "max_token_size", "realm"});
   JwtSettings s;
 
-  if (const Field* url = m.find("jwks_url"))
-    url->fail("jwks_url is not supported yet; download the key set and give it as jwks_file");
+  if (const Field* url = m.find("jwks_url")) {
+    s.jwks = read_jwks_url(build, *url);
+    if (const Field* f = m.find("jwks_refresh"))
+      s.jwks->refresh_ms =
+          config::detail::get_duration(*f, std::chrono::seconds(10), std::chrono::hours(24)).count();
+    if (const Field* f = m.find("jwks_min_refresh"))
+      s.jwks->min_refresh_ms =
+          config::detail::get_duration(*f, std::chrono::seconds(1), std::chrono::hours(1)).count();
+    if (const Field* f = m.find("jwks_max_bytes"))
+      s.jwks->max_bytes = config::detail::get_size(*f, 1024, 16 * 1024 * 1024);
+  } else {
+    for (const char* key : {"jwks_refresh", "jwks_min_refresh", "jwks_max_bytes"})
+      if (const Field* f = m.find(key))
+        config::detail::fail_at(f->key_mark(), f->path + ": applies only with \"jwks_url\"");
+  }
 
   // Keys, remembering which field brought each one for the checks across them.
   std::vector<Key> keys;
@@ -213,14 +283,16 @@ JwtSettings read_jwt_settings(const FilterBuild& build) {
       key_fields.push_back(&entry);
     }
   }
-  if (keys.empty())
+  if (keys.empty() && !s.jwks)
     config::detail::fail_at(m.mark(), build.field.path + ": a jwt filter needs keys: give "
-                                      "\"jwks_file\" or \"keys\"");
+                                      "\"jwks_file\", \"keys\" or \"jwks_url\"");
   for (size_t i = 0; i < keys.size(); ++i) {
     // Without kids a token cannot say which key it needs; trying each in turn
     // would multiply the cost of a bad token by the number of keys.
     if (keys.size() > 1 && keys[i].kid.empty())
       key_fields[i]->fail(keys[i].origin + " has no kid; every key needs one when there are several");
+    if (s.jwks && keys[i].kid.empty())
+      key_fields[i]->fail(keys[i].origin + " has no kid; every key needs one when jwks_url adds keys");
     for (size_t j = 0; j < i; ++j)
       if (keys[j].kid == keys[i].kid)
         key_fields[i]->fail("kid " + quote(keys[i].kid) + " is used twice (" + keys[j].origin +

@@ -12,7 +12,10 @@ std::shared_ptr<const filter::Filter> compile_jwt(const FilterBuild& build) {
 namespace jwt {
 
 JwtFilter::JwtFilter(JwtSettings settings)
-    : settings_(std::move(settings)), store_(std::make_unique<KeyStore>(std::move(settings_.keys))) {
+    : settings_(std::move(settings)),
+      store_(std::make_unique<KeyStore>(
+          settings_.keys ? settings_.keys : std::make_shared<const KeySet>(std::vector<Key>{}))) {
+  if (settings_.jwks) jwks_ = std::make_unique<JwksRefresher>(*settings_.jwks, settings_.keys, *store_);
   // RFC 6750 3: realm always; error and error_description once there was a
   // token to judge; scope with insufficient_scope (3.1).
   std::string scopes;
@@ -33,9 +36,9 @@ JwtFilter::JwtFilter(JwtSettings settings)
   }
 }
 
-std::unique_ptr<filter::WorkerState> JwtFilter::make_worker_state(uint32_t) const {
+std::unique_ptr<filter::WorkerState> JwtFilter::make_worker_state(uint32_t worker_index) const {
   return std::make_unique<JwtWorkerState>(settings_.max_token_bytes, settings_.cache_entries,
-                                          settings_.cache_ttl_ms);
+                                          settings_.cache_ttl_ms, jwks_.get(), worker_index);
 }
 
 filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
@@ -73,6 +76,10 @@ filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
   std::string_view payload;
   const Key* key = nullptr;
   Failure f = verify_jws(token, keys, w.scratch, &payload, &key);
+  if (f == Failure::kUnknownKey && jwks_ != nullptr && wait_for_keys(ctx, w)) {
+    --w.counters.verified;  // no verdict yet: checked again when resumed
+    return filter::Outcome::kSuspend;
+  }
   if (f == Failure::kNone) f = check_claims(payload, settings_.policy, ctx.unix_ms, w.scratch, &w.grant);
   if (f != Failure::kNone) return refuse(ctx, w, f);
 
@@ -82,6 +89,15 @@ filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
   grant(ctx, w.grant);
   if (!settings_.forward_token) hide_token(ctx, settings_.sources[source]);
   return filter::Outcome::kProceed;
+}
+
+bool JwtFilter::wait_for_keys(filter::Context& ctx, JwtWorkerState& w) const {
+  if (const auto* mark = ctx.state_if_any<JwksWaited>(); mark != nullptr && mark->waited)
+    return false;  // waited once already: the kid is unknown to the fetched set too
+  if (!jwks_->should_wait(w, ctx.now_ms, ctx.services)) return false;
+  ctx.state<JwksWaited>().waited = true;
+  w.jwks.waiters.push_back(ctx.suspend());
+  return true;
 }
 
 void JwtFilter::hide_token(filter::Context& ctx, const TokenSource& source) const {

@@ -8,6 +8,7 @@
 
 #include "engine/filter/filter.h"
 #include "filters/jwt/failure.h"
+#include "filters/jwt/jwks_refresh.h"
 #include "filters/jwt/jwt_config.h"
 #include "filters/jwt/jwt_worker.h"
 #include "filters/jwt/key_set.h"
@@ -28,13 +29,18 @@ class JwtFilter final : public filter::Filter {
 
  private:
   filter::Outcome refuse(filter::Context& ctx, JwtWorkerState& w, Failure f) const;
+  // jwks_url and an unknown kid: true when the request was suspended to wait
+  // for a fetch of the key set (once per request).
+  bool wait_for_keys(filter::Context& ctx, JwtWorkerState& w) const;
   void grant(filter::Context& ctx, const Grant& g) const;
   void hide_token(filter::Context& ctx, const TokenSource& source) const;
 
   JwtSettings settings_;
   // The filter is const once built; the store is the one thing that may
-  // change under it (a future JWKS refresher), and guards itself.
+  // change under it (jwks_url), and guards itself.
   std::unique_ptr<KeyStore> store_;
+  // jwks_url's fetching and publishing (thread-safe); nullptr without it.
+  std::unique_ptr<JwksRefresher> jwks_;
   // Answers, built once: WWW-Authenticate values and bodies by Failure.
   std::array<std::string, kFailureCount> challenge_;
   std::array<std::string, kFailureCount> body_;

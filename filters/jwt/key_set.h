@@ -1,7 +1,7 @@
 #pragma once
 // Verification keys: one Key per configured or JWKS key, each bound to exactly
 // one algorithm, collected in an immutable KeySet. The filter reaches the set
-// through a KeyStore so that a future JWKS refresher can publish a new set
+// through a KeyStore so that jwks_url (jwks_refresh.h) can publish a new set
 // without a config reload (see KeyStore).
 
 #include <openssl/evp.h>
@@ -81,7 +81,7 @@ class KeyStore {
     return current_;
   }
 
-  // Publishes a new set (a JWKS refresher, later). Workers pick it up on their
+  // Publishes a new set (jwks_url's fetches). Workers pick it up on their
   // next request and drop their verified-token caches.
   void replace(KeySetPtr next) {
     std::lock_guard<std::mutex> lock(mutex_);

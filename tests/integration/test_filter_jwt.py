@@ -1,16 +1,20 @@
 """The jwt filter in the real gateway (docs/filters/jwt.md): tokens signed here
 (HS256 with the stdlib, RS256 with the openssl CLI), the 401/403 answers of
 RFC 6750, claims forwarded as headers with forged copies stripped, the token
-sources, and the failure counters in the stop line."""
+sources, and the failure counters in the stop line. JwksUrlTest: the key set
+fetched from an upstream (jwks_url), served by a small IdP in this process
+whose set the test rotates and which it takes down."""
 
 import base64
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -197,6 +201,157 @@ filters:
                 self.assertEqual(c.read_response().status, status)
         finally:
             c.close()
+
+
+class IdP:
+    """A JWKS endpoint on 127.0.0.1 (ringway-origin cannot serve a body of
+    our choosing): GET /jwks.json answers the current `jwks`; counts them."""
+
+    def __init__(self):
+        self.jwks = {"keys": []}
+        self.requests = 0
+        idp = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                if self.path != "/jwks.json":
+                    self.send_error(404)
+                    return
+                idp.requests += 1
+                body = json.dumps(idp.jwks).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.running = True
+
+    def stop(self):
+        """Down: connections to its port are refused from now on."""
+        if self.running:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
+            self.running = False
+
+
+def oct_jwk(kid, secret):
+    return {"kty": "oct", "kid": kid, "alg": "HS256", "k": b64url(secret)}
+
+
+KEY_A = b"A" * 32 + b"-jwks-url-key-a"
+KEY_B = b"B" * 32 + b"-jwks-url-key-b"
+KEY_C = b"C" * 32 + b"-jwks-url-key-c"
+
+
+class JwksUrlTest(unittest.TestCase):
+    """jwks_url: the set is fetched at start, again at once for a token whose
+    kid it lacks (the request waits for it), and kept when the IdP is down."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.idp = IdP()
+        cls.idp.jwks = {"keys": [oct_jwk("a", KEY_A)]}
+        extra = f"""\
+  idp:
+    endpoints: ["127.0.0.1:{cls.idp.port}"]
+filters:
+  auth:
+    type: jwt
+    jwks_url: http://idp/jwks.json
+    jwks_min_refresh: 1s
+    issuer: "https://issuer.test"
+    audience: api
+    forward_claims: {{ sub: X-User-Id }}
+"""
+        routes = """\
+  - match: { prefix: /api }
+    upstream: origin
+    strip_prefix: /api
+    filters: [auth]
+"""
+        cls.origin = harness.Origin()
+        try:
+            cls.gateway = harness.Gateway(harness.config([cls.origin.port], routes=routes, extra=extra,
+                                                         workers=2))
+        except Exception:
+            cls.origin.stop()
+            cls.idp.stop()
+            raise
+        cls.port = cls.gateway.port
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.gateway.stop()
+        cls.origin.stop()
+        cls.idp.stop()
+        if code != 0:
+            raise AssertionError("ringway exited with %r:\n%s" % (code, cls.gateway.stderr()))
+        f = cls.gateway.stats()["filters"]
+        # Start, kid b, (kid a withdrawn), kid c with the IdP down.
+        if f.get("auth.jwks_fetches", 0) < 3 or f.get("auth.jwks_updates", 0) < 2 \
+                or f.get("auth.jwks_failures", 0) < 1:
+            raise AssertionError("jwks counters: %r" % f)
+
+    def get(self, token):
+        return harness.request(self.port, path="/api/headers",
+                               headers=[("Authorization", "Bearer " + token)])
+
+    def token(self, kid, key):
+        return hs256(claims(), header={"alg": "HS256", "typ": "JWT", "kid": kid}, key=key)
+
+    def assert_refused(self, r, description):
+        self.assertEqual(r.status, 401, r.body)
+        self.assertIn('error_description="%s"' % description, r.header("www-authenticate"))
+
+    def test_rotation_and_outage(self):
+        # Worker 0 fetches the set when it starts, before any request.
+        deadline = time.time() + 5 * harness.SLOW
+        while self.idp.requests < 1 and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(self.idp.requests, 1)
+        r = self.get(self.token("a", KEY_A))
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("X-User-Id: alice\r\n", r.body.decode())
+        self.assertGreaterEqual(self.idp.requests, 1)
+
+        # The IdP rotates to key b. The first token of b is accepted at once:
+        # its unknown kid fetches the new set and the request waits for it.
+        time.sleep(1.2)  # jwks_min_refresh since any earlier fetch for a kid
+        self.idp.jwks = {"keys": [oct_jwk("b", KEY_B)]}
+        before = self.idp.requests
+        r = self.get(self.token("b", KEY_B))
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.idp.requests, before + 1)
+        for _ in range(4):  # on every worker
+            self.assertEqual(self.get(self.token("b", KEY_B)).status, 200)
+
+        # Key a was withdrawn with it.
+        time.sleep(1.2)
+        self.assert_refused(self.get(self.token("a", KEY_A)), "unknown signing key")
+
+        # The IdP goes down: a fetch for an unknown kid fails (connection
+        # refused), the request is refused, and the last good set stays.
+        self.idp.stop()
+        time.sleep(1.2)
+        self.assert_refused(self.get(self.token("c", KEY_C)), "unknown signing key")
+        for _ in range(4):
+            self.assertEqual(self.get(self.token("b", KEY_B)).status, 200)
+        # Within jwks_min_refresh of that fetch another unknown kid gets its
+        # 401 without waiting.
+        started = time.time()
+        self.assert_refused(self.get(self.token("c", KEY_C)), "unknown signing key")
+        self.assertLess(time.time() - started, 1.0)
 
 
 if __name__ == "__main__":

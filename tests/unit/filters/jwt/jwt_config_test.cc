@@ -105,11 +105,119 @@ TEST_F(JwtConfigTest, EveryKeyRead) {
   EXPECT_EQ(s.realm, "my api");
 }
 
-TEST_F(JwtConfigTest, JwksUrlIsNotSupportedYet) {
+TEST_F(JwtConfigTest, JwksUrlNamesAnUpstream) {
+  h_.add_upstream("idp");
+  h_.add_upstream("origin");
+  ASSERT_TRUE(h_.build("type: jwt\n"
+                       "jwks_url: http://idp/.well-known/jwks.json?v=1\n"))
+      << h_.error();
+  const auto& jwks = h_.jwt().settings().jwks;
+  ASSERT_TRUE(jwks.has_value());
+  EXPECT_EQ(jwks->url, "http://idp/.well-known/jwks.json?v=1");
+  EXPECT_EQ(jwks->upstream, "idp");
+  EXPECT_EQ(jwks->path, "/.well-known/jwks.json?v=1");
+  EXPECT_EQ(jwks->refresh_ms, 300'000);
+  EXPECT_EQ(jwks->min_refresh_ms, 30'000);
+  EXPECT_EQ(jwks->max_bytes, 1024u * 1024);
+  uint64_t version = 0;
+  EXPECT_EQ(h_.jwt().key_store().current(&version)->keys().size(), 0u) << "empty until fetched";
+
+  // With static keys, and every jwks_ setting.
+  ASSERT_TRUE(h_.build("type: jwt\n"
+                       "jwks_url: HTTP://origin/keys%2Fall\n"
+                       "jwks_file: keys.json\n"
+                       "keys: [{file: rsa.pem, kid: r, alg: RS256}]\n"
+                       "jwks_refresh: 1h\n"
+                       "jwks_min_refresh: 5s\n"
+                       "jwks_max_bytes: 64KiB\n"))
+      << h_.error();
+  const auto& all = h_.jwt().settings().jwks;
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->upstream, "origin");
+  EXPECT_EQ(all->path, "/keys%2Fall");
+  EXPECT_EQ(all->refresh_ms, 3'600'000);
+  EXPECT_EQ(all->min_refresh_ms, 5'000);
+  EXPECT_EQ(all->max_bytes, 64u * 1024);
+  EXPECT_EQ(h_.jwt().key_store().current(&version)->keys().size(), 2u);
+
+  // Without jwks_url there is nothing to fetch.
+  ASSERT_TRUE(h_.build("type: jwt\njwks_file: keys.json\n")) << h_.error();
+  EXPECT_FALSE(h_.jwt().settings().jwks.has_value());
+}
+
+TEST_F(JwtConfigTest, JwksUrlErrors) {
+  h_.add_upstream("idp");
+  h_.add_upstream("origin");
   EXPECT_EQ(error("type: jwt\n"
-                  "jwks_url: https://idp.example/jwks.json\n"),
-            "t.yaml:2:11: filters.auth.jwks_url: jwks_url is not supported yet; download the key set "
-            "and give it as jwks_file");
+                  "jwks_url: https://idp/jwks.json\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: https is not supported: the engine has no TLS to "
+            "upstreams yet (use http://UPSTREAM/PATH)");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idq/jwks.json\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: unknown upstream \"idq\" (did you mean \"idp\"?)");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://login.example.com/jwks.json\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: unknown upstream \"login.example.com\"; the host of "
+            "jwks_url names an entry of upstreams (whose endpoints give the address)");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idp:8080/jwks.json\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: unknown upstream \"idp:8080\"; the host of jwks_url "
+            "names an entry of upstreams (whose endpoints give the address)");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: ftp://idp/jwks.json\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: expected http://UPSTREAM/PATH, UPSTREAM being one of "
+            "the config's upstreams, got \"ftp://idp/jwks.json\"");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: idp/jwks.json\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: expected http://UPSTREAM/PATH, UPSTREAM being one of "
+            "the config's upstreams, got \"idp/jwks.json\"");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http:///jwks.json\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: expected http://UPSTREAM/PATH, UPSTREAM being one of "
+            "the config's upstreams, got \"http:///jwks.json\"");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idp\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: \"http://idp\" has no path; give the key set's path "
+            "(http://idp/.well-known/jwks.json)");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idp?x=1\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: \"http://idp?x=1\" has no path; give the key set's path "
+            "(http://idp/.well-known/jwks.json)");
+  const std::string not_origin_form =
+      " is not origin-form (RFC 9112 3.2.1): no spaces, \"#\", non-ASCII or control characters; "
+      "percent-encode them";
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: \"http://idp/my keys.json\"\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: the path \"/my keys.json\"" + not_origin_form);
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: \"http://idp/jwks.json#top\"\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: the path \"/jwks.json#top\"" + not_origin_form);
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idp/100%\n"),
+            "t.yaml:2:11: filters.auth.jwks_url: the path \"/100%\"" + not_origin_form);
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idp/jwks.json\n"
+                  "jwks_refresh: 1s\n"),
+            "t.yaml:3:15: filters.auth.jwks_refresh: must be between 10s and 24h, got 1s");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idp/jwks.json\n"
+                  "jwks_min_refresh: 0s\n"),
+            "t.yaml:3:19: filters.auth.jwks_min_refresh: must be between 1s and 1h, got 0s");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idp/jwks.json\n"
+                  "jwks_max_bytes: 100\n"),
+            "t.yaml:3:17: filters.auth.jwks_max_bytes: must be between 1KiB and 16MiB, got 100");
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_file: keys.json\n"
+                  "jwks_refresh: 10m\n"),
+            "t.yaml:3:1: filters.auth.jwks_refresh: applies only with \"jwks_url\"");
+  // A static key must have a kid once fetched keys may join it.
+  EXPECT_EQ(error("type: jwt\n"
+                  "jwks_url: http://idp/jwks.json\n"
+                  "keys:\n"
+                  "  - {file: rsa.pem, alg: RS256}\n"),
+            "t.yaml:4:5: filters.auth.keys[0]: rsa.pem has no kid; every key needs one when jwks_url "
+            "adds keys");
 }
 
 TEST_F(JwtConfigTest, UnreadableAndUnusableKeyFiles) {
@@ -211,7 +319,8 @@ TEST_F(JwtConfigTest, HmacSecretsAreCheckedButNeverShown) {
 TEST_F(JwtConfigTest, KeysAndKids) {
   EXPECT_EQ(error("type: jwt\n"
                   "issuer: x\n"),
-            "t.yaml:1:1: filters.auth: a jwt filter needs keys: give \"jwks_file\" or \"keys\"");
+            "t.yaml:1:1: filters.auth: a jwt filter needs keys: give \"jwks_file\", \"keys\" or "
+            "\"jwks_url\"");
   EXPECT_EQ(error("type: jwt\n"
                   "jwks_file: keys.json\n"
                   "keys:\n"

@@ -294,6 +294,12 @@ class Harness {
     return true;
   }
 
+  // The config the filter is built against: jwks_url needs its upstreams.
+  void add_upstream(const std::string& name) {
+    config_.upstreams.emplace_back();
+    config_.upstreams.back().name = name;
+  }
+
   const std::string& error() const { return error_; }
   const filter::Filter* filter() const { return filter_.get(); }
   const JwtFilter& jwt() const { return static_cast<const JwtFilter&>(*filter_); }
