@@ -161,37 +161,46 @@ void Proxy::respond_from_filter(Exchange* ex, size_t position) {
   update_client_timer(c);
 }
 
-bool Proxy::run_response_filters(Exchange* ex, http::HeaderList& headers, int status) {
+// The response-head phase, in reverse chain order, over what the caller put
+// in ctx.response. Returns the position of a filter that answered instead,
+// or -1 when all proceeded.
+int Proxy::run_response_head(Exchange* ex) {
   const filter::FilterChain& chain = *ex->chain;
   filter::Context& ctx = ex->ctx;
   ctx.now_ms = now_ms_;
   ctx.unix_ms = unix_ms_;
+  ctx.response.body_rewritten = false;
+  for (size_t pos = chain.filters.size(); pos-- > 0;) {
+    const filter::Filter* f = chain.filters[pos];
+    if (!has_phase(f, filter::kResponseHead)) continue;
+    ctx.enter(pos);
+    if (f->on_response_head(ctx) == filter::Outcome::kRespond) return static_cast<int>(pos);
+  }
+  return -1;
+}
+
+bool Proxy::run_response_filters(Exchange* ex, http::HeaderList& headers, int status) {
+  filter::Context& ctx = ex->ctx;
   ctx.response.status = status;
   ctx.response.headers = headers;
   ctx.response.content_length = ex->response_framing == http::BodyFraming::kContentLength
                                     ? static_cast<int64_t>(ex->response_left)
                                 : ex->response_framing == http::BodyFraming::kNone ? 0
                                                                                    : -1;
-  ctx.response.body_rewritten = false;
-  for (size_t pos = chain.filters.size(); pos-- > 0;) {
-    const filter::Filter* f = chain.filters[pos];
-    if (!has_phase(f, filter::kResponseHead)) continue;
-    ctx.enter(pos);
-    if (f->on_response_head(ctx) == filter::Outcome::kRespond) {
-      // The upstream's response is dropped for the filter's own. Its
-      // connection can be kept only if nothing of the body is left to read.
-      UpstreamConn* u = ex->upstream;
-      if (ex->response_framing == http::BodyFraming::kNone && ex->request_done && u != nullptr &&
-          u->in.empty() && ex->response.keep_alive() && !ex->http10 && !draining_) {
-        u->ex = nullptr;
-        ex->upstream = nullptr;
-        release_upstream(u);
-      } else if (u != nullptr) {
-        close_upstream(u);
-      }
-      respond_from_filter(ex, pos);
-      return false;
+  if (int pos = run_response_head(ex); pos >= 0) {
+    // The upstream's response is dropped for the filter's own. Its
+    // connection can be kept only if nothing of the body is left to read.
+    UpstreamConn* u = ex->upstream;
+    if (ex->response_framing == http::BodyFraming::kNone && ex->request_done && u != nullptr &&
+        u->in.empty() && ex->response.keep_alive() && !ex->http10 && !draining_) {
+      u->ex = nullptr;
+      ex->upstream = nullptr;
+      release_upstream(u);
+    } else if (u != nullptr) {
+      close_upstream(u);
     }
+    respond_from_filter(ex, static_cast<size_t>(pos));
+    return false;
   }
   headers = ctx.response.headers;
   ex->body_watchers = ctx.body_watchers();
@@ -204,24 +213,14 @@ bool Proxy::run_response_filters(Exchange* ex, http::HeaderList& headers, int st
 }
 
 bool Proxy::filters_replace_error(Exchange* ex, int status) {
-  const filter::FilterChain& chain = *ex->chain;
   filter::Context& ctx = ex->ctx;
-  ctx.now_ms = now_ms_;
-  ctx.unix_ms = unix_ms_;
   ctx.response.status = status;
   ctx.response.headers.clear();
   ctx.response.content_length = -1;
-  ctx.response.body_rewritten = false;
-  for (size_t pos = chain.filters.size(); pos-- > 0;) {
-    const filter::Filter* f = chain.filters[pos];
-    if (!has_phase(f, filter::kResponseHead)) continue;
-    ctx.enter(pos);
-    if (f->on_response_head(ctx) == filter::Outcome::kRespond) {
-      respond_from_filter(ex, pos);
-      return true;
-    }
-  }
-  return false;
+  int pos = run_response_head(ex);
+  if (pos < 0) return false;
+  respond_from_filter(ex, static_cast<size_t>(pos));
+  return true;
 }
 
 int32_t Proxy::new_block(std::string** block) {

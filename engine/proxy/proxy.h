@@ -146,6 +146,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   // The upstream's response head through the response-head phase; false when a
   // filter replaced it with its own response (already sent).
   bool run_response_filters(Exchange* ex, http::HeaderList& headers, int status);
+  int run_response_head(Exchange* ex);  // position of a filter that answered, or -1
   void respond_from_filter(Exchange* ex, size_t position);
   // The gateway's own 5xx through the response-head phase; true when a filter
   // answered instead (already sent).
