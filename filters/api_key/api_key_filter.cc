@@ -8,6 +8,7 @@
 
 #include "config/text_util.h"
 #include "filters/api_key/query_param.h"
+#include "filters/header_rules.h"
 
 namespace ringway::filters {
 namespace {
@@ -232,20 +233,11 @@ class ApiKeyFilter final : public filter::Filter {
   std::unique_ptr<EVP_MD, MdDeleter> sha256_;
 };
 
-// Headers the engine owns or that carry hop information.
-bool reserved(std::string_view name) {
-  static const char* const kReserved[] = {"content-length", "transfer-encoding", "connection",
-                                          "keep-alive",     "upgrade",           "te",
-                                          "trailer",        "host",              "proxy-connection"};
-  for (const char* r : kReserved)
-    if (http::iequals(name, r)) return true;
-  return false;
-}
 
 std::string header_name(const Field& field) {
   std::string name = config::detail::get_nonempty_string(field);
   if (!config::detail::is_http_token(name)) field.fail("invalid header name " + config::detail::quote(name));
-  if (reserved(name)) field.fail(config::detail::quote(name) + " is managed by the gateway");
+  if (is_gateway_managed_header(name)) field.fail(config::detail::quote(name) + " is managed by the gateway");
   return name;
 }
 

@@ -4,6 +4,7 @@
 
 #include "config/text_util.h"
 #include "engine/routing/path.h"
+#include "filters/header_rules.h"
 #include "filters/headers/value_template.h"
 
 namespace ringway::filters {
@@ -25,21 +26,11 @@ struct HeaderEdits {
   bool empty() const { return remove.empty() && set.empty() && add.empty(); }
 };
 
-// Headers the engine itself owns: framing, hop-by-hop, and Host (set per
-// upstream with `host:`). Rewriting them would desynchronise the message.
-bool reserved(std::string_view name) {
-  static const char* const kReserved[] = {"content-length", "transfer-encoding", "connection",
-                                          "keep-alive",     "upgrade",           "te",
-                                          "trailer",        "host",              "proxy-connection"};
-  for (const char* r : kReserved)
-    if (http::iequals(name, r)) return true;
-  return false;
-}
 
-std::string header_name(const Field& key_field, const std::string& path) {
+std::string header_name(const Field& key_field) {
   const std::string& name = key_field.value.Scalar();
   if (!config::detail::is_http_token(name)) key_field.fail("invalid header name " + config::detail::quote(name));
-  if (reserved(name))
+  if (is_gateway_managed_header(name))
     key_field.fail(config::detail::quote(name) + " is managed by the gateway and cannot be rewritten");
   return name;
 }
@@ -49,7 +40,7 @@ std::vector<HeaderEdit> parse_edits(const Field& field) {
   for (const Field& entry : config::detail::map_entries(field, "header")) {
     Field key{YAML::Node(), entry.key, entry.path};
     HeaderEdit edit;
-    edit.name = header_name(key, entry.path);
+    edit.name = header_name(key);
     std::string error;
     if (!ValueTemplate::parse(config::detail::get_string(entry), edit.value, error)) entry.fail(error);
     out.push_back(std::move(edit));
@@ -64,7 +55,7 @@ HeaderEdits parse_direction(const Field& field) {
   if (const Field* f = map.find("add")) edits.add = parse_edits(*f);
   if (const Field* f = map.find("remove")) {
     for (const Field& item : config::detail::list_elements(*f, true, "a header name or a list of them"))
-      edits.remove.push_back(header_name(item, item.path));
+      edits.remove.push_back(header_name(item));
   }
   return edits;
 }

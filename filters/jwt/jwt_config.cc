@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/text_util.h"
+#include "filters/header_rules.h"
 #include "filters/jwt/jwks.h"
 #include "filters/jwt/key_material.h"
 
@@ -119,16 +120,6 @@ bool is_scope_token(std::string_view s) {
   return true;
 }
 
-// Headers the proxy owns (framing, routing); a claim must not set them.
-bool is_reserved_header(std::string_view name) {
-  static const char* const kReserved[] = {"host",    "content-length", "transfer-encoding",
-                                          "connection", "upgrade",     "te",
-                                          "trailer", "keep-alive",     "proxy-connection",
-                                          "expect"};
-  for (const char* r : kReserved)
-    if (http::iequals(name, r)) return true;
-  return false;
-}
 
 TokenSource read_source(const Field& field) {
   MapReader m(field, "in " + field.path, {"header", "cookie", "query", "scheme"});
@@ -170,7 +161,7 @@ void read_forward_claims(const Field& field, JwtSettings& s) {
     if (claim.empty()) config::detail::fail_at(entry.key_mark(), field.path + ": empty claim name");
     std::string header = config::detail::get_nonempty_string(entry);
     if (!config::detail::is_http_token(header)) entry.fail("invalid header name " + quote(header));
-    if (is_reserved_header(header))
+    if (is_gateway_managed_header(header))
       entry.fail(quote(header) + " is managed by the proxy and cannot carry a claim");
     for (const auto& seen : s.forward_headers)
       if (http::iequals(seen, header)) entry.fail("header " + quote(header) + " is used twice");

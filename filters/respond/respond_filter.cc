@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "config/text_util.h"
+#include "filters/header_rules.h"
 #include "filters/headers/value_template.h"
 
 namespace ringway::filters {
@@ -69,8 +70,7 @@ std::vector<HeaderValue> parse_headers(const Field& field) {
   std::vector<HeaderValue> out;
   for (const Field& entry : config::detail::map_entries(field, "header")) {
     const std::string& name = entry.key.Scalar();
-    if (!config::detail::is_http_token(name) || http::iequals(name, "content-length") ||
-        http::iequals(name, "transfer-encoding") || http::iequals(name, "connection"))
+    if (!config::detail::is_http_token(name) || is_gateway_managed_header(name))
       config::detail::fail_at(entry.key.Mark(),
                               entry.path + ": header " + config::detail::quote(name) + " cannot be set here");
     out.push_back({name, parse_template(entry)});
