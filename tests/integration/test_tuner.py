@@ -397,8 +397,11 @@ routes:
 
 class ConfigOverrideTest(unittest.TestCase):
     def sources(self):
-        with open(os.path.join(harness.ROOT, "config", "examples", "full.yaml")) as f:
-            full = f.read()
+        examples = os.path.join(harness.ROOT, "config", "examples")
+        with open(os.path.join(examples, "full.yaml")) as f:
+            # Its key files are relative to config/examples; the checks below
+            # write copies elsewhere (as the tuner does).
+            full = yamlcfg.absolutise_paths(f.read(), examples)
         with open(os.path.join(harness.ROOT, "config", "examples", "quickstart.yaml")) as f:
             quick = f.read()
         return {"harness": harness.config([9001], engine={"ring_entries": 512},
@@ -431,6 +434,16 @@ class ConfigOverrideTest(unittest.TestCase):
                 out = yamlcfg.build(text, **kw)
                 rc, msg = ringway_check(out)
                 self.assertEqual(rc, 0, "%s %s: %s\n%s" % (name, kw, msg, out))
+
+    def test_relative_key_files_are_made_absolute(self):
+        text = ('filters:\n  auth:\n    jwks_file: keys/jwks.json\n'
+                '    keys: [{ file: rs.pem, kid: a }, { secret_file: "/etc/hs.key" }]\n'
+                "  k: { type: api_key, keys_file: 'k.yaml' }  # file: not-a-key\n")
+        out = yamlcfg.absolutise_paths(text, "/srv/gw")
+        self.assertIn("jwks_file: /srv/gw/keys/jwks.json\n", out)
+        self.assertIn("{ file: /srv/gw/rs.pem, kid: a }", out)
+        self.assertIn('secret_file: "/etc/hs.key"', out)
+        self.assertIn("keys_file: '/srv/gw/k.yaml'", out)
 
     def test_untouched_lines_stay_and_tuned_keys_are_marked(self):
         text = self.sources()["full"]

@@ -172,7 +172,8 @@ def main(argv=None):
         current = cfg.effective()
         # the generated benchmark config must pass too (catches what the
         # line-based rewrite cannot handle before any load is started)
-        yamlcfg.build(text, workers=1, loopback=True, endpoints=["127.0.0.1:1"])
+        yamlcfg.build(yamlcfg.absolutise_paths(text, os.path.dirname(os.path.abspath(a.config))),
+                      workers=1, loopback=True, endpoints=["127.0.0.1:1"])
     except UsageError as e:
         sys.stderr.write("ringway-tune: error: %s\n" % e)
         return 2
@@ -233,7 +234,10 @@ def run(a, s, bins, text, cfg, current):
         "sysctl": [r.as_dict() for r in ks], "sysctl_commands": sysctl.commands(ks),
         "warnings": warnings, "files": {"outdir": outdir},
     }
-    t = Tuner(s, bins, text, progress)
+    # The benchmark copies live in a work dir: relative file paths in the
+    # config (key files) must still point where they did.
+    bench_text = yamlcfg.absolutise_paths(text, os.path.dirname(os.path.abspath(a.config)))
+    t = Tuner(s, bins, bench_text, progress)
     code = 0
     state = {"knobs": {}, "knee": None,
              "explicit": {n: current[n] for n in yamlcfg.KNOBS if cfg.raw(n) is not None}}

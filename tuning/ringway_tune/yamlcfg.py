@@ -423,6 +423,28 @@ class Config:
         return "\n".join(out).rstrip("\n") + "\n"
 
 
+# Keys whose values are files, relative to the config file's directory
+# (filters: jwt's jwks_file, keys[].file and secret_file; api_key's keys_file).
+_PATH_VALUE = re.compile(
+    r"""(?P<key>(?:^|[\s{,])(?:jwks_file|file|secret_file|keys_file):[ \t]*)"""
+    r"""(?P<q>["']?)(?P<val>[^"'\s,}#]+)(?P=q)""", re.M)
+
+
+def absolutise_paths(text, base_dir):
+    """The config text with relative file paths made absolute against
+    base_dir, so a copy written elsewhere (the tuner's work dir) still finds
+    the files its original names."""
+    import os
+
+    def fix(m):
+        val = m.group("val")
+        if os.path.isabs(val):
+            return m.group(0)
+        return m.group("key") + m.group("q") + os.path.join(base_dir, val) + m.group("q")
+
+    return _PATH_VALUE.sub(fix, text)
+
+
 def build(text, workers=None, knobs=None, loopback=False, endpoints=None):
     """The config text with the given overrides: workers, knobs {name: value},
     loopback listener, endpoints (list of 'host:port' for every upstream)."""
