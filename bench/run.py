@@ -1074,7 +1074,9 @@ class Ctx:
         bd = self.args.build_dir
         if not os.path.isabs(bd):
             bd = os.path.join(REPO, bd)
-        for sub in ("", "engine", "tools", "bench", "bin"):
+        # bin/ first: CMake puts every executable there (CMAKE_RUNTIME_OUTPUT_DIRECTORY);
+        # the other places only hold binaries of older build layouts.
+        for sub in ("bin", "", "engine", "tools", "bench"):
             p = os.path.join(bd, sub, name)
             if os.path.isfile(p) and os.access(p, os.X_OK):
                 return p
