@@ -53,16 +53,37 @@ constexpr size_t kMaxChain = 32;
 // worker's own ring (never blocking it).
 class WorkerServices {
  public:
-  // status: the upstream's status code, or 0 when the connection failed,
-  // timed out, the response was malformed or its body exceeded max_body.
-  using FetchDone = std::function<void(int status, std::string_view body)>;
+  struct FetchRequest {
+    std::string_view upstream;  // an entry of the config's upstreams
+    std::string_view path;      // origin-form, with the query
+    http::HeaderList headers;   // extra request headers, copied (a Host here replaces the default)
+    size_t max_body = 1 << 20;
+  };
+  struct FetchResult {
+    // The upstream's status code, or 0 when the connection failed, timed
+    // out, the response was malformed or its body exceeded max_body.
+    int status = 0;
+    const http::HeaderList* headers = nullptr;  // the response's, valid during the callback
+    std::string_view body;
+  };
+  using FetchCallback = std::function<void(const FetchResult&)>;
 
-  // GET `path` from the named upstream (an entry of the config's upstreams,
-  // its balancer and timeouts) over a connection of its own. `done` runs
-  // later on this worker's thread, never from inside fetch(). False (and
-  // `done` never runs) when there is no such upstream.
+  // GET from a configured upstream (its balancer and endpoints) over a
+  // connection of its own. `done` runs later on this worker's thread, never
+  // from inside fetch(). False (and `done` never runs) when there is no
+  // such upstream.
+  virtual bool fetch(const FetchRequest& request, FetchCallback done) = 0;
+
+  // The same for callers that need only the status and the body.
+  using FetchDone = std::function<void(int status, std::string_view body)>;
   virtual bool fetch(std::string_view upstream, std::string_view path, size_t max_body,
-                     FetchDone done) = 0;
+                     FetchDone done) {
+    FetchRequest request;
+    request.upstream = upstream;
+    request.path = path;
+    request.max_body = max_body;
+    return fetch(request, [done = std::move(done)](const FetchResult& r) { done(r.status, r.body); });
+  }
 
  protected:
   ~WorkerServices() = default;

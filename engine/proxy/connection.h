@@ -79,7 +79,7 @@ struct alignas(16) FetchConn : Socket {
   http::BodyFraming framing = http::BodyFraming::kNone;
   uint64_t left = 0;  // Content-Length bytes still to read
   bool head_done = false;
-  std::function<void(int, std::string_view)> done;
+  filter::WorkerServices::FetchCallback done;
 };
 
 enum class SocketKind : uint8_t { kClient, kUpstream, kFetch };

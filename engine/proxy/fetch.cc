@@ -13,10 +13,9 @@
 
 namespace ringway::proxy {
 
-bool Proxy::fetch(std::string_view upstream, std::string_view path, size_t max_body,
-                  FetchDone done) {
+bool Proxy::fetch(const FetchRequest& request, FetchCallback done) {
   auto it = std::find_if(pools_.begin(), pools_.end(),
-                         [&](const auto& p) { return p->config->name == upstream; });
+                         [&](const auto& p) { return p->config->name == request.upstream; });
   if (it == pools_.end()) return false;
   UpstreamPool& pool = **it;
   const config::SocketAddress& addr = pool.config->endpoints[pool.balancer.pick()].address;
@@ -24,13 +23,20 @@ bool Proxy::fetch(std::string_view upstream, std::string_view path, size_t max_b
   fetches_.push_back(std::make_unique<FetchConn>());
   FetchConn* f = fetches_.back().get();
   f->timer.owner = f;
-  f->max_body = max_body;
+  f->max_body = request.max_body;
   f->done = std::move(done);
   f->response.reset(head_limits_);
   std::string_view host =
       pool.config->host_header.empty() ? std::string_view(pool.config->name) : pool.config->host_header;
-  f->request.append("GET ").append(path).append(" HTTP/1.1\r\nHost: ").append(host);
-  f->request.append("\r\nAccept: application/json\r\nUser-Agent: ringway\r\nConnection: close\r\n\r\n");
+  for (const http::Header& h : request.headers)
+    if (http::iequals(h.name, "host")) host = h.value;
+  f->request.append("GET ").append(request.path).append(" HTTP/1.1\r\nHost: ").append(host);
+  f->request.append("\r\nUser-Agent: ringway\r\nConnection: close\r\n");
+  for (const http::Header& h : request.headers) {
+    if (http::iequals(h.name, "host") || http::is_hop_by_hop(h.name)) continue;
+    f->request.append(h.name).append(": ").append(h.value).append("\r\n");
+  }
+  f->request.append("\r\n");
 
   io_uring_sqe* sqe;
   f->fd = socket(addr.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -98,6 +104,8 @@ void Proxy::process_fetch(FetchConn* f) {
       size_t used = 0;
       http::HeadStatus status = f->response.feed(chunk.data, chunk.len, &used);
       if (status == http::HeadStatus::kError) return finish_fetch(f, 0);
+      // The callback gets the head's fields: keep them past this buffer.
+      if (status == http::HeadStatus::kComplete) f->response.own_head();
       drop(f->in.consume(static_cast<uint32_t>(used)));
       if (status == http::HeadStatus::kIncomplete) continue;
       if (f->response.status_code() < 200) {  // interim (100, 103)
@@ -141,16 +149,20 @@ void Proxy::process_fetch(FetchConn* f) {
 
 void Proxy::finish_fetch(FetchConn* f, int status) {
   if (f->closed) return;
-  FetchDone done = std::move(f->done);
+  FetchCallback done = std::move(f->done);
   std::string body = std::move(f->body);
+  // Views into f's head reader: f is retired below but freed only after its
+  // last completion, so they stay valid for `done`.
+  http::HeaderList headers;
+  if (status != 0) f->response.fill(headers);
   if (f->fd >= 0) {
     retire(f, SocketKind::kFetch);
   } else {
     f->closed = true;  // never had a socket: nothing to close
     f->timer.disarm();
-    free_fetch(f);
+    free_fetch(f);     // status is 0: no views into it
   }
-  if (done) done(status, body);
+  if (done) done(FetchResult{status, &headers, body});
 }
 
 void Proxy::free_fetch(FetchConn* f) {

@@ -78,8 +78,8 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void run_resumed();
 
   // fetch.cc: the engine's own requests, for filters (WorkerServices).
-  bool fetch(std::string_view upstream, std::string_view path, size_t max_body,
-             FetchDone done) override;
+  using filter::WorkerServices::fetch;
+  bool fetch(const FetchRequest& request, FetchCallback done) override;
   void on_fetch_connect(FetchConn* f, int res);
   void on_fetch_recv(FetchConn* f, const io_uring_cqe* cqe);
   void on_fetch_send(FetchConn* f, int res);

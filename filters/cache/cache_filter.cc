@@ -92,9 +92,13 @@ void CacheFilter::invalidate(filter::Context& ctx, CacheWorker& w, CacheRequest&
 
 void CacheFilter::release(CacheWorker& w, CacheRequest& st) const {
   if (st.leader == 0) return;
-  auto it = w.in_flight.find(st.key);
   uint64_t leader = st.leader;
   st.leader = 0;
+  release_key(w, st.key, leader);
+}
+
+void CacheFilter::release_key(CacheWorker& w, const std::string& key, uint64_t leader) const {
+  auto it = w.in_flight.find(key);
   if (it == w.in_flight.end() || it->second.leader != leader) return;
   // Out of the map before resuming: a resumed request may lead the key anew.
   std::vector<filter::ResumeHandle> waiters = std::move(it->second.waiters);

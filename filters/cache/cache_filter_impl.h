@@ -121,6 +121,11 @@ class CacheFilter final : public filter::Filter {
   void apply_purges(CacheWorker& w) const;
   void invalidate(filter::Context& ctx, CacheWorker& w, CacheRequest& st, bool with_locations) const;
   void release(CacheWorker& w, CacheRequest& st) const;
+  void release_key(CacheWorker& w, const std::string& key, uint64_t leader) const;
+  // background.cc: stale-while-revalidate without making anyone wait.
+  bool refresh_in_background(filter::Context& ctx, CacheWorker& w, const EntryPtr& e, int64_t now) const;
+  void background_done(CacheWorker& w, const EntryPtr& old, uint64_t leader, int64_t request_time,
+                       const filter::WorkerServices::FetchResult& r) const;
   void store_capture(filter::Context& ctx, CacheWorker& w, CacheRequest& st) const;
   // request_phase.cc
   filter::Outcome lookup(filter::Context& ctx, CacheWorker& w, CacheRequest& st, int64_t now) const;

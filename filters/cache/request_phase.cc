@@ -93,14 +93,17 @@ filter::Outcome CacheFilter::lookup(filter::Context& ctx, CacheWorker& w, CacheR
     }
   }
   auto flight = w.in_flight.find(st.key);
-  if (e) {
-    // stale-while-revalidate (RFC 5861 3): someone is already refreshing it,
-    // so serve the stale copy instead of waiting.
-    if (flight != w.in_flight.end() && flight->second.refresh && !st.request_cc.no_cache &&
-        e->may_serve_stale(now, e->stale_while_revalidate)) {
+  if (e && !st.request_cc.no_cache && !e->fresh(now) &&
+      e->may_serve_stale(now, e->stale_while_revalidate)) {
+    // stale-while-revalidate (RFC 5861 3): serve the stale copy instead of
+    // waiting, while someone refreshes it: a request already on its way,
+    // or a background revalidation started now.
+    bool refreshing = flight != w.in_flight.end() && flight->second.refresh;
+    if (refreshing || (flight == w.in_flight.end() && refresh_in_background(ctx, w, e, now))) {
       ++w.stats.stale;
       return serve(ctx, e, kStale, req.headers, now);
     }
+    flight = w.in_flight.find(st.key);  // an attempt may have changed the map
   }
   if (st.request_cc.only_if_cached) return only_if_cached_miss(ctx);
 

@@ -32,6 +32,33 @@ struct RecordingResumer final : filter::Resumer {
   }
 };
 
+// The engine's fetch service, recorded; the test answers each fetch.
+struct RecordingServices final : filter::WorkerServices {
+  struct Fetch {
+    std::string upstream, path;
+    Fields headers;
+    FetchCallback done;
+    std::string header(const std::string& name) const {
+      for (const auto& [n, v] : headers)
+        if (http::iequals(n, name)) return v;
+      return "";
+    }
+  };
+  bool fetch(const FetchRequest& request, FetchCallback done) override {
+    Fetch f{std::string(request.upstream), std::string(request.path), {}, std::move(done)};
+    for (const auto& h : request.headers) f.headers.emplace_back(h.name, h.value);
+    fetches.push_back(std::move(f));
+    return true;
+  }
+  void complete(size_t i, int status, Fields headers, std::string_view body = "") {
+    http::HeaderList list;
+    for (const auto& [n, v] : headers) list.push_back({n, v});
+    FetchCallback done = std::move(fetches.at(i).done);
+    done(FetchResult{status, &list, body});
+  }
+  std::vector<Fetch> fetches;
+};
+
 inline std::shared_ptr<const filter::Filter> build_filter(const std::string& yaml, uint32_t workers = 1) {
   YAML::Node n = YAML::Load(yaml);
   config::FilterSpec spec{"c", "cache", std::make_shared<const YAML::Node>(n), "filters.c"};
@@ -75,6 +102,11 @@ class Cache {
   CacheWorker& worker(size_t i = 0) { return static_cast<CacheWorker&>(*workers_[i]); }
   filter::WorkerState* const* worker_slot(size_t i) { return &raw_[i]; }
   RecordingResumer resumer;
+  // With use_services, requests carry a route (upstream "origin", strip
+  // /api) and the fetch service, as in the engine: background revalidation.
+  RecordingServices services;
+  config::Route route;
+  bool use_services = false;
   int64_t now_ms = 784111777000;  // Sun, 06 Nov 1994 08:49:37 GMT
   void advance(int64_t seconds) { now_ms += seconds * 1000; }
 
@@ -108,6 +140,12 @@ class Exchange {
     ctx_.request = &head_;
     ctx_.worker_index = static_cast<uint32_t>(worker);
     ctx_.begin(1, cache_.worker_slot(worker), &cache_.resumer, this, 1);
+    if (cache_.use_services) {
+      cache_.route.upstream = "origin";
+      cache_.route.strip_prefix = "/api";
+      ctx_.route = &cache_.route;
+      ctx_.services = &cache_.services;
+    }
   }
 
   filter::Outcome request() {

@@ -34,21 +34,22 @@ class FakeServices final : public filter::WorkerServices {
   struct Fetch {
     std::string upstream, path;
     size_t max_body = 0;
-    FetchDone done;
+    FetchCallback done;
   };
-  bool fetch(std::string_view upstream, std::string_view path, size_t max_body,
-             FetchDone done) override {
+  bool fetch(const FetchRequest& request, FetchCallback done) override {
     if (refuse) return false;
-    fetches.push_back({std::string(upstream), std::string(path), max_body, std::move(done)});
+    fetches.push_back({std::string(request.upstream), std::string(request.path), request.max_body,
+                       std::move(done)});
     return true;
   }
   // Answers fetch `i` (once).
   void complete(size_t i, int status, std::string_view body) {
     ASSERT_LT(i, fetches.size());
     ASSERT_TRUE(fetches[i].done) << "fetch " << i << " answered twice";
-    FetchDone done = std::move(fetches[i].done);
+    FetchCallback done = std::move(fetches[i].done);
     fetches[i].done = nullptr;
-    done(status, body);
+    http::HeaderList headers;
+    done(FetchResult{status, &headers, body});
   }
   std::vector<Fetch> fetches;
   bool refuse = false;
