@@ -23,6 +23,14 @@ Origin swr(std::string cc = "max-age=60, stale-while-revalidate=30") {
   return o;
 }
 
+// A cache with the fetch service on, holding /api/a `seconds_past_fresh` stale.
+void stale_entry(Cache& cache, int64_t seconds_past_fresh) {
+  cache.use_services = true;
+  Exchange first(cache, "GET", "/api/a", {{"Accept-Language", "fr"}});
+  first.run(swr());
+  cache.advance(60 + seconds_past_fresh);
+}
+
 testing::Result fetch(Cache& cache, const char* path = "/api/a") {
   Exchange ex(cache, "GET", path, {{"Accept-Language", "fr"}});
   if (ex.request() != filter::Outcome::kRespond) return {};
@@ -33,10 +41,7 @@ testing::Result fetch(Cache& cache, const char* path = "/api/a") {
 
 TEST(BackgroundRevalidation, StaleServedAtOnceAndRevalidatedWithValidators) {
   Cache cache(kConfig);
-  cache.use_services = true;
-  Exchange first(cache, "GET", "/api/a", {{"Accept-Language", "fr"}});
-  first.run(swr());
-  cache.advance(70);  // 10 s stale, within the 30 s window
+  stale_entry(cache, 10);  // within the 30 s window
   testing::Result r = fetch(cache);
   EXPECT_EQ(r.header("x-cache"), "STALE");
   EXPECT_EQ(r.body, "body");
@@ -62,10 +67,7 @@ TEST(BackgroundRevalidation, StaleServedAtOnceAndRevalidatedWithValidators) {
 
 TEST(BackgroundRevalidation, ChangedResponseDropsTheEntry) {
   Cache cache(kConfig);
-  cache.use_services = true;
-  Exchange first(cache, "GET", "/api/a", {{"Accept-Language", "fr"}});
-  first.run(swr());
-  cache.advance(70);
+  stale_entry(cache, 10);
   EXPECT_EQ(fetch(cache).header("x-cache"), "STALE");
   cache.services.complete(0, 200, {{"ETag", "\"v2\""}, {"Cache-Control", "max-age=60"}}, "new body");
   // Not stored from the side fetch: the next request goes through the chain.
@@ -75,10 +77,7 @@ TEST(BackgroundRevalidation, ChangedResponseDropsTheEntry) {
 
 TEST(BackgroundRevalidation, FailedFetchKeepsTheStaleCopy) {
   Cache cache(kConfig);
-  cache.use_services = true;
-  Exchange first(cache, "GET", "/api/a", {{"Accept-Language", "fr"}});
-  first.run(swr());
-  cache.advance(70);
+  stale_entry(cache, 10);
   EXPECT_EQ(fetch(cache).header("x-cache"), "STALE");
   cache.services.complete(0, 0, {});
   // Still inside the window: stale again, with a new attempt.
@@ -88,10 +87,7 @@ TEST(BackgroundRevalidation, FailedFetchKeepsTheStaleCopy) {
 
 TEST(BackgroundRevalidation, OutsideTheWindowTheRequestRevalidatesItself) {
   Cache cache(kConfig);
-  cache.use_services = true;
-  Exchange first(cache, "GET", "/api/a", {{"Accept-Language", "fr"}});
-  first.run(swr());
-  cache.advance(100);  // 40 s stale > 30
+  stale_entry(cache, 40);  // past the 30 s window
   Exchange ex(cache, "GET", "/api/a", {{"Accept-Language", "fr"}});
   EXPECT_EQ(ex.request(), filter::Outcome::kProceed);
   EXPECT_TRUE(cache.services.fetches.empty());
@@ -100,10 +96,7 @@ TEST(BackgroundRevalidation, OutsideTheWindowTheRequestRevalidatesItself) {
 
 TEST(BackgroundRevalidation, NoCacheRequestsAreNotServedStale) {
   Cache cache(kConfig);
-  cache.use_services = true;
-  Exchange first(cache, "GET", "/api/a", {{"Accept-Language", "fr"}});
-  first.run(swr());
-  cache.advance(70);
+  stale_entry(cache, 10);
   Exchange ex(cache, "GET", "/api/a", {{"Accept-Language", "fr"}, {"Cache-Control", "no-cache"}});
   EXPECT_EQ(ex.request(), filter::Outcome::kProceed);
   EXPECT_TRUE(cache.services.fetches.empty());
