@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "engine/http/field_value.h"
+
 namespace ringway::http {
 
 namespace {
@@ -105,14 +107,8 @@ bool is_hop_by_hop(std::string_view n) {
 void ConnectionTokens::parse(const HeaderList& headers) {
   for (const auto& h : headers) {
     if (!iequals(h.name, "connection")) continue;
-    std::string_view v = h.value;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view tok = v.substr(0, comma);
-      v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
-      while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
-      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
-      if (tok.empty()) continue;
+    std::string_view v = h.value, tok;
+    while (next_list_element(v, tok)) {
       if (iequals(tok, "close")) close = true;
       else if (iequals(tok, "keep-alive")) keep_alive = true;
       else if (named.size() < 16) named.push_back(tok);  // bound the work a client can ask for

@@ -6,22 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "engine/http/field_value.h"
 #include "engine/http/request_head.h"
 
 namespace ringway::filters::cache {
 
-// Optional whitespace (SP / HTAB) removed from both ends.
-std::string_view trim_ows(std::string_view s);
+using http::find_header;
+using http::next_list_element;
+using http::trim_ows;
 
 std::string to_lower_ascii(std::string_view s);
-
-// The next element of a comma-separated list, trimmed; commas inside quoted
-// strings do not split (Cache-Control: no-cache="a, b"). Empty elements are
-// skipped, as RFC 9110 5.6.1 requires of recipients. Returns false at the end.
-bool next_list_element(std::string_view& rest, std::string_view& element);
-
-// First header named `name` (case-insensitive), or nullptr.
-const http::Header* find_header(const http::HeaderList& headers, std::string_view name);
 
 // All field lines named `name` joined with ", " (RFC 9110 5.3); "" if none.
 std::string combined_value(const http::HeaderList& headers, std::string_view name);

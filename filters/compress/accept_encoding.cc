@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "filters/compress/http_text.h"
+#include "engine/http/field_value.h"
 
 namespace ringway::filters::compress {
 namespace {
@@ -35,11 +35,11 @@ bool parse_element(std::string_view element, AcceptEncoding& into) {
   while (n < element.size() && is_tchar(element[n])) ++n;
   if (n == 0) return false;
   std::string_view coding = element.substr(0, n);
-  std::string_view rest = trim_ows(element.substr(n));
+  std::string_view rest = http::trim_ows(element.substr(n));
   int q = 1000;
   if (!rest.empty()) {
     if (rest[0] != ';') return false;
-    rest = trim_ows(rest.substr(1));
+    rest = http::trim_ows(rest.substr(1));
     if (rest.size() < 2 || (rest[0] != 'q' && rest[0] != 'Q') || rest[1] != '=') return false;
     auto weight = parse_qvalue(rest.substr(2));
     if (!weight) return false;
@@ -75,14 +75,11 @@ bool AcceptEncoding::prefers_gzip() const {
 }
 
 bool parse_accept_encoding(std::string_view value, AcceptEncoding& into) {
-  while (true) {
-    size_t comma = value.find(',');
-    std::string_view element = trim_ows(value.substr(0, comma));
-    // Empty elements (", ,gzip") are allowed by the list syntax.
-    if (!element.empty() && !parse_element(element, into)) return false;
-    if (comma == std::string_view::npos) return true;
-    value.remove_prefix(comma + 1);
-  }
+  // Empty elements (", ,gzip") are allowed by the list syntax: skipped.
+  std::string_view element;
+  while (http::next_list_element(value, element))
+    if (!parse_element(element, into)) return false;
+  return true;
 }
 
 bool client_accepts_gzip(const http::HeaderList& request_headers) {

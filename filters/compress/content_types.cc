@@ -2,7 +2,7 @@
 
 #include "config/text_util.h"
 #include "engine/http/request_head.h"
-#include "filters/compress/http_text.h"
+#include "engine/http/field_value.h"
 
 namespace ringway::filters::compress {
 
@@ -20,7 +20,7 @@ TypeList TypeList::defaults() {
 }
 
 std::optional<std::string> TypeList::normalize(std::string_view entry) {
-  entry = trim_ows(entry);
+  entry = http::trim_ows(entry);
   size_t slash = entry.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   std::string_view type = entry.substr(0, slash), subtype = entry.substr(slash + 1);
@@ -45,7 +45,7 @@ void TypeList::add(std::string entry) {
 }
 
 bool TypeList::matches(std::string_view content_type) const {
-  std::string_view media = trim_ows(content_type.substr(0, content_type.find(';')));
+  std::string_view media = http::trim_ows(content_type.substr(0, content_type.find(';')));
   if (media.empty()) return false;
   if (any_) return true;
   for (const std::string& e : exact_)

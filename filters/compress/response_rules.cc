@@ -3,7 +3,7 @@
 #include <string>
 
 #include "filters/compress/accept_encoding.h"
-#include "filters/compress/http_text.h"
+#include "engine/http/field_value.h"
 
 namespace ringway::filters::compress {
 namespace {
@@ -31,7 +31,7 @@ int64_t body_length(const http::RequestHead* request, const filter::ResponseHead
   if (request == nullptr || request->method != "HEAD") return response.content_length;
   const http::Header* cl = find(response.headers, "content-length");
   if (cl == nullptr) return -1;
-  std::string_view digits = trim_ows(cl->value);
+  std::string_view digits = http::trim_ows(cl->value);
   int64_t n = 0;
   if (digits.empty() || digits.size() > 18) return -1;
   for (char c : digits) {
@@ -46,7 +46,7 @@ bool compressible(const CompressConfig& config, const filter::ResponseHead& resp
   if (!status_has_body(response.status)) return false;
   for (const auto& h : response.headers) {
     // Any coding, even an unknown one, means the bytes are not ours to read.
-    if (http::iequals(h.name, "content-encoding") && !trim_ows(h.value).empty()) return false;
+    if (http::iequals(h.name, "content-encoding") && !http::trim_ows(h.value).empty()) return false;
     if (http::iequals(h.name, "content-range")) return false;
   }
   if (any_has_token(response.headers, "cache-control", "no-transform")) return false;
@@ -59,14 +59,10 @@ bool compressible(const CompressConfig& config, const filter::ResponseHead& resp
 }  // namespace
 
 bool list_has_token(std::string_view value, std::string_view token) {
-  while (true) {
-    size_t comma = value.find(',');
-    std::string_view element = value.substr(0, comma);
-    element = trim_ows(element.substr(0, element.find('=')));
-    if (http::iequals(element, token)) return true;
-    if (comma == std::string_view::npos) return false;
-    value.remove_prefix(comma + 1);
-  }
+  std::string_view element;
+  while (http::next_list_element(value, element))
+    if (http::iequals(http::trim_ows(element.substr(0, element.find('='))), token)) return true;
+  return false;
 }
 
 Verdict decide(const CompressConfig& config, const http::RequestHead* request,
@@ -86,7 +82,7 @@ void add_vary_accept_encoding(filter::Context& ctx) {
   if (first == nullptr) {
     // Literals outlive the request, so they need no copy into ctx.keep().
     ctx.response.headers.push_back({"Vary", "Accept-Encoding"});
-  } else if (trim_ows(first->value).empty()) {
+  } else if (http::trim_ows(first->value).empty()) {
     first->value = "Accept-Encoding";
   } else {
     std::string merged(first->value);
@@ -102,7 +98,7 @@ void rewrite_head_for_gzip(filter::Context& ctx) {
   ctx.response.headers.push_back({"Content-Encoding", "gzip"});
   for (auto& h : ctx.response.headers) {
     if (!http::iequals(h.name, "etag")) continue;
-    std::string_view tag = trim_ows(h.value);
+    std::string_view tag = http::trim_ows(h.value);
     if (tag.starts_with("W/") || tag.empty()) continue;
     h.value = ctx.keep(std::string("W/").append(tag));
   }

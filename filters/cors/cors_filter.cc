@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "config/text_util.h"
+#include "engine/http/field_value.h"
 
 namespace ringway::filters {
 namespace {
@@ -30,17 +31,11 @@ struct CorsState : filter::RequestState {
   std::string_view origin;  // allowed origin of this request, empty = none
 };
 
-// Comma-separated tokens, trimmed.
+// The elements of a comma-separated field value.
 template <typename F>
 void for_each_token(std::string_view list, F&& f) {
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    std::string_view tok = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
-    while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
-    if (!tok.empty()) f(tok);
-  }
+  std::string_view element;
+  while (http::next_list_element(list, element)) f(element);
 }
 
 class CorsFilter final : public filter::Filter {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "engine/http/field_value.h"
+
 namespace ringway::origin {
 namespace {
 
@@ -12,15 +14,9 @@ constexpr std::string_view kHelloBody = "hello from ringway-origin\n";
 constexpr uint64_t kMaxDelayMs = 3600 * 1000;
 constexpr uint32_t kMaxChunk = 16 * 1024 * 1024;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+using http::iequals;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -326,12 +322,9 @@ std::string_view find_header(std::string_view head, std::string_view name) {
 }
 
 bool has_token(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    if (iequals(trim(list.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+  std::string_view element;
+  while (http::next_list_element(list, element))
+    if (iequals(element, token)) return true;
   return false;
 }
 
