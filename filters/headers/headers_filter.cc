@@ -4,7 +4,6 @@
 
 #include "config/text_util.h"
 #include "engine/routing/path.h"
-#include "filters/header_rules.h"
 #include "filters/headers/value_template.h"
 
 namespace ringway::filters {
@@ -13,49 +12,22 @@ namespace {
 using config::detail::Field;
 using config::detail::MapReader;
 
-struct HeaderEdit {
-  std::string name;
-  ValueTemplate value;
-};
-
 // The edits of one direction, applied in this order: remove, set, add.
 struct HeaderEdits {
   std::vector<std::string> remove;
-  std::vector<HeaderEdit> set;
-  std::vector<HeaderEdit> add;
+  std::vector<HeaderTemplate> set;
+  std::vector<HeaderTemplate> add;
   bool empty() const { return remove.empty() && set.empty() && add.empty(); }
 };
-
-
-std::string header_name(const Field& key_field) {
-  const std::string& name = key_field.value.Scalar();
-  if (!config::detail::is_http_token(name)) key_field.fail("invalid header name " + config::detail::quote(name));
-  if (is_gateway_managed_header(name))
-    key_field.fail(config::detail::quote(name) + " is managed by the gateway and cannot be rewritten");
-  return name;
-}
-
-std::vector<HeaderEdit> parse_edits(const Field& field) {
-  std::vector<HeaderEdit> out;
-  for (const Field& entry : config::detail::map_entries(field, "header")) {
-    Field key{YAML::Node(), entry.key, entry.path};
-    HeaderEdit edit;
-    edit.name = header_name(key);
-    std::string error;
-    if (!ValueTemplate::parse(config::detail::get_string(entry), edit.value, error)) entry.fail(error);
-    out.push_back(std::move(edit));
-  }
-  return out;
-}
 
 HeaderEdits parse_direction(const Field& field) {
   MapReader map(field, "in " + field.path, {"set", "add", "remove"});
   HeaderEdits edits;
-  if (const Field* f = map.find("set")) edits.set = parse_edits(*f);
-  if (const Field* f = map.find("add")) edits.add = parse_edits(*f);
+  if (const Field* f = map.find("set")) edits.set = read_header_templates(*f);
+  if (const Field* f = map.find("add")) edits.add = read_header_templates(*f);
   if (const Field* f = map.find("remove")) {
     for (const Field& item : config::detail::list_elements(*f, true, "a header name or a list of them"))
-      edits.remove.push_back(header_name(item));
+      edits.remove.push_back(read_header_name(item));
   }
   return edits;
 }

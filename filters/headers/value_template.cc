@@ -1,6 +1,8 @@
 #include "filters/headers/value_template.h"
 
 #include "config/config.h"
+#include "config/text_util.h"
+#include "filters/header_rules.h"
 
 namespace ringway::filters {
 namespace {
@@ -98,6 +100,31 @@ bool ValueTemplate::expand(filter::Context& ctx, std::string& out) const {
     out.append(v);
   }
   return !unsafe(out);
+}
+
+ValueTemplate read_template(const config::detail::Field& field) {
+  ValueTemplate t;
+  std::string error;
+  if (!ValueTemplate::parse(config::detail::get_string(field), t, error)) field.fail(error);
+  return t;
+}
+
+std::string read_header_name(const config::detail::Field& field) {
+  std::string name = config::detail::get_nonempty_string(field);
+  if (!config::detail::is_http_token(name))
+    field.fail("invalid header name " + config::detail::quote(name));
+  if (is_gateway_managed_header(name))
+    field.fail(config::detail::quote(name) + " is managed by the gateway and cannot be set by a filter");
+  return name;
+}
+
+std::vector<HeaderTemplate> read_header_templates(const config::detail::Field& field) {
+  std::vector<HeaderTemplate> out;
+  for (const config::detail::Field& entry : config::detail::map_entries(field, "header")) {
+    config::detail::Field key{YAML::Node(), entry.key, entry.path};
+    out.push_back({read_header_name(key), read_template(entry)});
+  }
+  return out;
 }
 
 }  // namespace ringway::filters

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/yaml_reader.h"
 #include "engine/filter/filter.h"
 
 namespace ringway::filters {
@@ -39,5 +40,20 @@ class ValueTemplate {
   std::vector<Part> parts_;
   std::string text_;
 };
+
+// Reading templates from config (headers, respond, redirect): errors at the
+// value's position.
+ValueTemplate read_template(const config::detail::Field& field);
+
+// A header name a filter may set or remove: an HTTP token the gateway does
+// not manage (header_rules.h). `field.value` is the name.
+std::string read_header_name(const config::detail::Field& field);
+
+// A `{Name: template, ...}` map.
+struct HeaderTemplate {
+  std::string name;
+  ValueTemplate value;
+};
+std::vector<HeaderTemplate> read_header_templates(const config::detail::Field& field);
 
 }  // namespace ringway::filters

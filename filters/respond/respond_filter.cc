@@ -3,7 +3,6 @@
 #include <optional>
 
 #include "config/text_util.h"
-#include "filters/header_rules.h"
 #include "filters/headers/value_template.h"
 
 namespace ringway::filters {
@@ -12,14 +11,9 @@ namespace {
 using config::detail::Field;
 using config::detail::MapReader;
 
-struct HeaderValue {
-  std::string name;
-  ValueTemplate value;
-};
-
 class RespondFilter final : public filter::Filter {
  public:
-  RespondFilter(int status, std::string body, std::vector<HeaderValue> headers,
+  RespondFilter(int status, std::string body, std::vector<HeaderTemplate> headers,
                 std::optional<ValueTemplate> location, bool keep_query)
       : status_(status),
         body_(std::move(body)),
@@ -54,29 +48,10 @@ class RespondFilter final : public filter::Filter {
  private:
   int status_;
   std::string body_;
-  std::vector<HeaderValue> headers_;
+  std::vector<HeaderTemplate> headers_;
   std::optional<ValueTemplate> location_;
   bool keep_query_;
 };
-
-ValueTemplate parse_template(const Field& field) {
-  ValueTemplate t;
-  std::string error;
-  if (!ValueTemplate::parse(config::detail::get_string(field), t, error)) field.fail(error);
-  return t;
-}
-
-std::vector<HeaderValue> parse_headers(const Field& field) {
-  std::vector<HeaderValue> out;
-  for (const Field& entry : config::detail::map_entries(field, "header")) {
-    const std::string& name = entry.key.Scalar();
-    if (!config::detail::is_http_token(name) || is_gateway_managed_header(name))
-      config::detail::fail_at(entry.key.Mark(),
-                              entry.path + ": header " + config::detail::quote(name) + " cannot be set here");
-    out.push_back({name, parse_template(entry)});
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -88,12 +63,12 @@ std::shared_ptr<const filter::Filter> compile_respond(const FilterBuild& build) 
     status = static_cast<int>(config::detail::get_int(*f, 200, 599));
   std::string body;
   if (const Field* f = map.find("body")) body = config::detail::get_string(*f);
-  std::vector<HeaderValue> headers;
-  if (const Field* f = map.find("headers")) headers = parse_headers(*f);
+  std::vector<HeaderTemplate> headers;
+  if (const Field* f = map.find("headers")) headers = read_header_templates(*f);
   ValueTemplate content_type;
   std::string error;
   ValueTemplate::parse("text/plain", content_type, error);
-  if (const Field* f = map.find("content_type")) content_type = parse_template(*f);
+  if (const Field* f = map.find("content_type")) content_type = read_template(*f);
   if (!body.empty()) headers.push_back({"Content-Type", std::move(content_type)});
   return std::make_shared<RespondFilter>(status, std::move(body), std::move(headers), std::nullopt,
                                          false);
@@ -109,11 +84,11 @@ std::shared_ptr<const filter::Filter> compile_redirect(const FilterBuild& build)
       f->fail("a redirect status is one of 301, 302, 303, 307, 308");
   }
   const Field& location = map.require("location");
-  ValueTemplate target = parse_template(location);
+  ValueTemplate target = read_template(location);
   if (target.text().empty()) location.fail("must not be empty");
   bool keep_query = false;
   if (const Field* f = map.find("keep_query")) keep_query = config::detail::get_bool(*f);
-  return std::make_shared<RespondFilter>(status, std::string(), std::vector<HeaderValue>{},
+  return std::make_shared<RespondFilter>(status, std::string(), std::vector<HeaderTemplate>{},
                                          std::move(target), keep_query);
 }
 
