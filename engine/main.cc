@@ -21,22 +21,26 @@ constexpr char kUsage[] =
     "       ringway --version | --help\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain (finish in-flight requests, then exit 0);\n"
-    "a second SIGTERM/SIGINT stops at once.\n";
+    "a second SIGTERM/SIGINT stops at once. SIGHUP reloads the configuration\n"
+    "(an invalid one is reported and the running one keeps serving).\n";
 
-// Loads and fully validates (routes compiled too). Prints the error and
-// returns nullptr on failure.
-ringway::config::ConfigPtr load(const std::string& path) {
+// Loads and fully validates a configuration: the YAML, its routes and its
+// filters. The same for `check`, the start and every reload.
+bool load(const std::string& path, ringway::core::Snapshot* out, std::string* error) {
   auto result = ringway::config::load_config_file(path);
   if (!result.ok()) {
-    fprintf(stderr, "%s\n", result.error.c_str());
-    return nullptr;
+    *error = result.error;
+    return false;
   }
-  std::string error;
-  if (!ringway::routing::Router::build(*result.config, &error)) {
-    fprintf(stderr, "%s\n", error.c_str());
-    return nullptr;
+  auto router = ringway::routing::Router::build(*result.config, error);
+  if (!router) return false;
+  ringway::filters::CompileResult filters = ringway::filters::compile(*result.config);
+  if (!filters.ok()) {
+    *error = filters.error;
+    return false;
   }
-  return result.config;
+  *out = {result.config, std::move(router), filters.set};
+  return true;
 }
 
 }  // namespace
@@ -71,16 +75,17 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  ringway::config::ConfigPtr config = load(config_path);
-  if (!config) return 1;
-  ringway::filters::CompileResult filters = ringway::filters::compile(*config);
-  if (!filters.ok()) {
-    fprintf(stderr, "%s\n", filters.error.c_str());
-    return 1;
-  }
   if (check) {
+    ringway::core::Snapshot snapshot;
+    std::string error;
+    if (!load(config_path, &snapshot, &error)) {
+      fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
     printf("%s: OK\n", config_path.c_str());
     return 0;
   }
-  return ringway::core::run_server(config, filters.set);
+  return ringway::core::run_server([&config_path](ringway::core::Snapshot* out, std::string* error) {
+    return load(config_path, out, error);
+  });
 }

@@ -31,6 +31,9 @@ class Ring {
     return s;
   }
 
+  // Submits everything queued without waiting.
+  void submit() { io_uring_submit(&ring_); }
+
   // Submits everything queued and waits for at least one completion or the
   // timeout: the one io_uring_enter of a loop turn.
   void submit_and_wait(std::chrono::milliseconds timeout);

@@ -1,5 +1,6 @@
 #include "engine/core/server.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,7 +9,9 @@
 #include <atomic>
 #include <thread>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,7 +20,6 @@
 #include "engine/core/listener.h"
 #include "engine/core/version.h"
 #include "engine/core/worker.h"
-#include "engine/routing/router.h"
 
 namespace ringway::core {
 
@@ -35,22 +37,23 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
-void print_stats(const std::vector<std::unique_ptr<Worker>>& workers) {
-  proxy::ProxyStats t;
-  std::map<std::string, uint64_t> filters;  // sorted: a stable line to read
-  for (const auto& w : workers) {
-    const auto& s = w->stats();
-    t.connections_accepted += s.connections_accepted;
-    t.connections_refused += s.connections_refused;
-    t.requests += s.requests;
-    t.local_responses += s.local_responses;
-    t.filter_responses += s.filter_responses;
-    t.upstream_connects += s.upstream_connects;
-    t.upstream_reuses += s.upstream_reuses;
-    t.upstream_retries += s.upstream_retries;
-    t.upstream_failures += s.upstream_failures;
-    for (const auto& [name, value] : s.filters) filters[name] += value;
-  }
+using Workers = std::vector<std::unique_ptr<Worker>>;
+
+void add_stats(proxy::ProxyStats& t, std::map<std::string, uint64_t>& filters,
+               const proxy::ProxyStats& s) {
+  t.connections_accepted += s.connections_accepted;
+  t.connections_refused += s.connections_refused;
+  t.requests += s.requests;
+  t.local_responses += s.local_responses;
+  t.filter_responses += s.filter_responses;
+  t.upstream_connects += s.upstream_connects;
+  t.upstream_reuses += s.upstream_reuses;
+  t.upstream_retries += s.upstream_retries;
+  t.upstream_failures += s.upstream_failures;
+  for (const auto& [name, value] : s.filters) filters[name] += value;
+}
+
+void print_stats(const proxy::ProxyStats& t, const std::map<std::string, uint64_t>& filters) {
   std::string filter_json;
   for (const auto& [name, value] : filters)
     filter_json += (filter_json.empty() ? "\"" : ",\"") + name + "\":" + std::to_string(value);
@@ -68,56 +71,124 @@ void print_stats(const std::vector<std::unique_ptr<Worker>>& workers) {
           filter_json.c_str());
 }
 
-}  // namespace
+size_t worker_count(const config::Config& config, const std::vector<int>& cpus) {
+  return config.engine.workers != 0 ? config.engine.workers : cpus.size();
+}
 
-int run_server(const config::ConfigPtr& config, const filter::FilterSetPtr& filters) {
-  std::string error;
-  std::shared_ptr<const routing::Router> router = routing::Router::build(*config, &error);
-  if (!router) {
-    fprintf(stderr, "%s\n", error.c_str());
-    return 1;
-  }
+std::string listener_key(const config::Listener& l) {
+  return format_address(reinterpret_cast<const sockaddr*>(&l.address.storage));
+}
 
-  // Signals are taken by the main thread alone (sigwait below); workers never
-  // see them. SIGPIPE is blocked everywhere: sends use MSG_NOSIGNAL anyway.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+void close_all(std::vector<std::vector<int>>& fds) {
+  for (auto& per_worker : fds)
+    for (int fd : per_worker)
+      if (fd >= 0) close(fd);
+  fds.clear();
+}
 
-  std::vector<int> cpus = allowed_cpus();
-  size_t nworkers = config->engine.workers != 0 ? config->engine.workers : cpus.size();
-
-  // Every worker gets its own socket per listener, bound to the same port.
-  std::vector<int> ports(config->listeners.size(), 0);
-  std::vector<std::vector<int>> fds(nworkers);
-  for (size_t w = 0; w < nworkers; ++w) {
-    for (size_t i = 0; i < config->listeners.size(); ++i) {
-      const auto& l = config->listeners[i];
-      int fd = open_listener(l.address, l.backlog, &ports[i], &error);
-      if (fd < 0) {
-        fprintf(stderr, "ringway: %s\n", error.c_str());
-        return 1;
+// The listening sockets of a generation: fds[worker][listener], and the port
+// each listener is bound to. Every worker gets its own socket per listener,
+// bound to the same port (SO_REUSEPORT). A listener the running generation
+// (`running`, under `running_config`) also has keeps its sockets: each
+// worker gets a duplicate of its predecessor's, so the port stays and no
+// connection waiting in a socket's queue is lost.
+bool open_sockets(const config::Config& config, size_t nworkers, const config::Config* running_config,
+                  const Workers* running, std::vector<std::vector<int>>* fds,
+                  std::vector<int>* ports, std::string* error) {
+  fds->assign(nworkers, {});
+  ports->assign(config.listeners.size(), 0);
+  std::vector<std::vector<int>> running_fds;
+  if (running != nullptr)
+    for (const auto& w : *running) running_fds.push_back(w->listen_fds());
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    const auto& l = config.listeners[i];
+    int reuse = -1;  // the running generation's listener with this address
+    if (running_config != nullptr)
+      for (size_t j = 0; j < running_config->listeners.size(); ++j)
+        if (listener_key(running_config->listeners[j]) == listener_key(l)) reuse = static_cast<int>(j);
+    for (size_t w = 0; w < nworkers; ++w) {
+      int fd = -1;
+      if (reuse >= 0 && w < running_fds.size() && running_fds[w][reuse] >= 0) {
+        fd = fcntl(running_fds[w][reuse], F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) *error = "listener " + listener_key(l) + ": dup: " + strerror(errno);
+      } else {
+        fd = open_listener(l.address, l.backlog, &(*ports)[i], error);
       }
-      fds[w].push_back(fd);
+      if (fd < 0) {
+        (*fds)[w].push_back(-1);
+        close_all(*fds);
+        return false;
+      }
+      (*fds)[w].push_back(fd);
+      if ((*ports)[i] == 0) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+          (*ports)[i] = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
+                                                       : reinterpret_cast<sockaddr_in&>(ss).sin_port);
+      }
     }
   }
+  return true;
+}
 
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (size_t w = 0; w < nworkers; ++w) {
+// Starts one worker per CPU on `snapshot`, each taking its sockets from fds.
+// On failure stops those already started and returns false.
+bool start_workers(const Snapshot& snapshot, const std::vector<int>& cpus,
+                   std::vector<std::vector<int>>& fds, Workers* workers, std::string* error) {
+  for (size_t w = 0; w < fds.size(); ++w) {
     int cpu = cpus[w % cpus.size()];
-    workers.push_back(std::make_unique<Worker>(static_cast<int>(w), cpu, config, router, filters,
-                                               std::move(fds[w])));
-    if (!workers.back()->start(&error)) {
-      fprintf(stderr, "ringway: %s\n", error.c_str());
-      for (auto& started : workers) started->request_stop();
-      return 1;
+    workers->push_back(std::make_unique<Worker>(static_cast<int>(w), cpu, snapshot, std::move(fds[w])));
+    fds[w].clear();
+    if (!workers->back()->start(error)) {
+      for (auto& started : *workers) started->request_stop();
+      workers->clear();  // joins them and closes their sockets
+      close_all(fds);
+      return false;
     }
+  }
+  fds.clear();
+  return true;
+}
+
+// The process: the running generation of workers, the generations still
+// draining after reloads, and what finished workers counted.
+class Server {
+ public:
+  explicit Server(const SnapshotLoader& load) : load_(load), cpus_(allowed_cpus()) {}
+
+  int run();
+
+ private:
+  bool start(std::string* error);
+  void reload();
+  void reap_retired();
+  void shut_down();
+
+  const SnapshotLoader& load_;
+  std::vector<int> cpus_;
+  Snapshot snapshot_;
+  Workers workers_;
+  Workers retired_;  // draining after a reload
+  proxy::ProxyStats finished_stats_;
+  std::map<std::string, uint64_t> finished_filter_stats_;  // sorted: a stable line to read
+};
+
+bool Server::start(std::string* error) {
+  if (!load_(&snapshot_, error)) return false;
+  std::vector<std::vector<int>> fds;
+  std::vector<int> ports;
+  size_t nworkers = worker_count(*snapshot_.config, cpus_);
+  if (!open_sockets(*snapshot_.config, nworkers, nullptr, nullptr, &fds, &ports, error) ||
+      !start_workers(snapshot_, cpus_, fds, &workers_, error)) {
+    *error = "ringway: " + *error;
+    return false;
   }
   fprintf(stderr, "ringway %s: %zu worker(s), io_uring %s\n", RINGWAY_VERSION, nworkers,
-          workers.front()->ring_mode().c_str());
-  for (size_t i = 0; i < config->listeners.size(); ++i) {
-    sockaddr_storage ss = config->listeners[i].address.storage;
+          workers_.front()->ring_mode().c_str());
+  const auto& listeners = snapshot_.config->listeners;
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    sockaddr_storage ss = listeners[i].address.storage;
     if (ss.ss_family == AF_INET6)
       reinterpret_cast<sockaddr_in6&>(ss).sin6_port = htons(static_cast<uint16_t>(ports[i]));
     else
@@ -125,40 +196,116 @@ int run_server(const config::ConfigPtr& config, const filter::FilterSetPtr& filt
     printf("listening %s\n", format_address(reinterpret_cast<sockaddr*>(&ss)).c_str());
   }
   fflush(stdout);
+  return true;
+}
 
-  // Wait for a signal. The first SIGTERM/SIGINT drains; a second stops now.
-  int stops = 0;
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
-    if (sig == SIGINT || sig == SIGTERM) {
-      if (stops++ == 0) {
-        fprintf(stderr, "ringway: draining (signal %d)\n", sig);
-        for (auto& w : workers) w->request_drain();
-        break;
-      }
-    } else if (sig == SIGHUP) {
-      fprintf(stderr, "ringway: SIGHUP ignored (reload is not implemented yet)\n");
-    }
+// SIGHUP: load the configuration again; if it is valid, start a new
+// generation of workers on it (taking over the listening sockets) and let the
+// running one drain: requests in flight finish under the configuration they
+// started with, idle connections are closed, new ones go to the new workers.
+// If anything fails, the running generation keeps serving as it was.
+void Server::reload() {
+  std::string error;
+  Snapshot next;
+  if (!load_(&next, &error)) {
+    fprintf(stderr, "ringway: reload failed, still serving the previous configuration: %s\n",
+            error.c_str());
+    return;
   }
+  size_t nworkers = worker_count(*next.config, cpus_);
+  if (nworkers != workers_.size()) {
+    fprintf(stderr,
+            "ringway: reload failed, still serving the previous configuration: workers: "
+            "%zu -> %zu needs a restart\n",
+            workers_.size(), nworkers);
+    return;
+  }
+  std::vector<std::vector<int>> fds;
+  std::vector<int> ports;
+  Workers next_workers;
+  if (!open_sockets(*next.config, nworkers, snapshot_.config.get(), &workers_, &fds, &ports, &error) ||
+      !start_workers(next, cpus_, fds, &next_workers, &error)) {
+    fprintf(stderr, "ringway: reload failed, still serving the previous configuration: %s\n",
+            error.c_str());
+    return;
+  }
+  for (auto& w : workers_) {
+    w->request_drain();
+    retired_.push_back(std::move(w));
+  }
+  workers_ = std::move(next_workers);
+  snapshot_ = std::move(next);
+  fprintf(stderr, "ringway: configuration reloaded (%zu worker(s))\n", nworkers);
+}
+
+void Server::reap_retired() {
+  std::erase_if(retired_, [this](std::unique_ptr<Worker>& w) {
+    if (!w->finished()) return false;
+    w->join();
+    add_stats(finished_stats_, finished_filter_stats_, w->stats());
+    return true;
+  });
+}
+
+// The first SIGTERM/SIGINT drains every worker; a second stops them now.
+void Server::shut_down() {
+  Workers all = std::move(workers_);
+  for (auto& w : retired_) all.push_back(std::move(w));
+  retired_.clear();
+  for (auto& w : all) w->request_drain();
   // Join in a helper thread so a second signal can still cut the drain short.
   std::atomic<bool> joined{false};
   std::thread joiner([&] {
-    for (auto& w : workers) w->join();
+    for (auto& w : all) w->join();
     joined.store(true);
     kill(getpid(), SIGTERM);  // wake the sigwait below
   });
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
   while (!joined.load()) {
     int sig = 0;
-    sigwait(&signals, &sig);
+    sigwait(&stop_signals, &sig);
     if (!joined.load() && (sig == SIGINT || sig == SIGTERM)) {
       fprintf(stderr, "ringway: stopping now\n");
-      for (auto& w : workers) w->request_stop();
+      for (auto& w : all) w->request_stop();
     }
   }
   joiner.join();
-  print_stats(workers);
+  for (auto& w : all) add_stats(finished_stats_, finished_filter_stats_, w->stats());
+  print_stats(finished_stats_, finished_filter_stats_);
+}
+
+int Server::run() {
+  // Signals are taken by the main thread alone; workers never see them.
+  // SIGPIPE is blocked everywhere: sends use MSG_NOSIGNAL anyway.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::string error;
+  if (!start(&error)) {
+    fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  for (;;) {
+    // Wakes at least once a second to join generations that finished draining.
+    timespec second{1, 0};
+    int sig = sigtimedwait(&signals, nullptr, &second);
+    reap_retired();
+    if (sig == SIGINT || sig == SIGTERM) {
+      fprintf(stderr, "ringway: draining (signal %d)\n", sig);
+      break;
+    }
+    if (sig == SIGHUP) reload();
+  }
+  shut_down();
   return 0;
 }
+
+}  // namespace
+
+int run_server(const SnapshotLoader& load) { return Server(load).run(); }
 
 }  // namespace ringway::core

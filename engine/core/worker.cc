@@ -20,14 +20,8 @@ int64_t monotonic_ms() {
 }
 }  // namespace
 
-Worker::Worker(int index, int cpu, config::ConfigPtr config,
-               std::shared_ptr<const routing::Router> router, filter::FilterSetPtr filters,
-               std::vector<int> listen_fds)
-    : index_(index),
-      cpu_(cpu),
-      config_(std::move(config)),
-      router_(std::move(router)),
-      filters_(std::move(filters)) {
+Worker::Worker(int index, int cpu, Snapshot snapshot, std::vector<int> listen_fds)
+    : index_(index), cpu_(cpu), snapshot_(std::move(snapshot)) {
   listeners_.resize(listen_fds.size());
   for (size_t i = 0; i < listen_fds.size(); ++i) listeners_[i].fd = listen_fds[i];
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
@@ -66,6 +60,12 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::vector<int> Worker::listen_fds() const {
+  std::vector<int> fds;
+  for (const auto& l : listeners_) fds.push_back(l.fd);
+  return fds;
+}
+
 void Worker::arm_accept(ListenSocket& l) {
   io_uring_sqe* sqe = ring_.sqe();
   io_uring_prep_multishot_accept(sqe, l.fd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -79,13 +79,19 @@ void Worker::arm_wake() {
   io_uring_sqe_set_data64(sqe, tag(this, Op::kWake));
 }
 
+// Cancels the accepts and closes this worker's descriptor of each listening
+// socket. Where nothing else holds the socket (a shutdown), it closes: queued
+// and new connections are refused at once instead of waiting for the exit.
+// After a reload the next generation's worker holds a duplicate and goes on
+// accepting from the same socket, so nothing queued in it is lost.
 void Worker::stop_listening() {
   for (auto& l : listeners_) {
     if (l.fd < 0) continue;
     io_uring_sqe* sqe = ring_.sqe();
     io_uring_prep_cancel64(sqe, tag(&l, Op::kAccept), 0);
     io_uring_sqe_set_data64(sqe, 0);
-    l.accepting = false;
+    close(l.fd);  // an armed accept holds its own reference until cancelled
+    l.fd = -1;
   }
 }
 
@@ -99,7 +105,7 @@ void Worker::handle(const io_uring_cqe* cqe) {
       if (cqe->res >= 0) proxy_->on_accept(cqe->res);
       if (!(cqe->flags & IORING_CQE_F_MORE)) {
         l->accepting = false;
-        if (!draining_) arm_accept(*l);
+        if (!draining_ && l->fd >= 0) arm_accept(*l);
       }
       // At capacity the listener keeps accepting and the proxy closes the
       // newcomers at once: a refusal the client sees, instead of a queue.
@@ -133,7 +139,7 @@ void Worker::handle(const io_uring_cqe* cqe) {
       int cmd = command_.load();
       if (cmd >= 1 && !draining_) {
         draining_ = true;
-        drain_deadline_ = monotonic_ms() + config_->engine.drain_timeout.count();
+        drain_deadline_ = monotonic_ms() + snapshot_.config->engine.drain_timeout.count();
         stop_listening();
         proxy_->begin_drain();
       }
@@ -174,19 +180,21 @@ void Worker::run() {
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
   }
   std::string error;
-  const auto& e = config_->engine;
+  const auto& e = snapshot_.config->engine;
   if (!ring_.init(e.ring_entries, e.cq_entries, &error) ||
       !client_buffers_.init(ring_.raw(), 0, e.buffer_count, e.buffer_size, &error) ||
       !upstream_buffers_.init(ring_.raw(), 1, e.buffer_count, e.buffer_size, &error)) {
     start_error_ = "worker " + std::to_string(index_) + ": " + error;
+    finished_.store(true);
     started_.store(-1);
     started_.notify_all();
     return;
   }
   ring_mode_ = ring_.mode();
   deferred_taskrun_ = ring_mode_.find("defer_taskrun") != std::string::npos;
-  proxy_ = std::make_unique<proxy::Proxy>(ring_, client_buffers_, upstream_buffers_, config_,
-                                          router_, filters_, static_cast<uint32_t>(index_));
+  proxy_ = std::make_unique<proxy::Proxy>(ring_, client_buffers_, upstream_buffers_,
+                                          snapshot_.config, snapshot_.router, snapshot_.filters,
+                                          static_cast<uint32_t>(index_));
   if (proxy_->fixed_file_slots() > 0)
     ring_mode_ += ", " + std::to_string(proxy_->fixed_file_slots()) + " registered file slots";
   for (auto& l : listeners_) arm_accept(l);
@@ -209,10 +217,21 @@ void Worker::run() {
     upstream_buffers_.flush();
     proxy_->rearm_starved();
     maybe_trim_buffers(completions, monotonic_ms());
-    if (draining_ && (proxy_->client_count() == 0 || monotonic_ms() >= drain_deadline_)) break;
+    // An accept still armed must see its cancellation through before the ring
+    // goes: a listening socket a next generation shares would otherwise keep
+    // this ring's wait entry, which can swallow the wake-up for a connection.
+    bool accepting = std::any_of(listeners_.begin(), listeners_.end(),
+                                 [](const ListenSocket& l) { return l.accepting; });
+    if (draining_ && !accepting &&
+        (proxy_->client_count() == 0 || monotonic_ms() >= drain_deadline_))
+      break;
   }
+  // The closes the last turn queued go out now: the process may run on for
+  // long after this worker (a reload), and its clients must see them.
+  ring_.submit();
   stats_ = proxy_->stats();
   proxy_.reset();
+  finished_.store(true);
 }
 
 }  // namespace ringway::core

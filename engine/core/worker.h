@@ -9,18 +9,15 @@
 #include <thread>
 #include <vector>
 
-#include "config/config.h"
-#include "engine/filter/chain.h"
+#include "engine/core/snapshot.h"
 #include "engine/proxy/proxy.h"
-#include "engine/routing/router.h"
 
 namespace ringway::core {
 
 class Worker {
  public:
-  Worker(int index, int cpu, config::ConfigPtr config,
-         std::shared_ptr<const routing::Router> router, filter::FilterSetPtr filters,
-         std::vector<int> listen_fds);
+  // Takes ownership of listen_fds (one per listener of the config).
+  Worker(int index, int cpu, Snapshot snapshot, std::vector<int> listen_fds);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -32,6 +29,10 @@ class Worker {
   // Asks the worker to stop at once (any thread).
   void request_stop();
   void join();
+  // The thread has finished (drained or stopped); join() will not block.
+  bool finished() const { return finished_.load(); }
+  // This worker's listening sockets, in config order (-1 once closed).
+  std::vector<int> listen_fds() const;
 
   const proxy::ProxyStats& stats() const { return stats_; }
   const std::string& ring_mode() const { return ring_mode_; }
@@ -51,9 +52,7 @@ class Worker {
 
   int index_;
   int cpu_;
-  config::ConfigPtr config_;
-  std::shared_ptr<const routing::Router> router_;
-  filter::FilterSetPtr filters_;
+  Snapshot snapshot_;
   std::vector<ListenSocket> listeners_;
   int wake_fd_ = -1;
   alignas(16) uint64_t wake_value_ = 0;
@@ -73,6 +72,7 @@ class Worker {
 
   std::thread thread_;
   std::atomic<int> started_{0};  // 1 ok, -1 failed
+  std::atomic<bool> finished_{false};
   std::string start_error_;
 };
 

@@ -18,7 +18,10 @@ constexpr char k100Continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 }  // namespace
 
 void Proxy::on_accept(int fd) {
-  if (draining_ || at_capacity()) {
+  // While draining, a connection accepted before the listener's accept was
+  // cancelled is still served (one request, then closed): its client has
+  // already been told the connection is open.
+  if (at_capacity()) {
     ::close(fd);
     ++stats_.connections_refused;
     return;

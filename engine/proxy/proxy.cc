@@ -31,15 +31,15 @@ Proxy::Proxy(core::Ring& ring, core::BufferRing& client_buffers,
       router_(std::move(router)),
       worker_index_(worker_index),
       filters_(std::move(filters)),
+      // The engine's own fetches (jwks_url) get this long from connect to
+      // their last byte.
+      fetch_timer_(core::TimerKind::kFetch, 10'000),
       header_timer_(core::TimerKind::kClientHeader, config_->limits.client_header_timeout.count()),
       body_timer_(core::TimerKind::kClientBody, config_->limits.client_body_timeout.count()),
       idle_timer_(core::TimerKind::kClientIdle, config_->limits.idle_timeout.count()),
       send_timer_(core::TimerKind::kClientSend, config_->limits.send_timeout.count()),
       // A closing connection reads and discards for this long at most.
-      linger_timer_(core::TimerKind::kClientLinger, 2000),
-      // The engine's own fetches (jwks_url) get this long from connect to
-      // their last byte.
-      fetch_timer_(core::TimerKind::kFetch, 10'000) {
+      linger_timer_(core::TimerKind::kClientLinger, 2000) {
   head_limits_.max_start_line = config_->limits.max_request_line;
   head_limits_.max_header_bytes = config_->limits.max_header_bytes;
   for (const auto& u : config_->upstreams) pools_.push_back(std::make_unique<UpstreamPool>(u));
