@@ -749,6 +749,14 @@ def cpulist_str(cpus: list) -> str:
     return ",".join(str(c) for c in cpus)
 
 
+def read_sysctl(name: str) -> str:
+    try:
+        with open("/proc/sys/" + name.replace(".", "/")) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
 def read_first_line(cmd: list, timeout: float = 5.0, require_ok: bool = False) -> str:
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -2312,6 +2320,10 @@ def main(argv: list) -> int:
             "cpu_model": cpu_model(),
             "cores": os.cpu_count(),
             "kernel": os.uname().release,
+            # CPU per large response depends on it (BBR without fq paces each
+            # socket with hrtimers; docs/benchmarks.md).
+            "tcp": " ".join(read_sysctl(n) for n in ("net.ipv4.tcp_congestion_control",
+                                                     "net.core.default_qdisc")),
             "git": read_first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
             "versions": {
                 "nginx": read_first_line(["nginx", "-v"]) if shutil.which("nginx") else "n/a",
@@ -2526,6 +2538,8 @@ def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: lis
     md.append(f"- date: {meta.get('date', '')}")
     md.append(f"- CPU: {meta.get('cpu_model', cpu_model())}, {meta.get('cores', os.cpu_count())} cores")
     md.append(f"- kernel: {kernel}")
+    if meta.get("tcp"):
+        md.append(f"- TCP congestion control, default qdisc: {meta['tcp']}")
     md.append(f"- git: {meta.get('git', '')}")
     for k, v in meta.get("versions", {}).items():
         md.append(f"- {k}: {v}")

@@ -3,6 +3,8 @@
 # it on config/examples/quickstart.yaml in front of the demo origin, both in
 # the background, so http://127.0.0.1:8080/ answers at once.
 #   tools/quickstart.sh          set up, build, start
+#   tools/quickstart.sh reload   re-read the config (SIGHUP); an invalid one is
+#                                reported and the running one keeps serving
 #   tools/quickstart.sh stop     stop both
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,19 @@ wait_port() {
   done
   return 1
 }
+
+if [ "${1:-}" = reload ]; then
+  [ -f "$state/ringway.pid" ] || { echo "quickstart: ringway is not running"; exit 1; }
+  lines=$(wc -l <"$state/ringway.log")
+  kill -HUP "$(cat "$state/ringway.pid")"
+  for _ in $(seq 1 50); do
+    verdict=$(tail -n +"$((lines + 1))" "$state/ringway.log" | grep -E "configuration reloaded|reload failed" || true)
+    if [ -n "$verdict" ]; then echo "$verdict"; [[ $verdict == *reloaded* ]]; exit; fi
+    sleep 0.1
+  done
+  echo "quickstart: no answer from ringway to SIGHUP; see $state/ringway.log"
+  exit 1
+fi
 
 if [ "${1:-}" = stop ]; then
   stop
@@ -53,4 +68,5 @@ curl -si http://127.0.0.1:8080/
 echo
 echo "Try also:  curl -s http://127.0.0.1:8080/headers     (what the origin received)"
 echo "           curl -s http://127.0.0.1:8080/bytes/100000 | wc -c"
-echo "Logs in $state/; stop with: tools/quickstart.sh stop"
+echo "Logs in $state/; after editing $config: tools/quickstart.sh reload;"
+echo "stop with: tools/quickstart.sh stop"

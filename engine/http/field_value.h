@@ -18,7 +18,4 @@ std::string_view trim_ows(std::string_view s);
 // skipped, as RFC 9110 5.6.1 requires of recipients. Returns false at the end.
 bool next_list_element(std::string_view& rest, std::string_view& element);
 
-// First header named `name` (case-insensitive), or nullptr.
-const Header* find_header(const HeaderList& headers, std::string_view name);
-
 }  // namespace ringway::http

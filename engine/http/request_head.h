@@ -39,11 +39,14 @@ struct RequestHead {
   HeaderList headers;
 
   // First header with this name (case-insensitive), or nullptr.
-  const Header* find(std::string_view name) const {
-    for (const auto& h : headers)
-      if (iequals(h.name, name)) return &h;
-    return nullptr;
-  }
+  const Header* find(std::string_view name) const;
 };
+
+// First header in `headers` with this name (case-insensitive), or nullptr.
+const Header* find_header(const HeaderList& headers, std::string_view name);
+
+inline const Header* RequestHead::find(std::string_view name) const {
+  return find_header(headers, name);
+}
 
 }  // namespace ringway::http

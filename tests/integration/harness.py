@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import warnings
@@ -250,6 +251,57 @@ class RawClient:
 
     def close(self):
         self.sock.close()
+
+
+class KeepAliveLoad:
+    """Threads that each send GETs back to back on a keep-alive connection (a
+    new one after `per_connection` requests or a `Connection: close`) until
+    stop(). A connection closed under an idle client is reopened, as RFC 9112
+    9.3.1 lets clients do; statuses outside `ok` are kept in `failures`.
+    `refused_ends`: a refused connect ends that thread (the listener is gone
+    on purpose); otherwise it is a failure."""
+
+    def __init__(self, port, threads, path="/bytes/100", ok=(200,), per_connection=20,
+                 refused_ends=False):
+        self.port, self.path, self.ok = port, path, ok
+        self.per_connection, self.refused_ends = per_connection, refused_ends
+        self.failures, self.answered = [], 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+        for t in self._threads:
+            t.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                c = RawClient(self.port)
+            except OSError as e:
+                if not self.refused_ends:
+                    with self._lock:
+                        self.failures.append("connect: %s" % e)
+                return
+            try:
+                for _ in range(self.per_connection):
+                    c.send(build_request("GET", self.path))
+                    r = c.read_response()
+                    with self._lock:
+                        self.answered += 1
+                        if r.status not in self.ok:
+                            self.failures.append(r.status)
+                    if r.header("Connection") == "close":
+                        break
+            except (ConnectionError, OSError):
+                # Closed while idle between requests (a drain closes idle
+                # connections): the request was never accepted, so retry.
+                pass
+            finally:
+                c.close()
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
 
 
 def request(port, method="GET", path="/", headers=None, body=None, version="1.1",

@@ -3,11 +3,10 @@ the process exits 0."""
 
 import signal
 import socket
-import threading
 import time
 import unittest
 
-from harness import SLOW, Gateway, Origin, RawClient, build_request, config, request
+from harness import SLOW, Gateway, KeepAliveLoad, Origin, RawClient, build_request, config, request
 
 
 class Drain(unittest.TestCase):
@@ -41,45 +40,14 @@ class Drain(unittest.TestCase):
         self.assertEqual(self.gw.proc.wait(timeout=10 * SLOW), 0)
 
     def test_drain_under_load(self):
-        stop = threading.Event()
-        failures, ok = [], [0]
-
-        def load():
-            while not stop.is_set():
-                try:
-                    c = RawClient(self.gw.port)
-                except OSError:
-                    return  # listener gone: drain has begun
-                try:
-                    for _ in range(20):
-                        c.send(build_request("GET", "/bytes/100"))
-                        r = c.read_response()
-                        if r.status != 200:
-                            failures.append(r.status)
-                        ok[0] += 1
-                        if r.header("Connection") == "close":
-                            break
-                except (ConnectionError, OSError):
-                    # A connection idle between requests may be closed by the
-                    # drain; a request that got no answer would be a failure
-                    # only if its bytes were accepted, which close-on-idle
-                    # never does.
-                    pass
-                finally:
-                    c.close()
-
-        threads = [threading.Thread(target=load) for _ in range(8)]
-        for t in threads:
-            t.start()
+        load = KeepAliveLoad(self.gw.port, threads=8, refused_ends=True)
         time.sleep(1.0 * SLOW)
         self.gw.proc.send_signal(signal.SIGTERM)
         code = self.gw.proc.wait(timeout=15 * SLOW)
-        stop.set()
-        for t in threads:
-            t.join()
+        load.stop()
         self.assertEqual(code, 0)
-        self.assertEqual(failures, [])
-        self.assertGreater(ok[0], 100)
+        self.assertEqual(load.failures, [])
+        self.assertGreater(load.answered, 100)
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", self.gw.port), timeout=1)
 

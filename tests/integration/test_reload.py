@@ -6,11 +6,10 @@ configuration keeps serving."""
 import os
 import signal
 import socket
-import threading
 import time
 import unittest
 
-from harness import SLOW, Gateway, Origin, RawClient, build_request, config, request
+from harness import SLOW, Gateway, KeepAliveLoad, Origin, RawClient, build_request, config, request
 
 TEAPOT_FILTER = '''filters:
   teapot: { type: respond, status: 418, body: "reloaded\\n" }
@@ -161,40 +160,7 @@ class Reload(unittest.TestCase):
         self.assertEqual(request(self.gw.port, path="/bytes/10").status, 200)
 
     def test_reloads_under_load_lose_no_request(self):
-        stop = threading.Event()
-        failures, answered = [], [0]
-
-        def load():
-            while not stop.is_set():
-                try:
-                    c = RawClient(self.gw.port)
-                except OSError as e:
-                    failures.append("connect: %s" % e)
-                    return
-                try:
-                    for _ in range(50):
-                        c.send(build_request("GET", "/bytes/100"))
-                        try:
-                            r = c.read_response()
-                        except (ConnectionError, OSError):
-                            # Only an idle connection may be closed under a
-                            # client; RFC 9112 9.3.1 lets it retry. A request
-                            # already sent and then dropped would show as a
-                            # wrong count below.
-                            break
-                        if r.status not in (200, 418):
-                            failures.append(r.status)
-                        answered[0] += 1
-                        if r.header("Connection") == "close":
-                            break
-                except (ConnectionError, OSError):
-                    pass
-                finally:
-                    c.close()
-
-        threads = [threading.Thread(target=load) for _ in range(6)]
-        for t in threads:
-            t.start()
+        load = KeepAliveLoad(self.gw.port, threads=6, ok=(200, 418), per_connection=50)
         try:
             for i in range(6):
                 time.sleep(0.3 * SLOW)
@@ -202,15 +168,13 @@ class Reload(unittest.TestCase):
                 self.assertIn("configuration reloaded", self.reload(text))
             time.sleep(0.3 * SLOW)
         finally:
-            stop.set()
-            for t in threads:
-                t.join()
-        self.assertEqual(failures, [])
-        self.assertGreater(answered[0], 100)
+            load.stop()
+        self.assertEqual(load.failures, [])
+        self.assertGreater(load.answered, 100)
         self.assertEqual(request(self.gw.port, path="/bytes/10").status, 200)
         # Every answered request is counted once, across all generations.
         self.assertEqual(self.gw.stop(), 0)
-        self.assertGreaterEqual(self.gw.stats()["requests"], answered[0] + 1)
+        self.assertGreaterEqual(self.gw.stats()["requests"], load.answered + 1)
 
 
 if __name__ == "__main__":

@@ -312,6 +312,8 @@ class SysctlTest(unittest.TestCase):
                 "net.ipv4.tcp_rmem": "4096\t131072\t6291456",
                 "net.ipv4.tcp_wmem": "4096\t16384\t33554432",
                 "net.core.busy_poll": "50",
+                "net.core.default_qdisc": "pfifo_fast",
+                "net.ipv4.tcp_congestion_control": "cubic",
             })
             res = {r.name: r for r in sysctl.check(root, nofile=(1024, 524288))}
         self.assertEqual(set(res), {r.name for r in sysctl.RULES})
@@ -327,6 +329,9 @@ class SysctlTest(unittest.TestCase):
         self.assertEqual(st["net.ipv4.tcp_rmem"], "flag")
         self.assertEqual(st["net.ipv4.tcp_wmem"], "ok")
         self.assertEqual(st["net.core.busy_poll"], "info")       # reported, never flagged
+        self.assertEqual(st["net.core.default_qdisc"], "flag")
+        self.assertEqual(st["net.ipv4.tcp_congestion_control"], "info")
+        self.assertEqual(res["net.ipv4.tcp_congestion_control"].value, "cubic")
         self.assertEqual(st["net.core.busy_read"], "unavailable")  # not in the fake tree
         self.assertEqual(st["net.core.netdev_max_backlog"], "unavailable")
         self.assertEqual(st["RLIMIT_NOFILE"], "flag")
@@ -337,6 +342,8 @@ class SysctlTest(unittest.TestCase):
         self.assertIn("LimitNOFILE=1048576", cmds)
         self.assertNotIn("tcp_max_syn_backlog", cmds)
         self.assertNotIn("busy_poll", cmds)
+        self.assertIn("sysctl -w net.core.default_qdisc=fq", cmds)
+        self.assertNotIn("tcp_congestion_control", cmds)
         for c in cmds.splitlines():     # printed for a person to run, never run here
             self.assertTrue(c.startswith(("sudo ", "#")), c)
 

@@ -11,7 +11,7 @@ import resource
 @dataclasses.dataclass
 class Rule:
     name: str          # sysctl name (dots), or "RLIMIT_NOFILE"
-    kind: str          # min | eq | range | triple_max | info | rlimit
+    kind: str          # min | eq | text | range | triple_max | info | rlimit
     recommended: str   # the profile value, as written in sysctl-edge.conf
     why: str
 
@@ -49,6 +49,14 @@ RULES = [
          "long fat paths (bandwidth x RTT)"),
     Rule("net.ipv4.tcp_wmem", "triple_max", "4096 65536 16777216",
          "TCP send buffer min/default/max: large responses to slow or distant clients"),
+    Rule("net.core.default_qdisc", "text", "fq",
+         "the queueing discipline new NIC queues get: fq paces flows (BBR's pacing) in the "
+         "qdisc; without it TCP paces every socket with its own hrtimer, and large responses "
+         "leave from timer interrupts (measured on loopback, BBR without fq: a 128 KiB cached "
+         "response 46 us of CPU vs 19 us unpaced; docs/benchmarks.md)"),
+    Rule("net.ipv4.tcp_congestion_control", "info", "bbr",
+         "BBR with fq is the usual edge choice (better throughput to lossy, distant clients); "
+         "reported because CPU per large response depends on it: record it with benchmarks"),
     Rule("net.core.busy_poll", "info", "0",
          "busy polling trades CPU for latency: leave 0 on shared machines; 50 (us) only with "
          "dedicated cores and NIC queues"),
@@ -92,6 +100,8 @@ def evaluate(rule, value):
         return "unavailable", "not readable here (container or older kernel?)"
     if rule.kind == "info":
         return "info", ""
+    if rule.kind == "text":
+        return ("ok", "") if value == rule.recommended else ("flag", "recommended %s" % rule.recommended)
     got, rec = _ints(value), _ints(rule.recommended)
     if got is None or rec is None:
         return "unavailable", "cannot read %r" % value
