@@ -79,6 +79,14 @@ void Worker::arm_wake() {
   io_uring_sqe_set_data64(sqe, tag(this, Op::kWake));
 }
 
+// An accept still armed must see its cancellation through before the ring
+// goes: a listening socket a next generation shares would otherwise keep this
+// ring's wait entry, which can swallow the wake-up for a connection.
+bool Worker::accepting() const {
+  return std::any_of(listeners_.begin(), listeners_.end(),
+                     [](const ListenSocket& l) { return l.accepting; });
+}
+
 // Cancels the accepts and closes this worker's descriptor of each listening
 // socket. Where nothing else holds the socket (a shutdown), it closes: queued
 // and new connections are refused at once instead of waiting for the exit.
@@ -217,12 +225,7 @@ void Worker::run() {
     upstream_buffers_.flush();
     proxy_->rearm_starved();
     maybe_trim_buffers(completions, monotonic_ms());
-    // An accept still armed must see its cancellation through before the ring
-    // goes: a listening socket a next generation shares would otherwise keep
-    // this ring's wait entry, which can swallow the wake-up for a connection.
-    bool accepting = std::any_of(listeners_.begin(), listeners_.end(),
-                                 [](const ListenSocket& l) { return l.accepting; });
-    if (draining_ && !accepting &&
+    if (draining_ && !accepting() &&
         (proxy_->client_count() == 0 || monotonic_ms() >= drain_deadline_))
       break;
   }

@@ -48,6 +48,7 @@ class Worker {
   void arm_wake();
   void handle(const io_uring_cqe* cqe);
   void stop_listening();
+  bool accepting() const;  // an accept is armed (or its cancellation unseen)
   void maybe_trim_buffers(unsigned completions, int64_t now);
 
   int index_;
