@@ -159,6 +159,20 @@ class Reload(unittest.TestCase):
         self.assertTrue(refused, "the removed listener still accepts")
         self.assertEqual(request(self.gw.port, path="/bytes/10").status, 200)
 
+    def test_listener_on_a_taken_port_fails_the_reload(self):
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            two = config([self.origin.port], workers=2).replace(
+                "listen:\n  - address: 127.0.0.1:0\n",
+                "listen:\n  - address: 127.0.0.1:0\n  - address: 127.0.0.1:%d\n" % port)
+            line = self.reload(two)
+            self.assertIn("reload failed, still serving the previous configuration", line)
+            self.assertIn("127.0.0.1:%d" % port, line)
+            for _ in range(5):
+                self.assertEqual(request(self.gw.port, path="/bytes/10").status, 200)
+
     def test_reloads_under_load_lose_no_request(self):
         load = KeepAliveLoad(self.gw.port, threads=6, ok=(200, 418), per_connection=50)
         try:
