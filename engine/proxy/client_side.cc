@@ -340,10 +340,16 @@ void Proxy::finish_exchange(ClientConn* c) {
   Exchange* ex = c->ex;
   if (ex == nullptr || !ex->response_done || !c->out.empty()) return;
   bool close = c->close_after || !ex->keep_alive || !ex->request_done || draining_;
+  // A client that sent "close" (or HTTP/1.0 without keep-alive) sends
+  // nothing more (RFC 9112 9.6): with its request read to the end there is
+  // nothing to linger for, and closing now saves the half-close and a wait
+  // for its FIN, as nginx does. Lingering stays for closes the client did
+  // not ask for, when it may still be sending.
+  bool client_done = !ex->request.keep_alive() && ex->request_done && c->in.empty();
   free_exchange(ex);
   c->ex = nullptr;
   if (close || (c->peer_eof && c->in.empty())) {
-    close_client(c, true);
+    close_client(c, !client_done);
     return;
   }
   c->state = ClientState::kIdle;

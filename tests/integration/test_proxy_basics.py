@@ -2,6 +2,7 @@
 hop-by-hop headers, forwarding headers, keep-alive and pipelining, HTTP/1.0."""
 
 import subprocess
+import time
 import unittest
 
 from harness import (RINGWAY, GatewayTestCase, RawClient, build_request, config, curl,
@@ -144,6 +145,36 @@ class ProxyBasics(GatewayTestCase):
         r = c.read_response()
         self.assertEqual(r.header("Connection"), "close")
         self.assertTrue(c.is_closed())
+
+    def test_close_asked_by_client_is_immediate(self):
+        # The client said "close" and has sent all it will (RFC 9112 9.6): the
+        # gateway closes at once, as nginx does, instead of half-closing and
+        # waiting for the client's FIN. A client that writes anyway is reset.
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/", headers=[("Connection", "close")]))
+        self.assertEqual(c.read_response().status, 200)
+        self.assertTrue(c.is_closed())
+        with self.assertRaises((ConnectionResetError, BrokenPipeError)):
+            for _ in range(50):
+                c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                time.sleep(0.02)
+        c.close()
+
+    def test_close_decided_by_gateway_lingers(self):
+        # A close the client did not ask for (here: a bad request) comes while
+        # it may still be sending: the gateway half-closes and reads on, so the
+        # client's late bytes are discarded and it sees a clean end (EOF), not
+        # a reset that could destroy the response before it is read.
+        c = RawClient(self.port)
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n")
+        time.sleep(0.1)
+        for _ in range(20):
+            c.send(b"x" * 4096)
+        time.sleep(0.1)
+        self.assertEqual(c.read_response().status, 400)
+        c.sock.settimeout(5)
+        self.assertEqual(c.sock.recv(65536), b"")  # a reset raises here
+        c.close()
 
     def test_no_body_statuses(self):
         for status in (204, 304):
