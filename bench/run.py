@@ -1282,6 +1282,11 @@ class Instance:
 class Peer:
     name = ""
 
+    @property
+    def family(self) -> str:
+        """The proxy this peer is (a variant shares its scenarios' configs)."""
+        return self.name
+
     def available(self, ctx: Ctx) -> Optional[str]:
         """None when it can run, else why not."""
         return None
@@ -1383,8 +1388,23 @@ routes:
 limits:
   idle_timeout: 300s
 {extra or ""}"""
-        path = self.write_config(ctx, "ringway.yaml", conf)
+        path = self.write_config(ctx, f"{self.name}.yaml", conf)
         return [self.bin(ctx), "--config", path]
+
+
+class RingwayBatchedPeer(RingwayPeer):
+    """ringway with completion batching on (engine.batch_wait, its
+    CPU-for-latency knob), to measure beside the default: --peers
+    ringway,ringway-batched,..."""
+    name = "ringway-batched"
+    BATCH = "engine:\n  batch_wait: 100us\n"
+
+    @property
+    def family(self) -> str:
+        return "ringway"
+
+    def command(self, ctx: Ctx, port: int, extra) -> list:
+        return super().command(ctx, port, (extra or "") + self.BATCH)
 
 
 class NginxPeer(Peer):
@@ -1508,7 +1528,8 @@ class FwdPeer(Peer):
         return [self.bin(ctx), str(port), str(ctx.origin_port)]
 
 
-PEERS = {p.name: p for p in (RingwayPeer(), NginxPeer(), HaproxyPeer(), FwdPeer())}
+PEERS = {p.name: p for p in (RingwayPeer(), RingwayBatchedPeer(), NginxPeer(), HaproxyPeer(),
+                             FwdPeer())}
 
 
 # --------------------------------------------------------------------------
@@ -2063,7 +2084,7 @@ def filter_section(rows: list, peers: list, scenarios: list) -> str:
             cells = []
             for p in peers:
                 a, b = cpu(sc.name, p), cpu(sc.baseline, p)
-                if p in sc.no_equivalent:
+                if PEERS[p].family in sc.no_equivalent:
                     cells.append("none")
                 elif a is None or b is None:
                     cells.append("-")
@@ -2159,7 +2180,8 @@ def parse_args(argv: list) -> argparse.Namespace:
     ap.add_argument("--build-dir", default="build", help="CMake build dir holding ringway, "
                     "ringway-origin, ringway-fwd (default: build)")
     ap.add_argument("--peers", default=None,
-                    help=f"comma list from {','.join(ALL_PEERS)} (default: all that are available)")
+                    help=f"comma list from {','.join(PEERS)} (default: {','.join(ALL_PEERS)}, "
+                         "those available; ringway-batched is ringway with engine.batch_wait: 100us)")
     ap.add_argument("--scenarios", default=None,
                     help=f"comma list from {','.join(SCENARIO_BY_NAME)}, or the groups "
                          f"{', '.join(SCENARIO_GROUPS)} (default: all)")
@@ -2244,7 +2266,7 @@ def main(argv: list) -> int:
         peer_names = args.peers.split(",") if explicit_peers else list(ALL_PEERS)
         for n in peer_names:
             if n not in PEERS:
-                raise BenchError(f"unknown peer {n!r}; known: {', '.join(ALL_PEERS)}")
+                raise BenchError(f"unknown peer {n!r}; known: {', '.join(PEERS)}")
         if shutil.which("wrk") is None:
             raise BenchError("wrk not installed")
     except BenchError as e:
@@ -2309,7 +2331,7 @@ def main(argv: list) -> int:
                 log(f"error: {sc.name}: {e}")
                 prep_failed.add(sc.name)
                 for p in peers:
-                    if sc.peers is None or p in sc.peers:
+                    if sc.peers is None or PEERS[p].family in sc.peers:
                         errors.setdefault((sc.name, p), []).append(f"not run: {e}")
         origin = start_origin(ctx, scenarios)
         ctx.origin_port, ctx.origin_pid = origin.port, origin.proc.pid
@@ -2353,7 +2375,7 @@ def main(argv: list) -> int:
         # stay up and take turns, one run each, so slow drifts in background
         # load spread over all of them instead of hitting one.
         def applies(p, sc):
-            return (sc.peers is None or p in sc.peers) and sc.name not in prep_failed
+            return (sc.peers is None or PEERS[p].family in sc.peers) and sc.name not in prep_failed
         reps = max(1, args.repeat)
         if args.interleave:
             order = [(p, sc, 1) for _ in range(reps) for sc in scenarios for p in peers
@@ -2370,7 +2392,7 @@ def main(argv: list) -> int:
             if not args.interleave:
                 for other in [o for o in insts if o != pname]:
                     Procs.stop(insts.pop(other).proc)
-            extra = scen.proxy_extra.get(pname)
+            extra = scen.proxy_extra.get(PEERS[pname].family)
             skey = (pname, repr(extra))  # a config that failed once fails again
             if skey in start_errors:
                 raise BenchError(start_errors[skey])
@@ -2400,7 +2422,7 @@ def main(argv: list) -> int:
             if pname in insts:
                 Procs.stop(insts.pop(pname).proc)
             try:
-                inst = PEERS[pname].start(ctx, scen.probe_extra.get(pname), tag=f"{scen.name}-probe")
+                inst = PEERS[pname].start(ctx, scen.probe_extra.get(PEERS[pname].family), tag=f"{scen.name}-probe")
             except BenchError as e:
                 probe_errors[key] = f"probe: failed to start: {e}"
                 raise BenchError(probe_errors[key])

@@ -11,6 +11,7 @@ namespace ringway::config::detail {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kMaxTimeout = hours(24);
@@ -69,7 +70,7 @@ void parse_engine(const Field& field, EngineTuning& engine) {
   if (is_empty_section(field)) return;
   MapReader map(field, "in engine",
                 {"ring_entries", "cq_entries", "buffer_count", "buffer_size", "drain_timeout",
-                 "registered_files"});
+                 "registered_files", "batch_completions", "batch_wait"});
   if (const Field* f = map.find("ring_entries")) engine.ring_entries = get_power_of_two(*f, 64, 32768);
   if (const Field* f = map.find("cq_entries")) {
     engine.cq_entries = get_power_of_two(*f, 64, 65536);
@@ -87,6 +88,10 @@ void parse_engine(const Field& field, EngineTuning& engine) {
   if (const Field* f = map.find("drain_timeout"))
     engine.drain_timeout = get_duration(*f, milliseconds(0), kMaxTimeout);
   if (const Field* f = map.find("registered_files")) engine.registered_files = get_bool(*f);
+  if (const Field* f = map.find("batch_completions"))
+    engine.batch_completions = static_cast<uint32_t>(get_int(*f, 1, 4096));
+  if (const Field* f = map.find("batch_wait"))
+    engine.batch_wait = get_short_duration(*f, microseconds(0), microseconds(10'000));
 }
 
 void parse_limits(const Field& field, Limits& limits) {

@@ -27,6 +27,10 @@ constexpr std::array<Unit, 4> kDurationUnits{{
     {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 60 * 60 * 1000},
 }};
 
+constexpr std::array<Unit, 3> kShortDurationUnits{{
+    {"us", 1}, {"ms", 1000}, {"s", 1000 * 1000},
+}};
+
 // Splits "16 KiB" into 16 and "KiB". Only plain decimal digits are accepted:
 // no sign, no fraction, no exponent, no hex -- a config value that needs any
 // of those is almost certainly a mistake.
@@ -74,6 +78,13 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(static_cast<int64_t>(*ms));
 }
 
+std::optional<std::chrono::microseconds> parse_short_duration(std::string_view text) {
+  if (text == "0") return std::chrono::microseconds(0);
+  auto us = scale(text, kShortDurationUnits, 0);  // 0: any other bare number is refused
+  if (!us || *us > (uint64_t{1} << 62)) return std::nullopt;
+  return std::chrono::microseconds(static_cast<int64_t>(*us));
+}
+
 bool is_ambiguous_size(std::string_view text) {
   uint64_t number = 0;
   std::string_view suffix;
@@ -100,6 +111,15 @@ std::string format_duration(std::chrono::milliseconds d) {
       if (ms % factor == 0) return std::to_string(ms / factor) + suffix;
   }
   return std::to_string(ms) + "ms";
+}
+
+std::string format_short_duration(std::chrono::microseconds d) {
+  const int64_t us = d.count();
+  if (us != 0) {
+    for (auto [suffix, factor] : {std::pair{"s", int64_t{1000000}}, {"ms", int64_t{1000}}})
+      if (us % factor == 0) return std::to_string(us / factor) + suffix;
+  }
+  return std::to_string(us) + "us";
 }
 
 }  // namespace ringway::config::detail

@@ -225,4 +225,17 @@ std::chrono::milliseconds get_duration(const Field& field, std::chrono::millisec
   return *value;
 }
 
+std::chrono::microseconds get_short_duration(const Field& field, std::chrono::microseconds min,
+                                             std::chrono::microseconds max) {
+  const std::string range =
+      "between " + format_short_duration(min) + " and " + format_short_duration(max);
+  constexpr const char* kExpected = "a duration such as 100us or 1ms (units us, ms, s)";
+  if (!field.value.IsScalar()) field.fail_type(kExpected);
+  const std::string& text = field.value.Scalar();
+  auto value = parse_short_duration(text);
+  if (!value) field.fail_type(kExpected);
+  if (*value < min || *value > max) field.fail("must be " + range + ", got " + text);
+  return *value;
+}
+
 }  // namespace ringway::config::detail

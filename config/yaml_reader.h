@@ -102,6 +102,8 @@ bool get_bool(const Field& field);
 std::string get_nonempty_string(const Field& field);
 int64_t get_int(const Field& field, int64_t min, int64_t max);
 uint64_t get_size(const Field& field, uint64_t min, uint64_t max);
+std::chrono::microseconds get_short_duration(const Field& field, std::chrono::microseconds min,
+                                             std::chrono::microseconds max);
 std::chrono::milliseconds get_duration(const Field& field, std::chrono::milliseconds min,
                                        std::chrono::milliseconds max);
 

@@ -11,6 +11,16 @@
 
 namespace ringway::core {
 
+// Completion batching (opt-in): a loop turn that has to wait waits for up to
+// `completions` completions, but no longer than `max_wait` once one is ready
+// (io_uring's min-wait, Linux >= 6.12). Fewer, fuller turns cost less CPU per
+// request at the price of up to max_wait added per turn: interrupt
+// coalescing for the event loop. max_wait 0 is off.
+struct WaitBatch {
+  unsigned completions = 1;
+  std::chrono::microseconds max_wait{0};
+};
+
 class Ring {
  public:
   Ring() = default;
@@ -19,7 +29,8 @@ class Ring {
   ~Ring();
 
   // Sets the ring up with the best flags this kernel has (see docs/architecture.md).
-  bool init(unsigned sq_entries, unsigned cq_entries, std::string* error);
+  // A batch the kernel cannot do is left off, and mode() says so.
+  bool init(unsigned sq_entries, unsigned cq_entries, WaitBatch batch, std::string* error);
 
   // A free submission entry; submits queued entries first if the queue is full.
   io_uring_sqe* sqe() {
@@ -37,6 +48,7 @@ class Ring {
   // Submits everything queued and waits for at least one completion or the
   // timeout: the one io_uring_enter of a loop turn.
   void submit_and_wait(std::chrono::milliseconds timeout);
+  bool batching() const { return batch_.max_wait.count() > 0; }
 
   // Calls f(cqe) for every ready completion, then marks them all seen at once.
   template <typename F>
@@ -55,7 +67,11 @@ class Ring {
   const std::string& mode() const { return mode_; }
 
  private:
+  void submit_and_wait_batch(std::chrono::milliseconds timeout);
+
   io_uring ring_{};
+  WaitBatch batch_;
+  bool registered_fd_ = false;
   bool ready_ = false;
   std::string mode_;
 };

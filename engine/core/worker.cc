@@ -189,7 +189,7 @@ void Worker::run() {
   }
   std::string error;
   const auto& e = snapshot_.config->engine;
-  if (!ring_.init(e.ring_entries, e.cq_entries, &error) ||
+  if (!ring_.init(e.ring_entries, e.cq_entries, {e.batch_completions, e.batch_wait}, &error) ||
       !client_buffers_.init(ring_.raw(), 0, e.buffer_count, e.buffer_size, &error) ||
       !upstream_buffers_.init(ring_.raw(), 1, e.buffer_count, e.buffer_size, &error)) {
     start_error_ = "worker " + std::to_string(index_) + ": " + error;

@@ -233,6 +233,19 @@ class UpstreamReuse(GatewayTestCase):
         self.assertGreaterEqual(s["upstream_reuses"] / s["requests"], 0.99, s)
 
 
+class BatchedCompletions(ProxyBasics):
+    """Every ProxyBasics test again with completion batching on."""
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], engine={"batch_completions": 64, "batch_wait": "200us"})
+
+    def test_batching_is_reported(self):
+        err = self.gateway.stderr()
+        if "batch_wait needs Linux >= 6.12: off" not in err:
+            self.assertIn("+batch(64 completions, 200us)", err)
+
+
 class PlainDescriptors(GatewayTestCase):
     """The same proxying with registered files turned off."""
 

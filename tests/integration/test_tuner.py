@@ -379,12 +379,13 @@ class SysctlTest(unittest.TestCase):
 
 ALL_KNOBS = {"engine.ring_entries": 1024, "engine.cq_entries": 4096,
              "engine.buffer_count": 256, "engine.buffer_size": 65536,
-             "limits.max_connections_per_worker": 4096, "upstreams.max_idle_per_worker": 16}
+             "limits.max_connections_per_worker": 4096, "upstreams.max_idle_per_worker": 16,
+             "engine.batch_wait": 150}
 
 FLOW_CONFIG = """# flow styles the tuner must rewrite
 listen: [{ address: "127.0.0.1:8080" }]
 workers: auto
-engine: { ring_entries: 2048, buffer_size: 8KiB }
+engine: { ring_entries: 2048, buffer_size: 8KiB, batch_wait: 1ms }
 limits: {}
 upstreams:
   a: { endpoints: ["127.0.0.1:9001", "127.0.0.1:9002"], max_connections_per_worker: 128 }
@@ -466,8 +467,10 @@ class ConfigOverrideTest(unittest.TestCase):
         self.assertEqual(eff["engine.cq_entries"], 16384)
         self.assertEqual(eff["engine.buffer_size"], 16384)
         self.assertEqual(eff["upstreams.max_idle_per_worker"], 64)
+        self.assertEqual(eff["engine.batch_wait"], 0)
         eff = yamlcfg.Config(FLOW_CONFIG).effective()
         self.assertEqual(eff["engine.buffer_size"], 8192)
+        self.assertEqual(eff["engine.batch_wait"], 1000)
         self.assertEqual(eff["upstreams.max_idle_per_worker"], 8)
         self.assertEqual(eff["upstream_max_connections"], 128)
 
@@ -502,6 +505,8 @@ class ConfigOverrideTest(unittest.TestCase):
         self.assertEqual(c, [0, 16, 128])      # capped at the upstream's max connections
         c = sweep.candidates("engine.ring_entries", 32768, (4,), {}, 1024)
         self.assertEqual(c, [])                # already at the maximum
+        c = sweep.candidates("engine.batch_wait", 100, (0, 50, 100, 200), {}, 1024)
+        self.assertEqual(c, [0, 50, 200])      # durations: the values themselves
         self.assertTrue(sweep.better(12000, 10000, 0.1))
         self.assertFalse(sweep.better(10500, 10000, 0.1))
         self.assertFalse(sweep.better(0, 0, 0.1))

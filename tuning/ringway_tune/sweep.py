@@ -4,7 +4,8 @@ whether a value's knee is better enough to keep. Pure."""
 from .yamlcfg import KNOBS
 
 # Multipliers of the current value tried per knob (1 = the current value,
-# measured once as the baseline and not again).
+# measured once as the baseline and not again); for durations ("us" knobs,
+# whose default is 0 = off) the values themselves.
 FULL = {
     "engine.ring_entries": (0.25, 4),
     "engine.cq_entries": (0.25, 4),
@@ -12,6 +13,7 @@ FULL = {
     "engine.buffer_size": (0.25, 4),
     "upstreams.max_idle_per_worker": (0, 0.25, 4),
     "limits.max_connections_per_worker": (0.25, 4),
+    "engine.batch_wait": (0, 50, 100, 200),
 }
 QUICK = {
     "engine.ring_entries": (0.25,),
@@ -34,7 +36,7 @@ def candidates(name, current, multipliers, explicit, upstream_max_conn):
     sec, key, kind, default, lo, hi = KNOBS[name]
     out = []
     for m in multipliers:
-        v = int(current * m)
+        v = int(m if kind == "us" else current * m)
         if kind == "pow2":
             v = _pow2_floor(max(v, 1))
         elif kind == "size":

@@ -41,6 +41,8 @@ KNOBS = {
     "limits.max_connections_per_worker": ("limits", "max_connections_per_worker", "int",
                                           16384, 1, 1048576),
     "upstreams.max_idle_per_worker": ("upstream", "max_idle_per_worker", "int", 64, 0, 1048576),
+    # microseconds; 0 = completion batching off
+    "engine.batch_wait": ("engine", "batch_wait", "us", 0, 0, 10000),
 }
 UPSTREAM_MAX_CONN_DEFAULT = 1024
 
@@ -140,14 +142,28 @@ def format_size(n):
     return str(n)
 
 
+def parse_micros(raw, where):
+    m = re.fullmatch(r"(\d+)\s?(us|ms|s)?", str(raw).strip())
+    if not m or (m.group(2) is None and m.group(1) != "0"):
+        raise ConfigError("%s: cannot read duration %r (units us, ms, s)" % (where, raw))
+    return int(m.group(1)) * {None: 0, "us": 1, "ms": 1000, "s": 1000000}[m.group(2)]
+
+
 def format_value(name, value):
-    return format_size(value) if KNOBS[name][2] == "size" else str(int(value))
+    kind = KNOBS[name][2]
+    if kind == "size":
+        return format_size(value)
+    if kind == "us":
+        return "%dus" % value
+    return str(int(value))
 
 
 def _parse_value(name, raw, where):
     kind = KNOBS[name][2]
     if kind == "size":
         return parse_size(raw, where)
+    if kind == "us":
+        return parse_micros(raw, where)
     if not re.fullmatch(r"\d+", raw.strip()):
         raise ConfigError("%s: cannot read integer %r" % (where, raw))
     return int(raw)

@@ -247,6 +247,13 @@ TEST(LoaderErrorsTest, EngineRanges) {
   EXPECT_EQ(engine_error("  drain_timeout: 10x\n"),
             "t.yaml:11:18: engine.drain_timeout: expected a duration such as 500ms or 10s "
             "(units ms, s, m, h), got \"10x\"");
+  EXPECT_EQ(engine_error("  batch_wait: 100\n"),
+            "t.yaml:11:15: engine.batch_wait: expected a duration such as 100us or 1ms "
+            "(units us, ms, s), got \"100\"");
+  EXPECT_EQ(engine_error("  batch_wait: 20ms\n"),
+            "t.yaml:11:15: engine.batch_wait: must be between 0us and 10ms, got 20ms");
+  EXPECT_EQ(engine_error("  batch_completions: 0\n"),
+            "t.yaml:11:22: engine.batch_completions: must be between 1 and 4096, got 0");
 }
 
 TEST(LoaderErrorsTest, BadSizes) {

@@ -78,6 +78,7 @@ TEST(LoaderTest, MinimalConfigLoadsWithDefaults) {
   EXPECT_EQ(engine.cq_entries, 16384u);
   EXPECT_EQ(engine.buffer_size, 16384u);
   EXPECT_EQ(engine.drain_timeout, milliseconds(10'000));
+  EXPECT_EQ(engine.batch_wait.count(), 0);  // batching is opt-in
 
   const Limits& limits = config->limits;
   EXPECT_EQ(limits.max_request_line, 8192u);
@@ -144,6 +145,8 @@ engine:
   buffer_count: 512
   buffer_size: 64KiB
   drain_timeout: 30s
+  batch_completions: 16
+  batch_wait: 150us
 limits:
   max_request_line: 4KiB
   max_header_bytes: 16KiB
@@ -204,6 +207,8 @@ routes:
   EXPECT_EQ(config->engine.buffer_count, 512u);
   EXPECT_EQ(config->engine.buffer_size, 65536u);
   EXPECT_EQ(config->engine.drain_timeout, milliseconds(30'000));
+  EXPECT_EQ(config->engine.batch_completions, 16u);
+  EXPECT_EQ(config->engine.batch_wait, std::chrono::microseconds(150));
 
   EXPECT_EQ(config->limits.max_request_line, 4096u);
   EXPECT_EQ(config->limits.max_header_bytes, 16384u);
@@ -251,7 +256,7 @@ routes:
   EXPECT_EQ(r0.upstream_index, 0u);
   EXPECT_EQ(r0.strip_prefix, "/api");
   EXPECT_EQ(r0.replace_prefix, "/v1");
-  EXPECT_EQ(r0.location.line, 38);
+  EXPECT_EQ(r0.location.line, 40);
   EXPECT_EQ(r0.location.column, 5);
 
   const Route& r1 = config->routes[1];
@@ -261,7 +266,7 @@ routes:
   EXPECT_EQ(r1.match.methods, (std::vector<std::string>{"HEAD"}));
   EXPECT_EQ(r1.match.hosts, (std::vector<std::string>{"example.com"}));
   EXPECT_EQ(r1.upstream_index, 1u);
-  EXPECT_EQ(r1.location.line, 47);
+  EXPECT_EQ(r1.location.line, 49);
 
   const Route& r2 = config->routes[2];
   EXPECT_EQ(r2.name, "routes[2]");
@@ -270,7 +275,7 @@ routes:
   EXPECT_EQ(r2.upstream, "web");
   EXPECT_EQ(r2.strip_prefix, "/static");
   EXPECT_EQ(r2.replace_prefix, "");
-  EXPECT_EQ(r2.location.line, 50);
+  EXPECT_EQ(r2.location.line, 52);
 }
 
 TEST(LoaderTest, ListenAddressForms) {

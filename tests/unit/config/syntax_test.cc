@@ -12,6 +12,7 @@
 namespace ringway::config::detail {
 namespace {
 
+using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
 TEST(SizeTest, PlainBytesAndUnits) {
@@ -70,6 +71,20 @@ TEST(DurationTest, Rejected) {
   for (const char* bad : {"", "s", "10x", "10S", "1.5s", "-1s", "1m30s", "10 sec", "10us",
                           "99999999999999999999", "9999999999999999h"})
     EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
+}
+
+TEST(ShortDurationTest, MicrosecondsNeedAUnit) {
+  EXPECT_EQ(parse_short_duration("0"), microseconds(0));
+  EXPECT_EQ(parse_short_duration("100us"), microseconds(100));
+  EXPECT_EQ(parse_short_duration("100 us"), microseconds(100));
+  EXPECT_EQ(parse_short_duration("2ms"), microseconds(2000));
+  EXPECT_EQ(parse_short_duration("1s"), microseconds(1'000'000));
+  for (const char* bad : {"", "100", "us", "1.5ms", "-1us", "10m", "10ns", "99999999999999999999s"})
+    EXPECT_FALSE(parse_short_duration(bad).has_value()) << bad;
+  EXPECT_EQ(format_short_duration(microseconds(0)), "0us");
+  EXPECT_EQ(format_short_duration(microseconds(150)), "150us");
+  EXPECT_EQ(format_short_duration(microseconds(10'000)), "10ms");
+  EXPECT_EQ(format_short_duration(microseconds(2'000'000)), "2s");
 }
 
 TEST(DurationTest, Format) {
