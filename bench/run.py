@@ -30,6 +30,7 @@ import grp
 import http.client
 import json
 import os
+import platform
 import pwd
 import re
 import resource
@@ -1403,6 +1404,12 @@ class RingwayBatchedPeer(RingwayPeer):
     def family(self) -> str:
         return "ringway"
 
+    def available(self, ctx: Ctx) -> Optional[str]:
+        m = re.match(r"(\d+)\.(\d+)", platform.release())
+        if m and (int(m.group(1)), int(m.group(2))) < (6, 12):
+            return f"completion batching needs Linux >= 6.12 (this kernel: {platform.release()})"
+        return super().available(ctx)
+
     def command(self, ctx: Ctx, port: int, extra) -> list:
         return super().command(ctx, port, (extra or "") + self.BATCH)
 
@@ -2071,7 +2078,8 @@ def filter_section(rows: list, peers: list, scenarios: list) -> str:
             if a is None and b is None:
                 continue
             ratio = a / b if a and b else None
-            verdict = "-" if ratio is None or p != "ringway" else ("met" if ratio <= target else "NOT met")
+            verdict = ("-" if ratio is None or PEERS[p].family != "ringway"
+                       else ("met" if ratio <= target else "NOT met"))
             out.append(f"| {p} | {fmt_num(a, 2)} | {fmt_num(b, 2)} | "
                        f"{'-' if ratio is None else f'{ratio:.2f}'} | {verdict} |")
         out.append("")
@@ -2099,9 +2107,10 @@ def filter_section(rows: list, peers: list, scenarios: list) -> str:
         out += [f"- {p}: {r['gzip_body_bytes']:,} bytes ({r['gzip_body_bytes'] / r['gzip_plain_bytes']:.1%})"
                 for p, r in gz]
         out.append("")
+    families = {PEERS[p].family for p in peers}
     none = [f"- `{sc.name}`: " + "; ".join(f"no {p} ({why})" for p, why in sc.no_equivalent.items()
-                                          if p in peers)
-            for sc in scenarios if any(p in peers for p in sc.no_equivalent)]
+                                          if p in families)
+            for sc in scenarios if any(p in families for p in sc.no_equivalent)]
     if none:
         out += ["**No equivalent** (not run):", ""] + none + [""]
     return "\n".join(out)
@@ -2317,7 +2326,7 @@ def main(argv: list) -> int:
         # Peers without an equivalent feature are not run; say so.
         for sc in scenarios:
             for p, why in sc.no_equivalent.items():
-                if p in peers:
+                if p in {PEERS[x].family for x in peers}:
                     ctx.notes.append(f"{sc.name}: {p} not run: {why}")
         # Run-time values (JWT keys and tokens); a scenario that cannot be
         # prepared fails for every peer that would have run it.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace ringway::core {
@@ -77,13 +78,13 @@ bool Ring::init(unsigned sq_entries, unsigned cq_entries, WaitBatch batch, std::
 }
 
 void Ring::submit_and_wait(std::chrono::milliseconds timeout) {
-  __kernel_timespec ts{};
-  ts.tv_sec = timeout.count() / 1000;
-  ts.tv_nsec = (timeout.count() % 1000) * 1'000'000;
   if (batching()) {
     submit_and_wait_batch(timeout);
     return;
   }
+  __kernel_timespec ts{};
+  ts.tv_sec = timeout.count() / 1000;
+  ts.tv_nsec = (timeout.count() % 1000) * 1'000'000;
   io_uring_cqe* cqe = nullptr;
   io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
 }
@@ -112,9 +113,16 @@ void Ring::submit_and_wait_batch(std::chrono::milliseconds timeout) {
     flags |= IORING_ENTER_REGISTERED_RING;
     fd = ring_.enter_ring_fd;
   }
-  // Errors (EINTR, ETIME) need nothing: the loop reaps what is there.
-  syscall(__NR_io_uring_enter, fd, to_submit, max_wait > 0 ? batch_.completions : 1, flags, &arg,
-          sizeof arg);
+  long rc = syscall(__NR_io_uring_enter, fd, to_submit, max_wait > 0 ? batch_.completions : 1,
+                    flags, &arg, sizeof arg);
+  // EINTR, ETIME, EAGAIN, EBUSY need nothing: the loop reaps what is there.
+  // Anything else means this kernel refuses the call itself, and retrying it
+  // would spin: batching goes off for good, the plain wait takes over.
+  if (rc < 0 && errno != EINTR && errno != ETIME && errno != EAGAIN && errno != EBUSY) {
+    fprintf(stderr, "ringway: completion batching refused by the kernel (%s): off\n",
+            strerror(errno));
+    batch_ = WaitBatch{};
+  }
 }
 
 BufferRing::~BufferRing() {

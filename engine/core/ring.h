@@ -11,11 +11,11 @@
 
 namespace ringway::core {
 
-// Completion batching (opt-in): a loop turn that has to wait waits for up to
-// `completions` completions, but no longer than `max_wait` once one is ready
-// (io_uring's min-wait, Linux >= 6.12). Fewer, fuller turns cost less CPU per
-// request at the price of up to max_wait added per turn: interrupt
-// coalescing for the event loop. max_wait 0 is off.
+// Completion batching (opt-in): a loop turn that has to wait returns when
+// `completions` completions are ready, or when `max_wait` has passed since it
+// began and at least one is (io_uring's min-wait, Linux >= 6.12). Fewer,
+// fuller turns cost less CPU per request at the price of up to max_wait added
+// per turn: interrupt coalescing for the event loop. max_wait 0 is off.
 struct WaitBatch {
   unsigned completions = 1;
   std::chrono::microseconds max_wait{0};

@@ -224,6 +224,7 @@ void Proxy::start_request(ClientConn* c) {
 
   ex->request_left = ex->request.content_length();
   ex->request_done = ex->request_framing == http::BodyFraming::kNone;
+  ex->framing_known = true;
   ex->route = router_->match(ex->head);
   if (ex->route == nullptr) {
     respond_local(c, 404, "no route", !ex->request_done);
@@ -344,8 +345,11 @@ void Proxy::finish_exchange(ClientConn* c) {
   // nothing more (RFC 9112 9.6): with its request read to the end there is
   // nothing to linger for, and closing now saves the half-close and a wait
   // for its FIN, as nginx does. Lingering stays for closes the client did
-  // not ask for, when it may still be sending.
-  bool client_done = !ex->request.keep_alive() && ex->request_done && c->in.empty();
+  // not ask for, when it may still be sending, and for refused heads (their
+  // body, if any, was never read). A client that pipelines after "close"
+  // anyway may see a reset: what it was owed is then at risk, as with nginx.
+  bool client_done = !ex->request.keep_alive() && ex->framing_known && ex->request_done &&
+                     c->in.empty();
   free_exchange(ex);
   c->ex = nullptr;
   if (close || (c->peer_eof && c->in.empty())) {

@@ -97,6 +97,7 @@ struct Exchange {
   http::BodyFraming request_framing = http::BodyFraming::kNone;
   uint64_t request_left = 0;     // Content-Length bytes still to forward
   bool request_done = false;     // the whole request reached the upstream queue
+  bool framing_known = false;    // the head passed its checks: request_done is exact
   bool head_request = false;
   bool http10 = false;
   bool keep_alive = true;        // client wants the connection kept

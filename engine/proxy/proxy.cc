@@ -175,6 +175,7 @@ void Proxy::free_exchange(Exchange* ex) {
   ex->request_framing = http::BodyFraming::kNone;
   ex->request_left = 0;
   ex->request_done = false;
+  ex->framing_known = false;
   ex->head_request = false;
   ex->http10 = false;
   ex->keep_alive = true;

@@ -176,6 +176,22 @@ class ProxyBasics(GatewayTestCase):
         self.assertEqual(c.sock.recv(65536), b"")  # a reset raises here
         c.close()
 
+    def test_refused_upload_lingers_even_when_client_asked_to_close(self):
+        # A refused head's body is never read: even with "Connection: close"
+        # the gateway lingers, so the body arriving after the 413 does not
+        # reset the connection and destroy the answer.
+        c = RawClient(self.port)
+        c.send(b"POST /sink HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+               b"Content-Length: 2147483648\r\n\r\n")
+        time.sleep(0.1)
+        for _ in range(20):
+            c.send(b"x" * 4096)
+        time.sleep(0.1)
+        self.assertEqual(c.read_response().status, 413)
+        c.sock.settimeout(5)
+        self.assertEqual(c.sock.recv(65536), b"")  # a reset raises here
+        c.close()
+
     def test_no_body_statuses(self):
         for status in (204, 304):
             c = RawClient(self.port)

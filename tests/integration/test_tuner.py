@@ -516,6 +516,12 @@ class ConfigOverrideTest(unittest.TestCase):
                          ["engine.buffer_size"])
         with self.assertRaises(ValueError):
             sweep.plan(["engine.nope"], False)
+        # batch_wait does nothing below Linux 6.12: not swept there by default
+        self.assertIn("engine.batch_wait", [n for n, _ in sweep.plan(None, False, (6, 12))])
+        self.assertNotIn("engine.batch_wait", [n for n, _ in sweep.plan(None, False, (6, 1))])
+        self.assertEqual(sweep.unsupported(["engine.batch_wait", "engine.ring_entries"], (5, 15)),
+                         ["engine.batch_wait"])
+        self.assertEqual(machine.kernel_version("6.18.44-fc-v1272"), (6, 18))
 
 
     def test_sweep_decision_with_recheck(self):

@@ -6,11 +6,12 @@ binaries / a config that fails `ringway check` or cannot be rewritten,
 import argparse
 import datetime
 import os
+import platform
 import signal
 import sys
 
 from . import VERSION, report, search, sweep, sysctl, yamlcfg
-from .machine import busy_warning, machine_info, stamp_dir
+from .machine import busy_warning, kernel_version, machine_info, stamp_dir
 from .progress import Progress
 from .runner import RunError, describe_plan, find_binaries, ringway_check
 from .tuner import Tuner, knee_dict, run_sweep
@@ -143,6 +144,9 @@ def validate(a):
         except ValueError as e:
             raise UsageError("--knobs: unknown knob %s (known: %s)"
                              % (e, ", ".join(sweep.FULL)))
+        for n in sweep.unsupported(s.knobs, kernel_version()):
+            raise UsageError("--knobs: %s needs Linux >= %d.%d (this kernel: %s)"
+                             % ((n,) + sweep.NEEDS_KERNEL[n] + (platform.release(),)))
     if not a.path.startswith("/"):
         raise UsageError("--path must start with /")
     s.connections, s.load_threads, s.path, s.host = a.connections, a.load_threads, a.path, a.host

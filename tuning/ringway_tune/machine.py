@@ -19,6 +19,12 @@ def cpu_model():
     return platform.processor() or "unknown-cpu"
 
 
+def kernel_version(release=None):
+    """(major, minor) of the running kernel ("6.18.44-x" -> (6, 18))."""
+    m = re.match(r"(\d+)\.(\d+)", release or platform.release())
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
 def load_average():
     try:
         return round(os.getloadavg()[0], 2)

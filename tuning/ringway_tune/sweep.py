@@ -55,15 +55,25 @@ def candidates(name, current, multipliers, explicit, upstream_max_conn):
     return sorted(out)
 
 
-def plan(names, quick):
-    """[(knob, multipliers)] in sweep order."""
+# Knobs that do nothing below a kernel version: (major, minor).
+NEEDS_KERNEL = {"engine.batch_wait": (6, 12)}
+
+
+def unsupported(names, kernel):
+    """The knobs among names this kernel cannot do."""
+    return [n for n in names if kernel < NEEDS_KERNEL.get(n, (0, 0))]
+
+
+def plan(names, quick, kernel=(99, 0)):
+    """[(knob, multipliers)] in sweep order; by default only the knobs this
+    kernel can do (ringway turns the others off: their knees would be noise)."""
     table = QUICK if quick else FULL
     if names:
         unknown = [n for n in names if n not in FULL]
         if unknown:
             raise ValueError(unknown[0])
         return [(n, table.get(n, FULL[n])) for n in names]
-    return list(table.items())
+    return [(n, m) for n, m in table.items() if not unsupported([n], kernel)]
 
 
 def better(candidate_knee, best_knee, min_gain):

@@ -2,6 +2,7 @@
 one-knob-at-a-time sweep on top of it."""
 
 from . import search, sweep, yamlcfg
+from .machine import kernel_version
 from .runner import Bench, ConfigRejected
 from .units import fmt_rate
 
@@ -84,7 +85,7 @@ def run_sweep(t, s, workers, current, state, result):
         t.progress.phase("sweep %s (workers=%d)" % (label, workers))
         return t.knee(workers, knobs, start=sweep.grid_start(s.start_rate, s.step, state["knee"]))
 
-    for name, mults in sweep.plan(s.knobs, s.quick):
+    for name, mults in sweep.plan(s.knobs, s.quick, kernel_version()):
         cur = state["knobs"].get(name, current[name])
         values = sweep.candidates(name, cur, mults, {**state["explicit"], **state["knobs"]},
                                   current["upstream_max_connections"])
