@@ -25,8 +25,10 @@ constexpr char kUsage[] =
     "(an invalid one is reported and the running one keeps serving).\n";
 
 // Loads and fully validates a configuration: the YAML, its routes and its
-// filters. The same for `check`, the start and every reload.
-bool load(const std::string& path, ringway::core::Snapshot* out, std::string* error) {
+// filters. The same for `check`, the start and every reload (which passes the
+// running snapshot, whose filters may hand shared state to their successors).
+bool load(const std::string& path, const ringway::core::Snapshot* running,
+          ringway::core::Snapshot* out, std::string* error) {
   auto result = ringway::config::load_config_file(path);
   if (!result.ok()) {
     *error = result.error;
@@ -34,7 +36,10 @@ bool load(const std::string& path, ringway::core::Snapshot* out, std::string* er
   }
   auto router = ringway::routing::Router::build(*result.config, error);
   if (!router) return false;
-  ringway::filters::CompileResult filters = ringway::filters::compile(*result.config);
+  ringway::filters::RunningFilters previous;
+  if (running != nullptr) previous = {running->config.get(), running->filters.get()};
+  ringway::filters::CompileResult filters =
+      ringway::filters::compile(*result.config, running != nullptr ? &previous : nullptr);
   if (!filters.ok()) {
     *error = filters.error;
     return false;
@@ -78,14 +83,15 @@ int main(int argc, char** argv) {
   if (check) {
     ringway::core::Snapshot snapshot;
     std::string error;
-    if (!load(config_path, &snapshot, &error)) {
+    if (!load(config_path, nullptr, &snapshot, &error)) {
       fprintf(stderr, "%s\n", error.c_str());
       return 1;
     }
     printf("%s: OK\n", config_path.c_str());
     return 0;
   }
-  return ringway::core::run_server([&config_path](ringway::core::Snapshot* out, std::string* error) {
-    return load(config_path, out, error);
+  return ringway::core::run_server([&config_path](const ringway::core::Snapshot* running,
+                                                 ringway::core::Snapshot* out, std::string* error) {
+    return load(config_path, running, out, error);
   });
 }

@@ -54,7 +54,16 @@ std::vector<std::string> type_names() {
   return names;
 }
 
-CompileResult compile(const config::Config& config) {
+const filter::Filter* RunningFilters::find(const std::string& name,
+                                           const std::string& type) const {
+  if (config == nullptr || set == nullptr) return nullptr;
+  for (size_t i = 0; i < config->filters.size() && i < set->filters.size(); ++i)
+    if (config->filters[i].name == name && config->filters[i].type == type)
+      return set->filters[i].get();
+  return nullptr;
+}
+
+CompileResult compile(const config::Config& config, const RunningFilters* running) {
   auto set = std::make_shared<filter::FilterSet>();
   try {
     for (const config::FilterSpec& spec : config.filters) {
@@ -67,7 +76,9 @@ CompileResult compile(const config::Config& config) {
         type_field.fail("unknown filter type " + config::detail::quote(spec.type) +
                         config::detail::did_you_mean(spec.type, type_names()));
       }
-      set->filters.push_back(type->compile(FilterBuild{spec, field, config, set.get()}));
+      FilterBuild build{spec, field, config, set.get()};
+      if (running != nullptr) build.running = running->find(spec.name, spec.type);
+      set->filters.push_back(type->compile(build));
     }
   } catch (const config::detail::ConfigError& e) {
     return {nullptr, config::detail::format_error(config.source_file, e.mark, e.message)};

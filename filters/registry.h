@@ -22,6 +22,10 @@ struct FilterBuild {
   // Config::filters index: for a filter that acts on another (cache_purge).
   // Null in unit tests that compile one filter alone.
   const filter::FilterSet* built = nullptr;
+  // On a reload: the running filter with the same name and type, or null. A
+  // filter whose state is shared by all workers (rate_limit's table) may
+  // carry it over when its config says that state still means the same.
+  const filter::Filter* running = nullptr;
   // `path` resolved against the config file's directory unless absolute.
   std::string resolve_path(const std::string& path) const;
 };
@@ -36,7 +40,15 @@ struct CompileResult {
   bool ok() const { return set != nullptr; }
 };
 
-CompileResult compile(const config::Config& config);
+// The configuration a reload replaces.
+struct RunningFilters {
+  const config::Config* config = nullptr;
+  const filter::FilterSet* set = nullptr;
+  // Its filter named `name`, if it has the type `type`; else null.
+  const filter::Filter* find(const std::string& name, const std::string& type) const;
+};
+
+CompileResult compile(const config::Config& config, const RunningFilters* running = nullptr);
 
 // The known type names, for messages and docs.
 std::vector<std::string> type_names();

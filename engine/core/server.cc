@@ -175,7 +175,7 @@ class Server {
 };
 
 bool Server::start(std::string* error) {
-  if (!load_(&snapshot_, error)) return false;
+  if (!load_(nullptr, &snapshot_, error)) return false;
   std::vector<std::vector<int>> fds;
   std::vector<int> ports;
   size_t nworkers = worker_count(*snapshot_.config, cpus_);
@@ -207,7 +207,7 @@ bool Server::start(std::string* error) {
 void Server::reload() {
   std::string error;
   Snapshot next;
-  if (!load_(&next, &error)) {
+  if (!load_(&snapshot_, &next, &error)) {
     fprintf(stderr, "ringway: reload failed, still serving the previous configuration: %s\n",
             error.c_str());
     return;

@@ -9,9 +9,11 @@
 
 namespace ringway::core {
 
-// Reads the configuration (at start and again on every SIGHUP). On failure
-// returns false and sets `error` to "FILE:LINE:COLUMN: what is wrong".
-using SnapshotLoader = std::function<bool(Snapshot* out, std::string* error)>;
+// Reads the configuration (at start and again on every SIGHUP, when `running`
+// is the configuration being replaced, else null). On failure returns false
+// and sets `error` to "FILE:LINE:COLUMN: what is wrong".
+using SnapshotLoader =
+    std::function<bool(const Snapshot* running, Snapshot* out, std::string* error)>;
 
 // Runs the gateway until it is told to stop. Returns the process exit code.
 int run_server(const SnapshotLoader& load);

@@ -27,6 +27,7 @@ constexpr int64_t kNsPerSecond = 1'000'000'000;
 struct Rate {
   int64_t count = 0;      // requests ...
   int64_t period_ms = 0;  // ... per this many ms: 1000 (/s), 60000 (/m), 3600000 (/h)
+  bool operator==(const Rate&) const = default;
 };
 
 // "N/s", "N/m" or "N/h" (blanks around '/' allowed), 1 <= N <= kMaxRateCount;

@@ -27,6 +27,8 @@ struct KeyPart {
   Kind kind = kClientIp;
   std::string name;  // header name or attribute key
   std::string text;  // as written in the config, for messages
+  // The same key (spelling aside).
+  bool operator==(const KeyPart& o) const { return kind == o.kind && name == o.name; }
 };
 
 // A part with no value (absent or empty header, unset attribute, no route).

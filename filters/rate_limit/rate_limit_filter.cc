@@ -30,14 +30,21 @@ struct Decision final : filter::RequestState {
 
 class RateLimitFilter final : public filter::Filter {
  public:
-  explicit RateLimitFilter(rate_limit::RateLimitConfig config)
+  // `running`: the filter of the same name in the configuration a reload
+  // replaces, or null.
+  RateLimitFilter(rate_limit::RateLimitConfig config, const filter::Filter* running)
       : config_(std::move(config)), policy_(rate_limit::policy_field(config_.limits)) {
+    // The shared state lives in the Filter, the one object every worker
+    // holds: workers see the same cells. A reload that keeps what the cells
+    // mean (same key, rates, bursts and table size) keeps the cells too, as
+    // nginx keeps a limit_req zone: budgets are not refilled by a reload.
+    // Both generations then update the same cells, as workers always do.
+    auto* before = dynamic_cast<const RateLimitFilter*>(running);
+    if (before != nullptr && before->same_state_as(config_)) tables_ = before->tables_;
     for (const auto& l : config_.limits) {
       gcra_.push_back(rate_limit::Gcra::make(l.rate, l.burst));
-      // The shared state lives in the Filter, the one object every worker
-      // holds: workers see the same cells, and the table goes away with the
-      // configuration that made it.
-      tables_.push_back(std::make_unique<GcraTable>(static_cast<size_t>(config_.max_keys)));
+      if (tables_.size() < gcra_.size())
+        tables_.push_back(std::make_shared<GcraTable>(static_cast<size_t>(config_.max_keys)));
     }
   }
 
@@ -186,13 +193,24 @@ class RateLimitFilter final : public filter::Filter {
   rate_limit::RateLimitConfig config_;
   std::string policy_;  // the RateLimit-Policy value, the same on every response
   std::vector<rate_limit::Gcra> gcra_;
-  std::vector<std::unique_ptr<GcraTable>> tables_;
+  bool same_state_as(const rate_limit::RateLimitConfig& next) const {
+    if (next.key != config_.key || next.max_keys != config_.max_keys ||
+        next.limits.size() != config_.limits.size())
+      return false;
+    for (size_t i = 0; i < next.limits.size(); ++i)
+      if (next.limits[i].rate != config_.limits[i].rate ||
+          next.limits[i].burst != config_.limits[i].burst)
+        return false;
+    return true;
+  }
+
+  std::vector<std::shared_ptr<GcraTable>> tables_;
 };
 
 }  // namespace
 
 std::shared_ptr<const filter::Filter> compile_rate_limit(const FilterBuild& build) {
-  return std::make_shared<RateLimitFilter>(rate_limit::read_rate_limit_config(build));
+  return std::make_shared<RateLimitFilter>(rate_limit::read_rate_limit_config(build), build.running);
 }
 
 }  // namespace ringway::filters

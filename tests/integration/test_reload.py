@@ -159,6 +159,28 @@ class Reload(unittest.TestCase):
         self.assertTrue(refused, "the removed listener still accepts")
         self.assertEqual(request(self.gw.port, path="/bytes/10").status, 200)
 
+    def test_rate_limit_budgets_survive_a_reload_that_keeps_their_meaning(self):
+        def limited(status=429, rate="1/m", extra_route=""):
+            return config([self.origin.port], workers=2, engine={"drain_timeout": "60s"},
+                          extra="filters:\n  rl: { type: rate_limit, rate: %s, burst: 2, "
+                                "status: %d }\ndefault_filters: [rl]\n" % (rate, status),
+                          routes=extra_route + "  - match: { prefix: / }\n    upstream: origin\n")
+
+        def statuses(n):
+            return [request(self.gw.port, path="/bytes/1").status for _ in range(n)]
+
+        self.assertIn("configuration reloaded", self.reload(limited()))
+        self.assertEqual(statuses(3), [200, 200, 429])  # the burst of 2 is spent
+        # Another status and another route: the cells still mean the same, so
+        # the spent budget stays spent (as nginx keeps a limit_req zone).
+        again = limited(status=503,
+                        extra_route="  - match: { prefix: /other }\n    upstream: origin\n")
+        self.assertIn("configuration reloaded", self.reload(again))
+        self.assertEqual(statuses(2), [503, 503])
+        # A new rate is a new limit: it starts with a full bucket.
+        self.assertIn("configuration reloaded", self.reload(limited(rate="2/m")))
+        self.assertEqual(statuses(3), [200, 200, 429])
+
     def test_listener_on_a_taken_port_fails_the_reload(self):
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
