@@ -160,37 +160,31 @@ class ProxyBasics(GatewayTestCase):
                 time.sleep(0.02)
         c.close()
 
-    def test_close_decided_by_gateway_lingers(self):
-        # A close the client did not ask for (here: a bad request) comes while
-        # it may still be sending: the gateway half-closes and reads on, so the
-        # client's late bytes are discarded and it sees a clean end (EOF), not
-        # a reset that could destroy the response before it is read.
+    def assert_lingers(self, head, status):
+        """The gateway answers `head` with `status` and closes, but half-closes
+        and reads on first: the client's late bytes are discarded and it sees
+        a clean end (EOF), not a reset that could destroy the response before
+        it is read."""
         c = RawClient(self.port)
-        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n")
+        c.send(head)
         time.sleep(0.1)
         for _ in range(20):
             c.send(b"x" * 4096)
         time.sleep(0.1)
-        self.assertEqual(c.read_response().status, 400)
+        self.assertEqual(c.read_response().status, status)
         c.sock.settimeout(5)
         self.assertEqual(c.sock.recv(65536), b"")  # a reset raises here
         c.close()
 
+    def test_close_decided_by_gateway_lingers(self):
+        # A close the client did not ask for comes while it may still be sending.
+        self.assert_lingers(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", 400)
+
     def test_refused_upload_lingers_even_when_client_asked_to_close(self):
-        # A refused head's body is never read: even with "Connection: close"
-        # the gateway lingers, so the body arriving after the 413 does not
-        # reset the connection and destroy the answer.
-        c = RawClient(self.port)
-        c.send(b"POST /sink HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-               b"Content-Length: 2147483648\r\n\r\n")
-        time.sleep(0.1)
-        for _ in range(20):
-            c.send(b"x" * 4096)
-        time.sleep(0.1)
-        self.assertEqual(c.read_response().status, 413)
-        c.sock.settimeout(5)
-        self.assertEqual(c.sock.recv(65536), b"")  # a reset raises here
-        c.close()
+        # A refused head's body is never read: even after "Connection: close"
+        # the body arriving after the 413 must not reset the connection.
+        self.assert_lingers(b"POST /sink HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                            b"Content-Length: 2147483648\r\n\r\n", 413)
 
     def test_no_body_statuses(self):
         for status in (204, 304):
