@@ -38,8 +38,7 @@ bool load(const std::string& path, const ringway::core::Snapshot* running,
   if (!router) return false;
   ringway::filters::RunningFilters previous;
   if (running != nullptr) previous = {running->config.get(), running->filters.get()};
-  ringway::filters::CompileResult filters =
-      ringway::filters::compile(*result.config, running != nullptr ? &previous : nullptr);
+  ringway::filters::CompileResult filters = ringway::filters::compile(*result.config, previous);
   if (!filters.ok()) {
     *error = filters.error;
     return false;

@@ -63,7 +63,7 @@ const filter::Filter* RunningFilters::find(const std::string& name,
   return nullptr;
 }
 
-CompileResult compile(const config::Config& config, const RunningFilters* running) {
+CompileResult compile(const config::Config& config, const RunningFilters& running) {
   auto set = std::make_shared<filter::FilterSet>();
   try {
     for (const config::FilterSpec& spec : config.filters) {
@@ -77,7 +77,7 @@ CompileResult compile(const config::Config& config, const RunningFilters* runnin
                         config::detail::did_you_mean(spec.type, type_names()));
       }
       FilterBuild build{spec, field, config, set.get()};
-      if (running != nullptr) build.running = running->find(spec.name, spec.type);
+      build.running = running.find(spec.name, spec.type);
       set->filters.push_back(type->compile(build));
     }
   } catch (const config::detail::ConfigError& e) {

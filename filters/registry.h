@@ -40,7 +40,7 @@ struct CompileResult {
   bool ok() const { return set != nullptr; }
 };
 
-// The configuration a reload replaces.
+// The configuration a reload replaces (empty at start and in `check`).
 struct RunningFilters {
   const config::Config* config = nullptr;
   const filter::FilterSet* set = nullptr;
@@ -48,7 +48,7 @@ struct RunningFilters {
   const filter::Filter* find(const std::string& name, const std::string& type) const;
 };
 
-CompileResult compile(const config::Config& config, const RunningFilters* running = nullptr);
+CompileResult compile(const config::Config& config, const RunningFilters& running = {});
 
 // The known type names, for messages and docs.
 std::vector<std::string> type_names();

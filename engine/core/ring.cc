@@ -38,6 +38,13 @@ constexpr SetupLevel kLevels[] = {
 // IORING_FEAT_MIN_TIMEOUT (Linux 6.12), newer than Debian 12's headers.
 constexpr unsigned kFeatMinTimeout = 1U << 15;
 
+__kernel_timespec to_timespec(std::chrono::milliseconds d) {
+  __kernel_timespec ts{};
+  ts.tv_sec = d.count() / 1000;
+  ts.tv_nsec = (d.count() % 1000) * 1'000'000;
+  return ts;
+}
+
 }  // namespace
 
 Ring::~Ring() {
@@ -82,9 +89,7 @@ void Ring::submit_and_wait(std::chrono::milliseconds timeout) {
     submit_and_wait_batch(timeout);
     return;
   }
-  __kernel_timespec ts{};
-  ts.tv_sec = timeout.count() / 1000;
-  ts.tv_nsec = (timeout.count() % 1000) * 1'000'000;
+  __kernel_timespec ts = to_timespec(timeout);
   io_uring_cqe* cqe = nullptr;
   io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
 }
@@ -99,9 +104,7 @@ void Ring::submit_and_wait_batch(std::chrono::milliseconds timeout) {
     io_uring_smp_store_release(sq.ktail, sq.sqe_tail);
   }
   unsigned to_submit = sq.sqe_tail - io_uring_smp_load_acquire(sq.khead);
-  __kernel_timespec ts{};
-  ts.tv_sec = timeout.count() / 1000;
-  ts.tv_nsec = (timeout.count() % 1000) * 1'000'000;
+  __kernel_timespec ts = to_timespec(timeout);
   io_uring_getevents_arg arg{};
   arg.sigmask_sz = _NSIG / 8;
   arg.ts = reinterpret_cast<uint64_t>(&ts);

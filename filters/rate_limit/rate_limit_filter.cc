@@ -190,9 +190,7 @@ class RateLimitFilter final : public filter::Filter {
     }
   }
 
-  rate_limit::RateLimitConfig config_;
-  std::string policy_;  // the RateLimit-Policy value, the same on every response
-  std::vector<rate_limit::Gcra> gcra_;
+  // Whether cells made under this filter's config mean the same under `next`.
   bool same_state_as(const rate_limit::RateLimitConfig& next) const {
     if (next.key != config_.key || next.max_keys != config_.max_keys ||
         next.limits.size() != config_.limits.size())
@@ -204,6 +202,9 @@ class RateLimitFilter final : public filter::Filter {
     return true;
   }
 
+  rate_limit::RateLimitConfig config_;
+  std::string policy_;  // the RateLimit-Policy value, the same on every response
+  std::vector<rate_limit::Gcra> gcra_;
   std::vector<std::shared_ptr<GcraTable>> tables_;
 };
 
