@@ -103,6 +103,17 @@ void JwksRefresher::finish(JwtWorkerState& w, uint64_t seq, int64_t started_ms, 
   for (const filter::ResumeHandle& h : waiters) h.resume();
 }
 
+std::string JwksRefresher::applied_body() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return applied_body_;
+}
+
+void JwksRefresher::seed(std::string_view body) {
+  // Numbered like a fetch, so the first real fetch recognises an unchanged
+  // set (and the workers keep their token caches).
+  if (!body.empty()) apply(++sequence_, 200, body);
+}
+
 JwksRefresher::Result JwksRefresher::apply(uint64_t seq, int status, std::string_view body) {
   if (status != 200 || body.size() > settings_.max_bytes) return Result::kFailed;
   {

@@ -58,6 +58,12 @@ class JwksRefresher {
 
   const JwksUrl& settings() const { return settings_; }
 
+  // The body of the last good fetch ("" before the first), and starting from
+  // one: a reload hands the running filter's to its successor, whose own
+  // static keys are merged in as for a fetch.
+  std::string applied_body();
+  void seed(std::string_view body);
+
   // Worker 0's timer: starts a fetch when one is due; returns when to be
   // called again.
   int64_t on_timer(JwtWorkerState& w, int64_t now_ms, filter::WorkerServices& services);

@@ -6,16 +6,22 @@
 namespace ringway::filters {
 
 std::shared_ptr<const filter::Filter> compile_jwt(const FilterBuild& build) {
-  return std::make_shared<const jwt::JwtFilter>(jwt::read_jwt_settings(build));
+  return std::make_shared<const jwt::JwtFilter>(jwt::read_jwt_settings(build), build.running);
 }
 
 namespace jwt {
 
-JwtFilter::JwtFilter(JwtSettings settings)
+JwtFilter::JwtFilter(JwtSettings settings, const filter::Filter* running)
     : settings_(std::move(settings)),
       store_(std::make_unique<KeyStore>(
           settings_.keys ? settings_.keys : std::make_shared<const KeySet>(std::vector<Key>{}))) {
-  if (settings_.jwks) jwks_ = std::make_unique<JwksRefresher>(*settings_.jwks, settings_.keys, *store_);
+  if (settings_.jwks) {
+    jwks_ = std::make_unique<JwksRefresher>(*settings_.jwks, settings_.keys, *store_);
+    auto* before = dynamic_cast<const JwtFilter*>(running);
+    if (before != nullptr && before->jwks_ != nullptr &&
+        before->jwks_->settings().url == settings_.jwks->url)
+      jwks_->seed(before->jwks_->applied_body());
+  }
   // RFC 6750 3: realm always; error and error_description once there was a
   // token to judge; scope with insufficient_scope (3.1).
   std::string scopes;

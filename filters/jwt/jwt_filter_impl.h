@@ -17,7 +17,11 @@ namespace ringway::filters::jwt {
 
 class JwtFilter final : public filter::Filter {
  public:
-  explicit JwtFilter(JwtSettings settings);
+  // `running`: on a reload, the filter of the same name in the configuration
+  // being replaced, or null. With the same jwks_url, its last good fetched
+  // set is where this one starts (no window of unknown keys, and the IdP
+  // need not be up for a reload).
+  explicit JwtFilter(JwtSettings settings, const filter::Filter* running = nullptr);
 
   uint8_t phases() const override { return filter::kRequestHead; }
   std::unique_ptr<filter::WorkerState> make_worker_state(uint32_t worker_index) const override;

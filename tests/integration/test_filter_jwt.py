@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -352,6 +353,46 @@ filters:
         started = time.time()
         self.assert_refused(self.get(self.token("c", KEY_C)), "unknown signing key")
         self.assertLess(time.time() - started, 1.0)
+
+
+class JwksReloadTest(unittest.TestCase):
+    """A reload keeps the fetched key set of a jwt filter with the same
+    jwks_url: tokens keep passing even when the IdP is down at that moment."""
+
+    def test_reload_keeps_the_fetched_set(self):
+        idp = IdP()
+        idp.jwks = {"keys": [oct_jwk("a", KEY_A)]}
+        origin = harness.Origin()
+        extra = f"""\
+  idp:
+    endpoints: ["127.0.0.1:{idp.port}"]
+filters:
+  auth: {{ type: jwt, jwks_url: http://idp/jwks.json, issuer: "https://issuer.test", audience: api }}
+"""
+        routes = "  - match: { prefix: / }\n    upstream: origin\n    filters: [auth]\n"
+        text = harness.config([origin.port], routes=routes, extra=extra, workers=2)
+        gw = harness.Gateway(text)
+        try:
+            token = hs256(claims(), header={"alg": "HS256", "typ": "JWT", "kid": "a"}, key=KEY_A)
+            auth = [("Authorization", "Bearer " + token)]
+            deadline = time.time() + 5 * harness.SLOW
+            while harness.request(gw.port, path="/", headers=auth).status != 200:
+                self.assertLess(time.time(), deadline, "the key set was never fetched")
+                time.sleep(0.05)
+            idp.stop()
+            with open(gw.config_path, "w") as f:
+                f.write(text.replace("audience: api", "audience: api, cache_entries: 10"))
+            gw.proc.send_signal(signal.SIGHUP)
+            while "configuration reloaded" not in gw.stderr():
+                self.assertLess(time.time(), deadline + 10 * harness.SLOW, gw.stderr())
+                time.sleep(0.02)
+            for _ in range(8):  # new connections: both new workers
+                self.assertEqual(harness.request(gw.port, path="/", headers=auth).status, 200)
+        finally:
+            code = gw.stop()
+            origin.stop()
+            idp.stop()
+        self.assertEqual(code, 0, gw.stderr())
 
 
 if __name__ == "__main__":
