@@ -126,9 +126,11 @@ struct EngineTuning {
   uint32_t buffer_size = 16384;   // bytes per provided buffer
   Millis drain_timeout{10'000};   // SIGTERM: time in-flight requests get to finish
   bool registered_files = true;   // sockets in the ring's fixed-file table
-  // Completion batching (core::WaitBatch): off while batch_wait is 0.
+  // Completion batching (core::WaitBatch): off while batch_wait is 0, and
+  // used by a worker only while it serves at least batch_min_rps.
   uint32_t batch_completions = 32;
   std::chrono::microseconds batch_wait{0};
+  uint32_t batch_min_rps = 10'000;
 };
 
 struct Config {

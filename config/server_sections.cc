@@ -70,7 +70,7 @@ void parse_engine(const Field& field, EngineTuning& engine) {
   if (is_empty_section(field)) return;
   MapReader map(field, "in engine",
                 {"ring_entries", "cq_entries", "buffer_count", "buffer_size", "drain_timeout",
-                 "registered_files", "batch_completions", "batch_wait"});
+                 "registered_files", "batch_completions", "batch_wait", "batch_min_rps"});
   if (const Field* f = map.find("ring_entries")) engine.ring_entries = get_power_of_two(*f, 64, 32768);
   if (const Field* f = map.find("cq_entries")) {
     engine.cq_entries = get_power_of_two(*f, 64, 65536);
@@ -92,6 +92,8 @@ void parse_engine(const Field& field, EngineTuning& engine) {
     engine.batch_completions = static_cast<uint32_t>(get_int(*f, 1, 4096));
   if (const Field* f = map.find("batch_wait"))
     engine.batch_wait = get_short_duration(*f, microseconds(0), microseconds(10'000));
+  if (const Field* f = map.find("batch_min_rps"))
+    engine.batch_min_rps = static_cast<uint32_t>(get_int(*f, 0, 100'000'000));
 }
 
 void parse_limits(const Field& field, Limits& limits) {

@@ -84,8 +84,8 @@ bool Ring::init(unsigned sq_entries, unsigned cq_entries, WaitBatch batch, std::
   return true;
 }
 
-void Ring::submit_and_wait(std::chrono::milliseconds timeout) {
-  if (batching()) {
+void Ring::submit_and_wait(std::chrono::milliseconds timeout, bool batch) {
+  if (batch && batching()) {
     submit_and_wait_batch(timeout);
     return;
   }

@@ -46,8 +46,9 @@ class Ring {
   void submit() { io_uring_submit(&ring_); }
 
   // Submits everything queued and waits for at least one completion or the
-  // timeout: the one io_uring_enter of a loop turn.
-  void submit_and_wait(std::chrono::milliseconds timeout);
+  // timeout: the one io_uring_enter of a loop turn. `batch`: this turn may
+  // use the WaitBatch (if the ring has one).
+  void submit_and_wait(std::chrono::milliseconds timeout, bool batch = false);
   bool batching() const { return batch_.max_wait.count() > 0; }
 
   // Calls f(cqe) for every ready completion, then marks them all seen at once.

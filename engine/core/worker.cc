@@ -164,6 +164,22 @@ void Worker::handle(const io_uring_cqe* cqe) {
 // as traffic returns. Safe only with DEFER_TASKRUN: then the kernel writes
 // receive buffers only inside our io_uring_enter, and every buffer it wrote
 // has a completion we have already reaped (no buffer held means none in use).
+// Batching saves the sleeps and wake-ups of a worker that has many requests
+// to serve; at low rates it would only add latency, and long streams pay for
+// it on every step (docs/benchmarks.md). So it follows this worker's request
+// rate, measured over 100 ms windows, which batching itself does not change.
+void Worker::update_batching(int64_t now) {
+  if (!ring_.batching()) return;
+  constexpr int64_t kWindowMs = 100;
+  if (now - rate_window_start_ms_ < kWindowMs) return;
+  uint64_t requests = proxy_->request_count();
+  uint64_t per_second =
+      (requests - rate_window_requests_) * 1000 / static_cast<uint64_t>(now - rate_window_start_ms_);
+  batch_now_ = per_second >= snapshot_.config->engine.batch_min_rps;
+  rate_window_start_ms_ = now;
+  rate_window_requests_ = requests;
+}
+
 void Worker::maybe_trim_buffers(unsigned completions, int64_t now) {
   if (completions > 0) {
     last_busy_ms_ = now;
@@ -215,7 +231,7 @@ void Worker::run() {
     int64_t deadline = proxy_->next_deadline();
     if (draining_) deadline = std::min(deadline, drain_deadline_);
     int64_t wait = std::clamp<int64_t>(deadline - now, 0, 1000);
-    ring_.submit_and_wait(std::chrono::milliseconds(wait));
+    ring_.submit_and_wait(std::chrono::milliseconds(wait), batch_now_);
     proxy_->set_now(monotonic_ms());
     unsigned completions = ring_.reap([this](const io_uring_cqe* cqe) { handle(cqe); });
     proxy_->run_resumed();
@@ -225,6 +241,7 @@ void Worker::run() {
     upstream_buffers_.flush();
     proxy_->rearm_starved();
     maybe_trim_buffers(completions, monotonic_ms());
+    update_batching(now);
     if (draining_ && !accepting() &&
         (proxy_->client_count() == 0 || monotonic_ms() >= drain_deadline_))
       break;

@@ -50,6 +50,7 @@ class Worker {
   void stop_listening();
   bool accepting() const;  // an accept is armed (or its cancellation unseen)
   void maybe_trim_buffers(unsigned completions, int64_t now);
+  void update_batching(int64_t now);
 
   int index_;
   int cpu_;
@@ -68,6 +69,10 @@ class Worker {
   bool buffers_trimmed_ = true;
   int64_t last_busy_ms_ = 0;
   int64_t drain_deadline_ = 0;
+  // Completion batching engages while this worker serves enough requests.
+  bool batch_now_ = false;
+  int64_t rate_window_start_ms_ = 0;
+  uint64_t rate_window_requests_ = 0;
   proxy::ProxyStats stats_;
   std::string ring_mode_;
 

@@ -105,6 +105,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   // current response.
   void begin_drain();
   size_t client_count() const { return clients_; }
+  uint64_t request_count() const { return stats_.requests; }
   bool at_capacity() const { return clients_ >= config_->limits.max_connections_per_worker; }
   ProxyStats stats() const;
   size_t fixed_file_slots() const { return slot_fds_.size(); }

@@ -248,7 +248,9 @@ class BatchedCompletions(ProxyBasics):
 
     @classmethod
     def gateway_config(cls, origin_port):
-        return config([origin_port], engine={"batch_completions": 64, "batch_wait": "200us"})
+        # batch_min_rps 0: batched at any rate, not only under load
+        return config([origin_port], engine={"batch_completions": 64, "batch_wait": "200us",
+                                             "batch_min_rps": 0})
 
     def test_batching_is_reported(self):
         err = self.gateway.stderr()

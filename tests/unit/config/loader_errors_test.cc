@@ -252,6 +252,8 @@ TEST(LoaderErrorsTest, EngineRanges) {
             "(units us, ms, s), got \"100\"");
   EXPECT_EQ(engine_error("  batch_wait: 20ms\n"),
             "t.yaml:11:15: engine.batch_wait: must be between 0us and 10ms, got 20ms");
+  EXPECT_EQ(engine_error("  batch_min_rps: -1\n"),
+            "t.yaml:11:18: engine.batch_min_rps: must be between 0 and 100000000, got -1");
   EXPECT_EQ(engine_error("  batch_completions: 0\n"),
             "t.yaml:11:22: engine.batch_completions: must be between 1 and 4096, got 0");
 }

@@ -147,6 +147,7 @@ engine:
   drain_timeout: 30s
   batch_completions: 16
   batch_wait: 150us
+  batch_min_rps: 5000
 limits:
   max_request_line: 4KiB
   max_header_bytes: 16KiB
@@ -209,6 +210,7 @@ routes:
   EXPECT_EQ(config->engine.drain_timeout, milliseconds(30'000));
   EXPECT_EQ(config->engine.batch_completions, 16u);
   EXPECT_EQ(config->engine.batch_wait, std::chrono::microseconds(150));
+  EXPECT_EQ(config->engine.batch_min_rps, 5000u);
 
   EXPECT_EQ(config->limits.max_request_line, 4096u);
   EXPECT_EQ(config->limits.max_header_bytes, 16384u);
@@ -256,7 +258,7 @@ routes:
   EXPECT_EQ(r0.upstream_index, 0u);
   EXPECT_EQ(r0.strip_prefix, "/api");
   EXPECT_EQ(r0.replace_prefix, "/v1");
-  EXPECT_EQ(r0.location.line, 40);
+  EXPECT_EQ(r0.location.line, 41);
   EXPECT_EQ(r0.location.column, 5);
 
   const Route& r1 = config->routes[1];
@@ -266,7 +268,7 @@ routes:
   EXPECT_EQ(r1.match.methods, (std::vector<std::string>{"HEAD"}));
   EXPECT_EQ(r1.match.hosts, (std::vector<std::string>{"example.com"}));
   EXPECT_EQ(r1.upstream_index, 1u);
-  EXPECT_EQ(r1.location.line, 49);
+  EXPECT_EQ(r1.location.line, 50);
 
   const Route& r2 = config->routes[2];
   EXPECT_EQ(r2.name, "routes[2]");
@@ -275,7 +277,7 @@ routes:
   EXPECT_EQ(r2.upstream, "web");
   EXPECT_EQ(r2.strip_prefix, "/static");
   EXPECT_EQ(r2.replace_prefix, "");
-  EXPECT_EQ(r2.location.line, 52);
+  EXPECT_EQ(r2.location.line, 53);
 }
 
 TEST(LoaderTest, ListenAddressForms) {
