@@ -158,12 +158,6 @@ void Worker::handle(const io_uring_cqe* cqe) {
   }
 }
 
-// The buffer ring hands buffers out in FIFO order, so under load every buffer
-// gets touched and the pool's pages stay resident. When the worker has been
-// quiet for a second, the pages go back to the kernel and are faulted in again
-// as traffic returns. Safe only with DEFER_TASKRUN: then the kernel writes
-// receive buffers only inside our io_uring_enter, and every buffer it wrote
-// has a completion we have already reaped (no buffer held means none in use).
 // Batching saves the sleeps and wake-ups of a worker that has many requests
 // to serve; at low rates it would only add latency, and long streams pay for
 // it on every step (docs/benchmarks.md). So it follows this worker's request
@@ -180,6 +174,12 @@ void Worker::update_batching(int64_t now) {
   rate_window_requests_ = requests;
 }
 
+// The buffer ring hands buffers out in FIFO order, so under load every buffer
+// gets touched and the pool's pages stay resident. When the worker has been
+// quiet for a second, the pages go back to the kernel and are faulted in again
+// as traffic returns. Safe only with DEFER_TASKRUN: then the kernel writes
+// receive buffers only inside our io_uring_enter, and every buffer it wrote
+// has a completion we have already reaped (no buffer held means none in use).
 void Worker::maybe_trim_buffers(unsigned completions, int64_t now) {
   if (completions > 0) {
     last_busy_ms_ = now;
@@ -223,6 +223,7 @@ void Worker::run() {
     ring_mode_ += ", " + std::to_string(proxy_->fixed_file_slots()) + " registered file slots";
   for (auto& l : listeners_) arm_accept(l);
   arm_wake();
+  batch_now_ = ring_.batching() && e.batch_min_rps == 0;
   started_.store(1);
   started_.notify_all();
 
