@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -238,13 +239,27 @@ void Server::reload() {
   fprintf(stderr, "ringway: configuration reloaded (%zu worker(s))\n", nworkers);
 }
 
+// Joins the workers of previous generations that finished draining. What
+// their filters left behind (a response cache's entries) goes to the running
+// worker of the same index, whose filters adopt what still applies.
 void Server::reap_retired() {
-  std::erase_if(retired_, [this](std::unique_ptr<Worker>& w) {
+  size_t handed_over = 0;
+  std::erase_if(retired_, [&](std::unique_ptr<Worker>& w) {
     if (!w->finished()) return false;
     w->join();
     add_stats(finished_stats_, finished_filter_stats_, w->stats());
+    auto left = w->take_left();
+    size_t count = std::count_if(left.begin(), left.end(), [](const auto& s) { return s != nullptr; });
+    auto index = static_cast<size_t>(w->index());
+    if (count > 0 && index < workers_.size()) {
+      workers_[index]->hand_over(w->snapshot(), std::move(left));
+      handed_over += count;
+    }
     return true;
   });
+  if (handed_over > 0)
+    fprintf(stderr, "ringway: previous generation drained; %zu filter state(s) handed to the running workers\n",
+            handed_over);
 }
 
 // The first SIGTERM/SIGINT drains every worker; a second stops them now.
@@ -290,9 +305,11 @@ int Server::run() {
     return 1;
   }
   for (;;) {
-    // Wakes at least once a second to join generations that finished draining.
-    timespec second{1, 0};
-    int sig = sigtimedwait(&signals, nullptr, &second);
+    // Wakes to join generations that finished draining: often while one is
+    // (its workers' caches go to the running ones then), else once a second.
+    timespec wait{1, 0};
+    if (!retired_.empty()) wait = {0, 50'000'000};
+    int sig = sigtimedwait(&signals, nullptr, &wait);
     reap_retired();
     if (sig == SIGINT || sig == SIGTERM) {
       fprintf(stderr, "ringway: draining (signal %d)\n", sig);

@@ -56,6 +56,28 @@ void Worker::request_stop() {
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
+void Worker::hand_over(Snapshot previous, std::vector<std::unique_ptr<filter::WorkerState>> left) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    inbox_.push_back({std::move(previous), std::move(left)});
+  }
+  inbox_ready_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::adopt_handed_over() {
+  std::vector<Handover> inbox;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    inbox.swap(inbox_);
+    inbox_ready_.store(false, std::memory_order_relaxed);
+  }
+  for (Handover& h : inbox)
+    if (h.previous.config && h.previous.filters)
+      proxy_->adopt_filter_states(*h.previous.config, *h.previous.filters, h.left);
+}
+
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -234,6 +256,9 @@ void Worker::run() {
     int64_t wait = std::clamp<int64_t>(deadline - now, 0, 1000);
     ring_.submit_and_wait(std::chrono::milliseconds(wait), batch_now_);
     proxy_->set_now(monotonic_ms());
+    // Before this turn's completions: a request that arrived after the
+    // hand-over was posted already sees what it brought.
+    if (inbox_ready_.load(std::memory_order_acquire)) adopt_handed_over();
     unsigned completions = ring_.reap([this](const io_uring_cqe* cqe) { handle(cqe); });
     proxy_->run_resumed();
     proxy_->expire_timers();
@@ -251,6 +276,7 @@ void Worker::run() {
   // long after this worker (a reload), and its clients must see them.
   ring_.submit();
   stats_ = proxy_->stats();
+  left_ = proxy_->leave_filter_states();
   proxy_.reset();
   finished_.store(true);
 }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,15 @@ class Worker {
 
   const proxy::ProxyStats& stats() const { return stats_; }
   const std::string& ring_mode() const { return ring_mode_; }
+  int index() const { return index_; }
+  const Snapshot& snapshot() const { return snapshot_; }
+
+  // Reload hand-over: what this worker's filters left behind when it
+  // finished (see Proxy::leave_filter_states); call after join().
+  std::vector<std::unique_ptr<filter::WorkerState>> take_left() { return std::move(left_); }
+  // Gives this (running) worker what a finished worker of the previous
+  // generation left, for its filters to adopt on its own thread (any thread).
+  void hand_over(Snapshot previous, std::vector<std::unique_ptr<filter::WorkerState>> left);
 
  private:
   struct alignas(16) ListenSocket {
@@ -51,6 +61,7 @@ class Worker {
   bool accepting() const;  // an accept is armed (or its cancellation unseen)
   void maybe_trim_buffers(unsigned completions, int64_t now);
   void update_batching(int64_t now);
+  void adopt_handed_over();
 
   int index_;
   int cpu_;
@@ -75,6 +86,17 @@ class Worker {
   uint64_t rate_window_requests_ = 0;
   proxy::ProxyStats stats_;
   std::string ring_mode_;
+  std::vector<std::unique_ptr<filter::WorkerState>> left_;
+
+  // Hand-overs from the main thread (rare: one per reload): a locked inbox,
+  // and a flag the loop reads once per turn.
+  struct Handover {
+    Snapshot previous;
+    std::vector<std::unique_ptr<filter::WorkerState>> left;
+  };
+  std::mutex inbox_mutex_;
+  std::vector<Handover> inbox_;
+  std::atomic<bool> inbox_ready_{false};
 
   std::thread thread_;
   std::atomic<int> started_{0};  // 1 ok, -1 failed

@@ -100,6 +100,13 @@ struct WorkerState {
   // Named counters ("expired", "limited"...), summed over the workers when the
   // gateway reports them (the "filters" object of the stop line).
   virtual void report(std::vector<std::pair<std::string_view, uint64_t>>& out) const {}
+
+  // Reload: what this worker's successor (the same worker index in the next
+  // generation) may take over, called on this worker's thread when it has
+  // finished draining. The result must be plain data that any thread may
+  // own; its filter of the same name and type gets it in Filter::adopt().
+  // Most state is per generation: nullptr.
+  virtual std::unique_ptr<WorkerState> leave() { return nullptr; }
 };
 
 struct RequestState {
@@ -276,6 +283,12 @@ class Filter {
 
   // After the exchange ended (sent, or aborted), also after kRespond.
   virtual void on_log(Context& ctx) const {}
+
+  // Reload, on the worker's thread: `left` is what the previous generation's
+  // worker of this index left behind (WorkerState::leave()) for its filter
+  // `previous` of the same name and type; `mine` is this filter's state on
+  // this worker, already serving. Take what still means the same, or nothing.
+  virtual void adopt(WorkerState& mine, const Filter& previous, WorkerState& left) const {}
 };
 
 }  // namespace ringway::filter

@@ -131,6 +131,25 @@ Exchange* Proxy::new_exchange(ClientConn* c) {
   return ex;
 }
 
+std::vector<std::unique_ptr<filter::WorkerState>> Proxy::leave_filter_states() {
+  std::vector<std::unique_ptr<filter::WorkerState>> left;
+  for (auto& state : filter_states_) left.push_back(state ? state->leave() : nullptr);
+  return left;
+}
+
+void Proxy::adopt_filter_states(const config::Config& previous_config, const filter::FilterSet& previous,
+                                std::vector<std::unique_ptr<filter::WorkerState>>& left) {
+  for (size_t j = 0; j < left.size() && j < previous_config.filters.size(); ++j) {
+    if (!left[j]) continue;
+    const config::FilterSpec& was = previous_config.filters[j];
+    for (size_t i = 0; i < filter_states_.size(); ++i) {
+      const config::FilterSpec& is = config_->filters[i];
+      if (!filter_states_[i] || is.name != was.name || is.type != was.type) continue;
+      filters_->filters[i]->adopt(*filter_states_[i], *previous.filters[j], *left[j]);
+    }
+  }
+}
+
 ProxyStats Proxy::stats() const {
   ProxyStats s = stats_;
   std::vector<std::pair<std::string_view, uint64_t>> counters;

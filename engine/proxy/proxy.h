@@ -110,6 +110,14 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   ProxyStats stats() const;
   size_t fixed_file_slots() const { return slot_fds_.size(); }
 
+  // Reload hand-over (filter::WorkerState::leave / Filter::adopt). What this
+  // worker's filters leave behind, by Config::filters index (null: nothing).
+  std::vector<std::unique_ptr<filter::WorkerState>> leave_filter_states();
+  // Gives each filter of this worker what its namesake (same name and type)
+  // in `previous` left.
+  void adopt_filter_states(const config::Config& previous_config, const filter::FilterSet& previous,
+                           std::vector<std::unique_ptr<filter::WorkerState>>& left);
+
  private:
   // client_side.cc
   void process_client(ClientConn* c);

@@ -1,5 +1,7 @@
 #include "filters/cache/cache_filter.h"
 
+#include <algorithm>
+
 #include "engine/routing/path.h"
 #include "filters/cache/cache_filter_impl.h"
 #include "filters/cache/key.h"
@@ -7,8 +9,37 @@
 
 namespace ringway::filters {
 
+namespace {
+
+// The upstreams behind the routes that run the filter being built.
+std::vector<std::string> upstreams_behind(const FilterBuild& build) {
+  const auto& filters = build.config.filters;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < filters.size(); ++i) {
+    if (filters[i].name != build.spec.name) continue;
+    for (const auto& route : build.config.routes)
+      if (std::find(route.filters.begin(), route.filters.end(), i) != route.filters.end())
+        names.push_back(route.upstream);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+}  // namespace
+
 std::shared_ptr<const filter::Filter> compile_cache(const FilterBuild& build) {
-  return std::make_shared<cache::CacheFilter>(cache::read_cache_options(build));
+  cache::CacheOptions options = cache::read_cache_options(build);
+  std::vector<std::string> upstreams = upstreams_behind(build);
+  // A reload keeps the stored responses (each worker's successor adopts its
+  // store) when they still mean the same; sharing the purge log is how the
+  // successor's filter knows, and it lets purges published meanwhile reach
+  // the entries on their way over.
+  const auto* running = dynamic_cast<const cache::CacheFilter*>(build.running);
+  std::shared_ptr<cache::PurgeLog> purges = running && running->stores_compatible(options, upstreams)
+                                                ? running->purge_log()
+                                                : std::make_shared<cache::PurgeLog>();
+  return std::make_shared<cache::CacheFilter>(std::move(options), std::move(purges), std::move(upstreams));
 }
 
 bool purge_cache(const filter::Filter& filter, std::string_view host, std::string_view path, bool prefix) {
@@ -22,11 +53,52 @@ bool purge_cache(const filter::Filter& filter, std::string_view host, std::strin
 
 namespace ringway::filters::cache {
 
-std::unique_ptr<filter::WorkerState> CacheFilter::make_worker_state(uint32_t worker_index) const {
-  auto w = std::make_unique<CacheWorker>(options_.per_worker_bytes(), worker_index);
+namespace {
+
+// Brings `store` up to date with the purges published after `applied`,
+// except those its own worker (`store_id`) published: applied at the time.
+// Returns how many entries went.
+uint64_t catch_up(const PurgeLog& log, Store& store, uint64_t& applied, uint64_t store_id) {
+  std::vector<PurgeRecord> records;
+  if (!log.since(applied, records)) {
+    uint64_t n = store.entries();
+    store.clear();
+    return n;
+  }
+  uint64_t n = 0;
+  for (const PurgeRecord& r : records) {
+    if (r.origin == store_id) continue;
+    if (!r.prefix && !r.host.empty())
+      n += store.erase_key(r.host + r.path);
+    else
+      n += store.erase_if([&](std::string_view key) { return r.matches(key); });
+  }
+  return n;
+}
+
+}  // namespace
+
+std::unique_ptr<filter::WorkerState> CacheFilter::make_worker_state(uint32_t) const {
+  auto w = std::make_unique<CacheWorker>(options_.per_worker_bytes(), purges_->new_store_id());
   // Purges published before this worker existed concern nothing it holds.
-  w->purges_applied = purges_.published();
+  w->purges_applied = purges_->published();
   return w;
+}
+
+bool CacheFilter::stores_compatible(const CacheOptions& options, const std::vector<std::string>& upstreams) const {
+  return options.ignore_query == options_.ignore_query && options.cache_authorized == options_.cache_authorized &&
+         options.heuristic.max_seconds == options_.heuristic.max_seconds &&
+         options.heuristic.percent == options_.heuristic.percent && upstreams == upstreams_;
+}
+
+void CacheFilter::adopt(filter::WorkerState& mine, const filter::Filter& previous, filter::WorkerState& left) const {
+  const auto* was = dynamic_cast<const CacheFilter*>(&previous);
+  auto* old = dynamic_cast<LeftStore*>(&left);
+  // compile_cache shared the purge log only if the stores are compatible.
+  if (was == nullptr || old == nullptr || was->purges_ != purges_) return;
+  auto& w = static_cast<CacheWorker&>(mine);
+  catch_up(*purges_, old->store, old->purges_applied, old->store_id);
+  w.stats.adopted += w.store.adopt_older(std::move(old->store), options_.max_entry_bytes);
 }
 
 uint64_t CacheFilter::purge(std::string_view host, std::string_view path, bool prefix) const {
@@ -45,24 +117,12 @@ uint64_t CacheFilter::purge(std::string_view host, std::string_view path, bool p
       }
     }
   }
-  return purges_.publish(std::move(r));
+  return purges_->publish(std::move(r));
 }
 
 void CacheFilter::apply_purges(CacheWorker& w) const {
-  if (purges_.published() == w.purges_applied) return;  // the common case: one relaxed load
-  std::vector<PurgeRecord> records;
-  if (!purges_.since(w.purges_applied, records)) {
-    w.stats.invalidated += w.store.entries();
-    w.store.clear();
-    return;
-  }
-  for (const PurgeRecord& r : records) {
-    if (r.origin_worker == static_cast<int64_t>(w.index)) continue;  // applied when published
-    if (!r.prefix && !r.host.empty())
-      w.stats.invalidated += w.store.erase_key(r.host + r.path);
-    else
-      w.stats.invalidated += w.store.erase_if([&](std::string_view key) { return r.matches(key); });
-  }
+  if (purges_->published() == w.purges_applied) return;  // the common case: one relaxed load
+  w.stats.invalidated += catch_up(*purges_, w.store, w.purges_applied, w.store_id);
 }
 
 void CacheFilter::invalidate(filter::Context& ctx, CacheWorker& w, CacheRequest& st,
@@ -85,8 +145,8 @@ void CacheFilter::invalidate(filter::Context& ctx, CacheWorker& w, CacheRequest&
     PurgeRecord r;
     r.host.assign(key_host(k));
     r.path.assign(key_path(k));
-    r.origin_worker = w.index;
-    purges_.publish(std::move(r));
+    r.origin = w.store_id;
+    purges_->publish(std::move(r));
   }
 }
 

@@ -41,12 +41,21 @@ struct CacheStats {
   uint64_t stored = 0;        // responses stored
   uint64_t collapsed = 0;     // requests that waited for another's response
   uint64_t invalidated = 0;   // entries removed by unsafe requests or purges
+  uint64_t adopted = 0;       // entries taken over from the previous generation (reload)
+};
+
+// What a worker's cache leaves its successor on a reload (WorkerState::leave).
+struct LeftStore final : filter::WorkerState {
+  LeftStore(Store s, uint64_t id, uint64_t applied) : store(std::move(s)), store_id(id), purges_applied(applied) {}
+  Store store;
+  uint64_t store_id;
+  uint64_t purges_applied;
 };
 
 struct CacheWorker final : filter::WorkerState {
-  CacheWorker(uint64_t max_bytes, uint32_t worker_index) : store(max_bytes), index(worker_index) {}
+  CacheWorker(uint64_t max_bytes, uint64_t id) : store(max_bytes), store_id(id) {}
   Store store;
-  uint32_t index;
+  uint64_t store_id;            // PurgeRecord::origin of the purges this worker publishes
   uint64_t purges_applied = 0;  // PurgeLog sequence number applied to `store`
   absl::flat_hash_map<std::string, InFlight> in_flight;
   uint64_t next_leader = 0;
@@ -59,7 +68,12 @@ struct CacheWorker final : filter::WorkerState {
                            {"misses", stats.misses},
                            {"stored", stats.stored},
                            {"collapsed", stats.collapsed},
-                           {"invalidated", stats.invalidated}});
+                           {"invalidated", stats.invalidated},
+                           {"adopted", stats.adopted}});
+  }
+
+  std::unique_ptr<filter::WorkerState> leave() override {
+    return std::make_unique<LeftStore>(std::move(store), store_id, purges_applied);
   }
 };
 
@@ -100,7 +114,12 @@ struct CacheRequest final : filter::RequestState {
 
 class CacheFilter final : public filter::Filter {
  public:
-  explicit CacheFilter(CacheOptions options) : options_(std::move(options)) {}
+  // `purges` is shared with the filter this one replaces on a reload when
+  // their stores may carry over (compile_cache), `upstreams` are the names of
+  // the upstreams behind the routes that run this filter.
+  explicit CacheFilter(CacheOptions options, std::shared_ptr<PurgeLog> purges = std::make_shared<PurgeLog>(),
+                       std::vector<std::string> upstreams = {})
+      : options_(std::move(options)), purges_(std::move(purges)), upstreams_(std::move(upstreams)) {}
 
   uint8_t phases() const override {
     return filter::kRequestHead | filter::kResponseHead | filter::kResponseBody | filter::kLog;
@@ -110,11 +129,19 @@ class CacheFilter final : public filter::Filter {
   filter::Outcome on_response_head(filter::Context& ctx) const override;
   std::string_view on_response_body(filter::Context& ctx, std::string_view piece, bool last) const override;
   void on_log(filter::Context& ctx) const override;
+  void adopt(filter::WorkerState& mine, const filter::Filter& previous, filter::WorkerState& left) const override;
 
   // See purge_cache() in cache_filter.h. Returns the purge's sequence number.
   uint64_t purge(std::string_view host, std::string_view path, bool prefix) const;
 
   const CacheOptions& options() const { return options_; }
+
+  // Whether entries this filter stored still mean the same under `options`
+  // for routes to `upstreams`: the same keys (ignore_query), the same rules
+  // for what was stored (cache_authorized, heuristic freshness), the same
+  // origins. Reloads carry stores over only then.
+  bool stores_compatible(const CacheOptions& options, const std::vector<std::string>& upstreams) const;
+  const std::shared_ptr<PurgeLog>& purge_log() const { return purges_; }
 
  private:
   // cache_filter.cc
@@ -137,7 +164,8 @@ class CacheFilter final : public filter::Filter {
   void label(filter::Context& ctx, std::string_view value) const;
 
   CacheOptions options_;
-  mutable PurgeLog purges_;
+  std::shared_ptr<PurgeLog> purges_;
+  std::vector<std::string> upstreams_;  // sorted
 };
 
 // The X-Cache values.

@@ -22,7 +22,7 @@ struct PurgeRecord {
   std::string host;  // lower-cased; "" matches every host
   std::string path;  // path with "?query", or a prefix of it
   bool prefix = false;
-  int64_t origin_worker = -1;  // the worker that already applied it locally, -1 for none
+  uint64_t origin = 0;  // the store (PurgeLog::new_store_id) that applied it already, 0 for none
 
   bool matches(std::string_view key) const;
 };
@@ -33,6 +33,9 @@ class PurgeLog {
 
   // Appends a record; returns its sequence number (1, 2, ...).
   uint64_t publish(PurgeRecord record);
+
+  // A number naming one worker's store in PurgeRecord::origin (1, 2, ...).
+  uint64_t new_store_id() { return ++store_ids_; }
 
   // Sequence number of the last record published (0: none yet).
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
@@ -47,6 +50,7 @@ class PurgeLog {
   std::deque<PurgeRecord> records_;  // sequence numbers first_ .. first_ + size - 1
   uint64_t first_ = 1;
   std::atomic<uint64_t> published_{0};
+  std::atomic<uint64_t> store_ids_{0};
 };
 
 }  // namespace ringway::filters::cache

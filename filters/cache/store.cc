@@ -110,6 +110,28 @@ size_t Store::erase_if(const std::function<bool(std::string_view key)>& match) {
   return n;
 }
 
+size_t Store::adopt_older(Store&& older, uint64_t max_entry_bytes) {
+  size_t taken = 0;
+  for (Node& node : older.lru_) {
+    EntryPtr& entry = node.entry;
+    if (entry->size > max_entry_bytes || bytes_ + entry->size > max_bytes_) continue;
+    auto& variants = index_[entry->key];
+    if (variants.size() >= kMaxVariants) continue;
+    bool have = std::any_of(variants.begin(), variants.end(), [&](Lru::iterator v) {
+      return v->entry->vary == entry->vary && v->entry->secondary == entry->secondary;
+    });
+    if (have) continue;
+    bytes_ += entry->size;
+    // Older than anything here: ticks below every current one keep the
+    // per-key variant eviction order right too.
+    lru_.push_back(Node{std::move(entry), 0});
+    variants.push_back(std::prev(lru_.end()));
+    ++taken;
+  }
+  older.clear();
+  return taken;
+}
+
 void Store::clear() {
   lru_.clear();
   index_.clear();

@@ -43,6 +43,13 @@ class Store {
   size_t erase_if(const std::function<bool(std::string_view key)>& match);
   void clear();
 
+  // Reload: takes in the entries of a store the previous generation's worker
+  // left, behind (less recently used than) everything stored here, most
+  // recently used first, while they fit. A variant this store already has
+  // stays as it is: it is the newer copy. Entries larger than
+  // `max_entry_bytes` are dropped. Returns how many were taken.
+  size_t adopt_older(Store&& older, uint64_t max_entry_bytes);
+
   uint64_t bytes() const { return bytes_; }
   size_t entries() const { return lru_.size(); }
   uint64_t max_bytes() const { return max_bytes_; }

@@ -181,6 +181,49 @@ class Reload(unittest.TestCase):
         self.assertIn("configuration reloaded", self.reload(limited(rate="2/m")))
         self.assertEqual(statuses(3), [200, 200, 429])
 
+    def handed_over(self):
+        """Filter states the drained generations handed to the running
+        workers so far (their stderr lines)."""
+        marker = "filter state(s) handed to the running workers"
+        return sum(int(l.split("; ")[1].split()[0]) for l in self.gw.stderr().splitlines()
+                   if marker in l)
+
+    def wait_handed_over(self, count):
+        deadline = time.time() + 10 * SLOW
+        while self.handed_over() < count and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertGreaterEqual(self.handed_over(), count, self.gw.stderr())
+
+    def test_cached_responses_survive_a_reload_that_keeps_their_meaning(self):
+        path = "/bytes/100?header=Cache-Control:max-age%3D3600"
+
+        def cached(max_bytes="1MiB", upstream="origin"):
+            other = '  other:\n    endpoints: ["127.0.0.1:%d"]\n' % self.origin.port
+            return config([self.origin.port], workers=2, engine={"drain_timeout": "60s"},
+                          extra=other + "filters:\n  c: { type: cache, max_bytes: %s }\n"
+                                "default_filters: [c]\n" % max_bytes,
+                          routes="  - match: { prefix: / }\n    upstream: %s\n" % upstream)
+
+        self.assertIn("configuration reloaded", self.reload(cached()))
+        # New connections spread over both workers: each stores its copy.
+        for _ in range(16):
+            self.assertEqual(request(self.gw.port, path=path).status, 200)
+        time.sleep(1.1)  # stored copies are now at least a second old
+        # Another store size: the entries still mean the same. Each worker
+        # of the new generation adopts its predecessor's store once that one
+        # has drained; until then it would store copies of its own.
+        self.assertIn("configuration reloaded", self.reload(cached(max_bytes="2MiB")))
+        self.wait_handed_over(2)
+        for _ in range(8):
+            r = request(self.gw.port, path=path)
+            self.assertEqual(r.header("X-Cache"), "HIT")
+            self.assertGreaterEqual(int(r.header("Age")), 1)  # the old copy, not a new one
+        # The route now goes to another upstream: stored responses came from
+        # the old one, so the new generation starts empty.
+        self.assertIn("configuration reloaded", self.reload(cached(max_bytes="2MiB", upstream="other")))
+        self.wait_handed_over(4)
+        self.assertEqual(request(self.gw.port, path=path).header("X-Cache"), "MISS")
+
     def test_listener_on_a_taken_port_fails_the_reload(self):
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))

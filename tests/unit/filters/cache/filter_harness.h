@@ -59,14 +59,16 @@ struct RecordingServices final : filter::WorkerServices {
   std::vector<Fetch> fetches;
 };
 
-inline std::shared_ptr<const filter::Filter> build_filter(const std::string& yaml, uint32_t workers = 1) {
+// `running`: the filter a reload replaces (FilterBuild::running).
+inline std::shared_ptr<const filter::Filter> build_filter(const std::string& yaml, uint32_t workers = 1,
+                                                          const filter::Filter* running = nullptr) {
   YAML::Node n = YAML::Load(yaml);
   config::FilterSpec spec{"c", "cache", std::make_shared<const YAML::Node>(n), "filters.c"};
   config::detail::Field field{YAML::Node(), n, "filters.c"};
   config::Config cfg;
   cfg.source_file = "test.yaml";
   cfg.engine.workers = workers;
-  return compile_cache(FilterBuild{spec, field, cfg});
+  return compile_cache(FilterBuild{spec, field, cfg, nullptr, running});
 }
 
 // What the client got.
@@ -93,7 +95,8 @@ struct Origin {
 
 class Cache {
  public:
-  explicit Cache(const std::string& yaml, uint32_t workers = 1) : filter_(build_filter(yaml, workers)) {
+  explicit Cache(const std::string& yaml, uint32_t workers = 1, const filter::Filter* running = nullptr)
+      : filter_(build_filter(yaml, workers, running)) {
     for (uint32_t i = 0; i < workers; ++i) workers_.push_back(filter_->make_worker_state(i));
     for (auto& w : workers_) raw_.push_back(w.get());  // stable: contexts point here
   }

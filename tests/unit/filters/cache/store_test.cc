@@ -142,6 +142,38 @@ TEST(Key, References) {
   EXPECT_EQ(reference_key("", "h.example", "/", false), "");
 }
 
+TEST(Store, AdoptsAnOlderStoreBehindItsOwnEntries) {
+  EntryPtr mine = entry("h/a", 100);
+  EntryPtr theirs_a = entry("h/a", 100);  // same variant: ours is newer and stays
+  EntryPtr theirs_b = entry("h/b", 100), theirs_c = entry("h/c", 100);
+  EntryPtr theirs_big = entry("h/big", 5000);
+  Store older(1 << 20);
+  for (const EntryPtr& e : {theirs_c, theirs_big, theirs_b, theirs_a}) older.insert(e);  // a most recent
+  Store s(mine->size * 3 + 10);  // room for three
+  s.insert(mine);
+  EXPECT_EQ(s.adopt_older(std::move(older), 1000), 2u);  // b and c; big is over the entry limit
+  EXPECT_EQ(s.bytes(), mine->size + theirs_b->size + theirs_c->size);
+  EXPECT_EQ(older.entries(), 0u);
+  // Adopted entries are less recently used than ours, in their old order: a
+  // new entry evicts c (the oldest over there) first.
+  s.insert(entry("h/d", 100));
+  EXPECT_EQ(s.lookup("h/c", {}), nullptr);
+  EXPECT_EQ(s.lookup("h/a", {}), mine);
+  EXPECT_EQ(s.lookup("h/b", {}), theirs_b);
+  EXPECT_EQ(s.lookup("h/big", {}), nullptr);
+}
+
+TEST(Store, AdoptsOnlyWhatFits) {
+  EntryPtr a = entry("h/a", 100), b = entry("h/b", 100), c = entry("h/c", 100);
+  Store older(1 << 20);
+  for (const EntryPtr& e : {c, b, a}) older.insert(e);  // a most recent
+  Store s(a->size * 2 + 10);
+  EXPECT_EQ(s.adopt_older(std::move(older), 1 << 20), 2u);
+  EXPECT_EQ(s.lookup("h/a", {}), a);  // the most recently used ones come over
+  EXPECT_EQ(s.lookup("h/b", {}), b);
+  EXPECT_EQ(s.lookup("h/c", {}), nullptr);
+}
+
 TEST(PurgeLog, RecordsMatchKeys) {
   PurgeRecord exact{"h", "/a?x", false};
   EXPECT_TRUE(exact.matches("h/a?x"));
