@@ -254,6 +254,8 @@ void Worker::run() {
     int64_t deadline = proxy_->next_deadline();
     if (draining_) deadline = std::min(deadline, drain_deadline_);
     int64_t wait = std::clamp<int64_t>(deadline - now, 0, 1000);
+    ++loop_turns_;
+    if (batch_now_ && ring_.batching()) ++batched_turns_;
     ring_.submit_and_wait(std::chrono::milliseconds(wait), batch_now_);
     proxy_->set_now(monotonic_ms());
     // Before this turn's completions: a request that arrived after the
@@ -276,6 +278,8 @@ void Worker::run() {
   // long after this worker (a reload), and its clients must see them.
   ring_.submit();
   stats_ = proxy_->stats();
+  stats_.loop_turns = loop_turns_;
+  stats_.batched_turns = batched_turns_;
   left_ = proxy_->leave_filter_states();
   proxy_.reset();
   finished_.store(true);

@@ -84,6 +84,8 @@ class Worker {
   bool batch_now_ = false;
   int64_t rate_window_start_ms_ = 0;
   uint64_t rate_window_requests_ = 0;
+  uint64_t loop_turns_ = 0;
+  uint64_t batched_turns_ = 0;
   proxy::ProxyStats stats_;
   std::string ring_mode_;
   std::vector<std::unique_ptr<filter::WorkerState>> left_;

@@ -37,6 +37,10 @@ struct ProxyStats {
   uint64_t upstream_reuses = 0;
   uint64_t upstream_retries = 0;
   uint64_t upstream_failures = 0;
+  // The worker's loop: turns taken, and those that waited for a batch of
+  // completions (engine.batch_wait, while the rate is over batch_min_rps).
+  uint64_t loop_turns = 0;
+  uint64_t batched_turns = 0;
   // "<filter name>.<counter>" -> value, from the filters' worker states.
   std::vector<std::pair<std::string, uint64_t>> filters;
 };

@@ -5,8 +5,8 @@ import subprocess
 import time
 import unittest
 
-from harness import (RINGWAY, GatewayTestCase, RawClient, build_request, config, curl,
-                     request)
+from harness import (RINGWAY, Gateway, GatewayTestCase, KeepAliveLoad, Origin, RawClient,
+                     build_request, config, curl, request)
 
 
 class ProxyBasics(GatewayTestCase):
@@ -256,6 +256,41 @@ class BatchedCompletions(ProxyBasics):
         err = self.gateway.stderr()
         if "batch_wait needs Linux >= 6.12: off" not in err:
             self.assertIn("+batch(64 completions, 200us)", err)
+
+
+class BatchingGate(unittest.TestCase):
+    """engine.batch_min_rps: a worker batches its completions only while it
+    serves at least that many requests per second (100 ms windows). The stop
+    line counts its loop turns and the batched ones."""
+
+    def turns_under_load(self, min_rps):
+        origin = Origin()
+        try:
+            gw = Gateway(config([origin.port], engine={"batch_wait": "100us", "batch_min_rps": min_rps}))
+            if "batch_wait needs Linux >= 6.12: off" in gw.stderr():
+                gw.stop()
+                self.skipTest("this kernel has no io_uring min-wait")
+            load = KeepAliveLoad(gw.port, threads=2, per_connection=1000)
+            time.sleep(1.0)
+            load.stop()
+            self.assertEqual(load.failures, [])
+            self.assertEqual(gw.stop(), 0)
+            s = gw.stats()
+            # Well over 100 req/s even under sanitizers.
+            self.assertGreater(s["requests"], 200, s)
+            return s
+        finally:
+            origin.stop()
+
+    def test_batches_while_over_the_rate(self):
+        s = self.turns_under_load(50)
+        self.assertGreater(s["batched_turns"], 0, s)
+        self.assertLess(s["batched_turns"], s["loop_turns"], s)  # not before the first window
+
+    def test_does_not_batch_under_the_rate(self):
+        s = self.turns_under_load(100000000)
+        self.assertGreater(s["loop_turns"], 0, s)
+        self.assertEqual(s["batched_turns"], 0, s)
 
 
 class PlainDescriptors(GatewayTestCase):
