@@ -343,8 +343,8 @@ void BM_RouterMatch(benchmark::State& state, bool last) {
     benchmark::DoNotOptimize(r);
   }
 }
-BENCHMARK_CAPTURE(BM_RouterMatch, first, false)->Arg(1)->Arg(10)->Arg(100);
-BENCHMARK_CAPTURE(BM_RouterMatch, last, true)->Arg(1)->Arg(10)->Arg(100);
+BENCHMARK_CAPTURE(BM_RouterMatch, first, false)->Arg(1)->Arg(10)->Arg(100)->Arg(1000);
+BENCHMARK_CAPTURE(BM_RouterMatch, last, true)->Arg(1)->Arg(8)->Arg(10)->Arg(100)->Arg(1000);
 
 // ---------------------------------------------------------------------------
 // The whole user-space request path for one request, as start_request runs it:

@@ -22,6 +22,15 @@ bool host_matches(std::string_view host, std::string_view pattern, bool wildcard
          http::iequals(host.substr(host.size() - pattern.size()), pattern);
 }
 
+// Debian's Abseil finds std::string keys by absl::string_view only.
+absl::string_view absl_view(std::string_view s) { return {s.data(), s.size()}; }
+
+// The first segment of a path starting with '/': "/a/b" -> "a", "/" -> "".
+std::string_view first_segment(std::string_view path) {
+  size_t end = path.find('/', 1);
+  return path.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
+}
+
 // Segment-aware prefix test shared by matching and rewriting: "/api" covers
 // "/api" and "/api/..." but not "/apix"; a prefix ending in '/' is a plain
 // starts_with ("/" covers everything).
@@ -48,8 +57,10 @@ std::string_view host_for_matching(std::string_view host) {
 
 Router::~Router() = default;
 
-std::unique_ptr<Router> Router::build(const config::Config& config, std::string* error) {
+std::unique_ptr<Router> Router::build(const config::Config& config, std::string* error,
+                                      size_t scan_up_to) {
   std::unique_ptr<Router> router(new Router());
+  router->scan_up_to_ = scan_up_to;
   router->routes_.reserve(config.routes.size());
   for (const config::Route& route : config.routes) {
     CompiledRoute c;
@@ -88,8 +99,30 @@ std::unique_ptr<Router> Router::build(const config::Config& config, std::string*
     }
     c.headers = &route.match.headers;
     router->routes_.push_back(std::move(c));
+    router->index(static_cast<uint32_t>(router->routes_.size() - 1));
   }
   return router;
+}
+
+void Router::index(uint32_t i) {
+  const CompiledRoute& c = routes_[i];
+  // The first segment every request this route matches has, if it fixes one.
+  bool fixed = (c.path_kind == PathMatchKind::kExact ||
+                (c.path_kind == PathMatchKind::kPrefix && c.path.size() > 1)) &&
+               c.path.starts_with('/');
+  auto add = [&](SegmentIndex& level) {
+    Candidates& list = fixed ? level.by_segment[std::string(first_segment(c.path))] : level.any_segment;
+    list.push_back(i);
+  };
+  if (c.hosts.empty()) add(no_host_);
+  for (const HostPattern& p : c.hosts) {
+    if (!p.wildcard)
+      add(exact_hosts_[p.text]);
+    else if (p.text.empty())
+      add(any_host_);
+    else
+      add(wildcard_hosts_[p.text]);
+  }
 }
 
 bool Router::matches(const CompiledRoute& r, const http::RequestHead& head,
@@ -146,11 +179,82 @@ bool Router::matches(const CompiledRoute& r, const http::RequestHead& head,
   return true;
 }
 
-const config::Route* Router::match(const http::RequestHead& head) const {
+const config::Route* Router::scan(const http::RequestHead& head) const {
   const std::string_view host = host_for_matching(head.host);
   for (const CompiledRoute& r : routes_)
     if (matches(r, head, host)) return r.route;
   return nullptr;
+}
+
+const config::Route* Router::match(const http::RequestHead& head) const {
+  const std::string_view host = host_for_matching(head.host);
+  const std::string_view path = head.path;
+  char lower_buf[256];
+  if (routes_.size() <= scan_up_to_ || host.size() > sizeof lower_buf || !path.starts_with('/'))
+    return scan(head);
+  for (size_t i = 0; i < host.size(); ++i) {
+    char ch = host[i];
+    lower_buf[i] = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
+  }
+  const std::string_view lower(lower_buf, host.size());
+  const std::string_view segment = first_segment(path);
+
+  // The candidate lists: per host level that applies, the routes fixing
+  // this segment and those fixing none.
+  struct Cursor {
+    const uint32_t* at;
+    const uint32_t* end;
+  };
+  constexpr size_t kMaxLists = 32;
+  Cursor lists[kMaxLists];
+  size_t count = 0;
+  bool overflow = false;
+  auto take = [&](const SegmentIndex& level) {
+    for (const Candidates* c : {&level.any_segment, static_cast<const Candidates*>(nullptr)}) {
+      if (c == nullptr) {
+        if (level.by_segment.empty()) break;
+        auto it = level.by_segment.find(absl_view(segment));
+        if (it == level.by_segment.end()) break;
+        c = &it->second;
+      }
+      if (c->empty()) continue;
+      if (count == kMaxLists) {
+        overflow = true;
+        return;
+      }
+      lists[count++] = {c->data(), c->data() + c->size()};
+    }
+  };
+  take(no_host_);
+  if (!lower.empty()) {
+    take(any_host_);
+    if (exact_hosts_.empty()) {
+    } else if (auto it = exact_hosts_.find(absl_view(lower)); it != exact_hosts_.end()) {
+      take(it->second);
+    }
+    if (!wildcard_hosts_.empty()) {
+      // "*.example.com" is stored as ".example.com": try each suffix that
+      // starts at a dot with a non-empty label before it.
+      for (size_t dot = lower.find('.', 1); dot != std::string_view::npos; dot = lower.find('.', dot + 1))
+        if (auto it = wildcard_hosts_.find(absl_view(lower.substr(dot))); it != wildcard_hosts_.end())
+          take(it->second);
+    }
+  }
+  if (overflow) return scan(head);
+
+  // Merge in file order; a route listed under two of the request's host
+  // patterns comes up twice in a row.
+  uint32_t last = UINT32_MAX;
+  for (;;) {
+    size_t best = count;
+    for (size_t i = 0; i < count; ++i)
+      if (lists[i].at != lists[i].end && (best == count || *lists[i].at < *lists[best].at)) best = i;
+    if (best == count) return nullptr;
+    uint32_t index = *lists[best].at++;
+    if (index == last) continue;
+    last = index;
+    if (matches(routes_[index], head, host)) return routes_[index].route;
+  }
 }
 
 void rewrite_path(const config::Route& route, std::string_view path, std::string& out) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,16 +39,19 @@ http::RequestHead make_head(std::string path, std::string_view host = "example.c
 class RouterTest : public ::testing::Test {
  protected:
   // Builds the router from config_, failing the test on an error.
+  // scan_up_to 0: match() always goes through the index, whatever the size.
   void build() {
     std::string error;
-    router_ = Router::build(config_, &error);
+    router_ = Router::build(config_, &error, 0);
     ASSERT_NE(router_, nullptr) << error;
     EXPECT_EQ(error, "");
   }
 
-  // Name of the matching route, or "" for no match.
+  // Name of the matching route, or "" for no match; the index and a scan of
+  // every route must agree.
   std::string match(const http::RequestHead& head) {
     const Route* r = router_->match(head);
+    EXPECT_EQ(r, router_->scan(head)) << head.host << " " << head.path;
     return r ? r->name : "";
   }
   std::string match_path(std::string path) { return match(make_head(std::move(path))); }
@@ -332,6 +336,71 @@ TEST_F(RouterTest, ConcurrentMatching) {
   }
   for (auto& th : threads) th.join();
   for (int b : bad) EXPECT_EQ(b, 0);
+}
+
+TEST_F(RouterTest, IndexKeepsFileOrderAcrossHostLevels) {
+  // The same request can be in several candidate lists (no host, "*", the
+  // exact host, a wildcard; fixed segment or not): the earliest route wins.
+  Route any = make_route("any-host-prefix", PathMatchKind::kPrefix, "/api");
+  any.match.methods = {"POST"};
+  Route star = make_route("star");
+  star.match.hosts = {"*"};
+  star.match.methods = {"PUT"};
+  Route wild = make_route("wild", PathMatchKind::kExact, "/api/x");
+  wild.match.hosts = {"*.example.com", "a.example.com"};  // listed twice for a.example.com
+  Route exact = make_route("exact", PathMatchKind::kPrefix, "/");
+  exact.match.hosts = {"a.example.com"};
+  Route rest = make_route("rest");
+  for (const Route& r : {any, star, wild, exact, rest}) config_.routes.push_back(r);
+  build();
+  EXPECT_EQ(match(make_head("/api/x", "a.example.com", "POST")), "any-host-prefix");
+  EXPECT_EQ(match(make_head("/api/x", "A.Example.COM:443", "PUT")), "star");
+  EXPECT_EQ(match(make_head("/api/x", "a.example.com")), "wild");
+  EXPECT_EQ(match(make_head("/api/y", "a.example.com")), "exact");
+  EXPECT_EQ(match(make_head("/api/y", "b.example.com")), "rest");
+  EXPECT_EQ(match(make_head("/api/x", "example.com")), "rest");  // no label before *.
+  EXPECT_EQ(match(make_head("/api/x", "")), "rest");
+  EXPECT_EQ(match(make_head("*", "a.example.com", "OPTIONS")), "rest");  // not a path: scanned
+}
+
+TEST_F(RouterTest, IndexAgreesWithAScanOnRandomConfigs) {
+  // Many random configs and requests; match() (the index) must find exactly
+  // the route a scan in file order finds.
+  std::mt19937 rng(20261206);
+  auto pick = [&](const std::vector<std::string>& from) { return from[rng() % from.size()]; };
+  const std::vector<std::string> hosts = {"a.example.com", "b.example.com", "example.com", "x.a.example.com",
+                                          "other.test", "[::1]"};
+  const std::vector<std::string> patterns = {"a.example.com", "*.example.com", "*.a.example.com", "*",
+                                             "other.test", "example.com", "[::1]"};
+  const std::vector<std::string> paths = {"/", "/api", "/api/", "/api/v1", "/ap", "/static", "/static/x.css",
+                                          "/api/v1/users", "/apix", "/v2"};
+  const std::vector<std::string> methods = {"GET", "POST", "PUT"};
+  for (int round = 0; round < 200; ++round) {
+    config_.routes.clear();
+    int n = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      auto kind = static_cast<PathMatchKind>(rng() % 4);
+      std::string path = kind == PathMatchKind::kRegex ? "/api/.*" : pick(paths);
+      std::string name = "r";
+      name += std::to_string(i);  // (not "r" + ...: a GCC 12 -Wrestrict false positive)
+      Route r = make_route(name, kind, kind == PathMatchKind::kNone ? "" : path);
+      for (unsigned h = rng() % 3; h > 0; --h) r.match.hosts.push_back(pick(patterns));
+      if (rng() % 4 == 0) r.match.methods = {pick(methods)};
+      if (rng() % 8 == 0) r.match.headers = {HeaderMatch{"x-canary", "1"}};
+      config_.routes.push_back(std::move(r));
+    }
+    build();
+    for (int q = 0; q < 50; ++q) {
+      std::string host = pick(hosts);
+      if (rng() % 3 == 0) {  // case and port
+        host.insert(0, "A.");
+        host += ":8080";
+      }
+      http::RequestHead head = make_head(pick(paths) + (rng() % 2 ? "/more" : ""), host, pick(methods));
+      if (rng() % 4 == 0) head.headers.push_back({"X-Canary", "1"});
+      match(head);  // compares with scan()
+    }
+  }
 }
 
 // rewrite_path ---------------------------------------------------------------
