@@ -84,20 +84,18 @@ bool Ring::init(unsigned sq_entries, unsigned cq_entries, WaitBatch batch, std::
   return true;
 }
 
-void Ring::submit_and_wait(std::chrono::milliseconds timeout, bool batch) {
-  if (batch && batching()) {
-    submit_and_wait_batch(timeout);
-    return;
-  }
+bool Ring::submit_and_wait(std::chrono::milliseconds timeout, bool batch) {
+  if (batch && batching()) return submit_and_wait_batch(timeout);
   __kernel_timespec ts = to_timespec(timeout);
   io_uring_cqe* cqe = nullptr;
   io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  return false;
 }
 
 // liburing 2.3 (Debian 12) predates min-wait, so this is its
 // submit_and_wait_timeout with the getevents argument's min_wait_usec filled
 // in (that field was `pad` before Linux 6.12).
-void Ring::submit_and_wait_batch(std::chrono::milliseconds timeout) {
+bool Ring::submit_and_wait_batch(std::chrono::milliseconds timeout) {
   io_uring_sq& sq = ring_.sq;
   if (sq.sqe_head != sq.sqe_tail) {
     sq.sqe_head = sq.sqe_tail;
@@ -125,7 +123,9 @@ void Ring::submit_and_wait_batch(std::chrono::milliseconds timeout) {
     fprintf(stderr, "ringway: completion batching refused by the kernel (%s): off\n",
             strerror(errno));
     batch_ = WaitBatch{};
+    return false;
   }
+  return max_wait > 0;
 }
 
 BufferRing::~BufferRing() {

@@ -48,7 +48,8 @@ class Ring {
   // Submits everything queued and waits for at least one completion or the
   // timeout: the one io_uring_enter of a loop turn. `batch`: this turn may
   // use the WaitBatch (if the ring has one).
-  void submit_and_wait(std::chrono::milliseconds timeout, bool batch = false);
+  // Returns whether it waited for a batch (the kernel took the batched wait).
+  bool submit_and_wait(std::chrono::milliseconds timeout, bool batch = false);
   bool batching() const { return batch_.max_wait.count() > 0; }
 
   // Calls f(cqe) for every ready completion, then marks them all seen at once.
@@ -68,7 +69,7 @@ class Ring {
   const std::string& mode() const { return mode_; }
 
  private:
-  void submit_and_wait_batch(std::chrono::milliseconds timeout);
+  bool submit_and_wait_batch(std::chrono::milliseconds timeout);
 
   io_uring ring_{};
   WaitBatch batch_;

@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -243,22 +242,24 @@ void Server::reload() {
 
 // Joins the workers of previous generations that finished draining. What
 // their filters left behind (a response cache's entries) goes to the running
-// worker of the same index, whose filters adopt what still applies.
+// worker of the same index, whose filters adopt what still applies: newest
+// generation first, so that of two copies the newer is kept. The old
+// snapshots are released here, on this thread, not in a serving worker.
 void Server::reap_retired() {
   size_t handed_over = 0;
-  std::erase_if(retired_, [&](std::unique_ptr<Worker>& w) {
-    if (!w->finished()) return false;
-    w->join();
-    add_stats(finished_stats_, finished_filter_stats_, w->stats());
-    auto left = w->take_left();
-    size_t count = std::count_if(left.begin(), left.end(), [](const auto& s) { return s != nullptr; });
-    auto index = static_cast<size_t>(w->index());
-    if (count > 0 && index < workers_.size()) {
-      workers_[index]->hand_over(w->snapshot(), std::move(left));
-      handed_over += count;
+  for (size_t k = retired_.size(); k-- > 0;) {
+    Worker& w = *retired_[k];
+    if (!w.finished()) continue;
+    w.join();
+    add_stats(finished_stats_, finished_filter_stats_, w.stats());
+    auto left = w.take_left();
+    auto index = static_cast<size_t>(w.index());
+    if (!left.empty() && index < workers_.size()) {
+      handed_over += left.size();
+      workers_[index]->hand_over(std::move(left));
     }
-    return true;
-  });
+    retired_.erase(retired_.begin() + static_cast<std::ptrdiff_t>(k));
+  }
   if (handed_over > 0)
     fprintf(stderr, "ringway: previous generation drained; %zu filter state(s) handed to the running workers\n",
             handed_over);

@@ -56,10 +56,10 @@ void Worker::request_stop() {
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
-void Worker::hand_over(Snapshot previous, std::vector<std::unique_ptr<filter::WorkerState>> left) {
+void Worker::hand_over(std::vector<proxy::LeftState> left) {
   {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
-    inbox_.push_back({std::move(previous), std::move(left)});
+    for (auto& l : left) inbox_.push_back(std::move(l));
   }
   inbox_ready_.store(true, std::memory_order_release);
   uint64_t one = 1;
@@ -67,15 +67,13 @@ void Worker::hand_over(Snapshot previous, std::vector<std::unique_ptr<filter::Wo
 }
 
 void Worker::adopt_handed_over() {
-  std::vector<Handover> inbox;
+  std::vector<proxy::LeftState> inbox;
   {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
     inbox.swap(inbox_);
     inbox_ready_.store(false, std::memory_order_relaxed);
   }
-  for (Handover& h : inbox)
-    if (h.previous.config && h.previous.filters)
-      proxy_->adopt_filter_states(*h.previous.config, *h.previous.filters, h.left);
+  proxy_->adopt_filter_states(inbox);
 }
 
 void Worker::join() {
@@ -255,8 +253,7 @@ void Worker::run() {
     if (draining_) deadline = std::min(deadline, drain_deadline_);
     int64_t wait = std::clamp<int64_t>(deadline - now, 0, 1000);
     ++loop_turns_;
-    if (batch_now_ && ring_.batching()) ++batched_turns_;
-    ring_.submit_and_wait(std::chrono::milliseconds(wait), batch_now_);
+    if (ring_.submit_and_wait(std::chrono::milliseconds(wait), batch_now_)) ++batched_turns_;
     proxy_->set_now(monotonic_ms());
     // Before this turn's completions: a request that arrived after the
     // hand-over was posted already sees what it brought.

@@ -42,10 +42,10 @@ class Worker {
 
   // Reload hand-over: what this worker's filters left behind when it
   // finished (see Proxy::leave_filter_states); call after join().
-  std::vector<std::unique_ptr<filter::WorkerState>> take_left() { return std::move(left_); }
-  // Gives this (running) worker what a finished worker of the previous
+  std::vector<proxy::LeftState> take_left() { return std::move(left_); }
+  // Gives this (running) worker what a finished worker of a previous
   // generation left, for its filters to adopt on its own thread (any thread).
-  void hand_over(Snapshot previous, std::vector<std::unique_ptr<filter::WorkerState>> left);
+  void hand_over(std::vector<proxy::LeftState> left);
 
  private:
   struct alignas(16) ListenSocket {
@@ -88,16 +88,12 @@ class Worker {
   uint64_t batched_turns_ = 0;
   proxy::ProxyStats stats_;
   std::string ring_mode_;
-  std::vector<std::unique_ptr<filter::WorkerState>> left_;
+  std::vector<proxy::LeftState> left_;
 
   // Hand-overs from the main thread (rare: one per reload): a locked inbox,
   // and a flag the loop reads once per turn.
-  struct Handover {
-    Snapshot previous;
-    std::vector<std::unique_ptr<filter::WorkerState>> left;
-  };
   std::mutex inbox_mutex_;
-  std::vector<Handover> inbox_;
+  std::vector<proxy::LeftState> inbox_;
   std::atomic<bool> inbox_ready_{false};
 
   std::thread thread_;

@@ -288,6 +288,8 @@ class Filter {
   // worker of this index left behind (WorkerState::leave()) for its filter
   // `previous` of the same name and type; `mine` is this filter's state on
   // this worker, already serving. Take what still means the same, or nothing.
+  // `mine`'s on_timer runs at the next loop turn: long work (moving many
+  // entries) belongs there, a slice per call.
   virtual void adopt(WorkerState& mine, const Filter& previous, WorkerState& left) const {}
 };
 

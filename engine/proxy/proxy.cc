@@ -131,21 +131,23 @@ Exchange* Proxy::new_exchange(ClientConn* c) {
   return ex;
 }
 
-std::vector<std::unique_ptr<filter::WorkerState>> Proxy::leave_filter_states() {
-  std::vector<std::unique_ptr<filter::WorkerState>> left;
-  for (auto& state : filter_states_) left.push_back(state ? state->leave() : nullptr);
+std::vector<LeftState> Proxy::leave_filter_states() {
+  std::vector<LeftState> left;
+  for (size_t i = 0; i < filter_states_.size(); ++i) {
+    if (!filter_states_[i]) continue;
+    if (auto state = filter_states_[i]->leave())
+      left.push_back({config_->filters[i].name, config_->filters[i].type, filters_->filters[i], std::move(state)});
+  }
   return left;
 }
 
-void Proxy::adopt_filter_states(const config::Config& previous_config, const filter::FilterSet& previous,
-                                std::vector<std::unique_ptr<filter::WorkerState>>& left) {
-  for (size_t j = 0; j < left.size() && j < previous_config.filters.size(); ++j) {
-    if (!left[j]) continue;
-    const config::FilterSpec& was = previous_config.filters[j];
+void Proxy::adopt_filter_states(std::vector<LeftState>& left) {
+  for (LeftState& l : left) {
     for (size_t i = 0; i < filter_states_.size(); ++i) {
-      const config::FilterSpec& is = config_->filters[i];
-      if (!filter_states_[i] || is.name != was.name || is.type != was.type) continue;
-      filters_->filters[i]->adopt(*filter_states_[i], *previous.filters[j], *left[j]);
+      const config::FilterSpec& spec = config_->filters[i];
+      if (!filter_states_[i] || spec.name != l.name || spec.type != l.type) continue;
+      filters_->filters[i]->adopt(*filter_states_[i], *l.filter, *l.state);
+      filter_wake_[i] = 0;  // its on_timer runs next turn (adopt's longer work)
     }
   }
 }

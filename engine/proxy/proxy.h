@@ -45,6 +45,16 @@ struct ProxyStats {
   std::vector<std::pair<std::string, uint64_t>> filters;
 };
 
+// What a filter of a finished worker left for its successor: the filter
+// (kept alive for Filter::adopt to look at) and the state, with the name and
+// type its successor is found by.
+struct LeftState {
+  std::string name;
+  std::string type;
+  std::shared_ptr<const filter::Filter> filter;
+  std::unique_ptr<filter::WorkerState> state;
+};
+
 // The worker-owned state for one configured upstream.
 struct UpstreamPool {
   const config::Upstream* config = nullptr;
@@ -115,12 +125,11 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   size_t fixed_file_slots() const { return slot_fds_.size(); }
 
   // Reload hand-over (filter::WorkerState::leave / Filter::adopt). What this
-  // worker's filters leave behind, by Config::filters index (null: nothing).
-  std::vector<std::unique_ptr<filter::WorkerState>> leave_filter_states();
+  // worker's filters leave behind (only those that leave something).
+  std::vector<LeftState> leave_filter_states();
   // Gives each filter of this worker what its namesake (same name and type)
-  // in `previous` left.
-  void adopt_filter_states(const config::Config& previous_config, const filter::FilterSet& previous,
-                           std::vector<std::unique_ptr<filter::WorkerState>>& left);
+  // of a previous generation left.
+  void adopt_filter_states(std::vector<LeftState>& left);
 
  private:
   // client_side.cc

@@ -226,12 +226,12 @@ const config::Route* Router::match(const http::RequestHead& head) const {
     }
   };
   take(no_host_);
+  if (exact_hosts_.empty()) {
+  } else if (auto it = exact_hosts_.find(absl_view(lower)); it != exact_hosts_.end()) {
+    take(it->second);
+  }
   if (!lower.empty()) {
     take(any_host_);
-    if (exact_hosts_.empty()) {
-    } else if (auto it = exact_hosts_.find(absl_view(lower)); it != exact_hosts_.end()) {
-      take(it->second);
-    }
     if (!wildcard_hosts_.empty()) {
       // "*.example.com" is stored as ".example.com": try each suffix that
       // starts at a dot with a non-empty label before it.

@@ -1,6 +1,8 @@
 #include "filters/cache/cache_filter.h"
 
-#include <algorithm>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
 
 #include "engine/routing/path.h"
 #include "filters/cache/cache_filter_impl.h"
@@ -11,35 +13,57 @@ namespace ringway::filters {
 
 namespace {
 
-// The upstreams behind the routes that run the filter being built.
-std::vector<std::string> upstreams_behind(const FilterBuild& build) {
-  const auto& filters = build.config.filters;
-  std::vector<std::string> names;
-  for (size_t i = 0; i < filters.size(); ++i) {
-    if (filters[i].name != build.spec.name) continue;
-    for (const auto& route : build.config.routes)
-      if (std::find(route.filters.begin(), route.filters.end(), i) != route.filters.end())
-        names.push_back(route.upstream);
+// What the routes that run the filter being built do to a request before
+// it is stored, in file order: how they match, where they send it (upstream
+// and its Host), how they rewrite the path, and which filters (with their
+// config) run before the cache. Stored responses mean the same after a
+// reload only if this is unchanged.
+std::string route_signature(const FilterBuild& build) {
+  const config::Config& config = build.config;
+  std::string sig;
+  auto field = [&sig](std::string_view v) {
+    sig.append(v);
+    sig.push_back('\x1f');
+  };
+  for (const config::Route& route : config.routes) {
+    for (size_t pos = 0; pos < route.filters.size(); ++pos) {
+      if (config.filters[route.filters[pos]].name != build.spec.name) continue;
+      const config::RouteMatch& m = route.match;
+      for (const auto& h : m.hosts) field(h);
+      field(std::to_string(static_cast<int>(m.path_kind)));
+      field(m.path);
+      for (const auto& v : m.methods) field(v);
+      for (const auto& h : m.headers) field(h.name + ":" + h.value);
+      field(route.upstream);
+      if (route.upstream_index < config.upstreams.size()) field(config.upstreams[route.upstream_index].host_header);
+      field(route.strip_prefix);
+      field(route.replace_prefix);
+      for (size_t before = 0; before < pos; ++before) {
+        const config::FilterSpec& f = config.filters[route.filters[before]];
+        field(f.name);
+        field(f.type);
+        if (f.node) field(YAML::Dump(*f.node));
+      }
+      sig.push_back('\x1e');
+    }
   }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
+  return sig;
 }
 
 }  // namespace
 
 std::shared_ptr<const filter::Filter> compile_cache(const FilterBuild& build) {
   cache::CacheOptions options = cache::read_cache_options(build);
-  std::vector<std::string> upstreams = upstreams_behind(build);
+  std::string routes = route_signature(build);
   // A reload keeps the stored responses (each worker's successor adopts its
   // store) when they still mean the same; sharing the purge log is how the
   // successor's filter knows, and it lets purges published meanwhile reach
   // the entries on their way over.
   const auto* running = dynamic_cast<const cache::CacheFilter*>(build.running);
-  std::shared_ptr<cache::PurgeLog> purges = running && running->stores_compatible(options, upstreams)
+  std::shared_ptr<cache::PurgeLog> purges = running && running->stores_compatible(options, routes)
                                                 ? running->purge_log()
                                                 : std::make_shared<cache::PurgeLog>();
-  return std::make_shared<cache::CacheFilter>(std::move(options), std::move(purges), std::move(upstreams));
+  return std::make_shared<cache::CacheFilter>(std::move(options), std::move(purges), std::move(routes));
 }
 
 bool purge_cache(const filter::Filter& filter, std::string_view host, std::string_view path, bool prefix) {
@@ -79,16 +103,18 @@ uint64_t catch_up(const PurgeLog& log, Store& store, uint64_t& applied, uint64_t
 }  // namespace
 
 std::unique_ptr<filter::WorkerState> CacheFilter::make_worker_state(uint32_t) const {
-  auto w = std::make_unique<CacheWorker>(options_.per_worker_bytes(), purges_->new_store_id());
+  auto w = std::make_unique<CacheWorker>(options_.per_worker_bytes(), purges_->new_store_id(), purges_,
+                                         options_.max_entry_bytes);
   // Purges published before this worker existed concern nothing it holds.
   w->purges_applied = purges_->published();
   return w;
 }
 
-bool CacheFilter::stores_compatible(const CacheOptions& options, const std::vector<std::string>& upstreams) const {
+bool CacheFilter::stores_compatible(const CacheOptions& options, const std::string& routes) const {
   return options.ignore_query == options_.ignore_query && options.cache_authorized == options_.cache_authorized &&
          options.heuristic.max_seconds == options_.heuristic.max_seconds &&
-         options.heuristic.percent == options_.heuristic.percent && upstreams == upstreams_;
+         options.heuristic.percent == options_.heuristic.percent &&
+         options.status_header == options_.status_header && routes == routes_;
 }
 
 void CacheFilter::adopt(filter::WorkerState& mine, const filter::Filter& previous, filter::WorkerState& left) const {
@@ -97,8 +123,25 @@ void CacheFilter::adopt(filter::WorkerState& mine, const filter::Filter& previou
   // compile_cache shared the purge log only if the stores are compatible.
   if (was == nullptr || old == nullptr || was->purges_ != purges_) return;
   auto& w = static_cast<CacheWorker&>(mine);
-  catch_up(*purges_, old->store, old->purges_applied, old->store_id);
-  w.stats.adopted += w.store.adopt_older(std::move(old->store), options_.max_entry_bytes);
+  w.adopting.push_back(std::make_unique<LeftStore>(std::move(*old)));
+  // The first slice now, the rest from on_timer (the engine runs it at the
+  // next turn after an adopt): a small store is in place at once.
+  w.adopt_slice();
+}
+
+void CacheWorker::adopt_slice() {
+  // 0.2-0.4 ms of work (bench/micro/filter_cache.cc, BM_AdoptSlice).
+  constexpr size_t kSlice = 512;
+  while (!adopting.empty()) {
+    LeftStore& left = *adopting.front();
+    // Purges published since the old worker's last lookup, or since the
+    // last slice, reach the entries still on their way.
+    if (purges->published() != left.purges_applied)
+      catch_up(*purges, left.store, left.purges_applied, left.store_id);
+    stats.adopted += store.adopt_older(left.store, kSlice, max_entry_bytes);
+    if (left.store.entries() > 0) return;
+    adopting.pop_front();
+  }
 }
 
 uint64_t CacheFilter::purge(std::string_view host, std::string_view path, bool prefix) const {

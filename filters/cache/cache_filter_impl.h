@@ -9,6 +9,7 @@
 // (worker state, purges, collapse release, log phase).
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,10 +54,17 @@ struct LeftStore final : filter::WorkerState {
 };
 
 struct CacheWorker final : filter::WorkerState {
-  CacheWorker(uint64_t max_bytes, uint64_t id) : store(max_bytes), store_id(id) {}
+  CacheWorker(uint64_t max_bytes, uint64_t id, std::shared_ptr<PurgeLog> log, uint64_t max_entry)
+      : store(max_bytes), store_id(id), purges(std::move(log)), max_entry_bytes(max_entry) {}
   Store store;
   uint64_t store_id;            // PurgeRecord::origin of the purges this worker publishes
   uint64_t purges_applied = 0;  // PurgeLog sequence number applied to `store`
+  std::shared_ptr<PurgeLog> purges;
+  uint64_t max_entry_bytes;
+  // Stores previous generations left (reload), newest first, moved into
+  // `store` a slice per loop turn so that a big one does not stall the
+  // worker; their entries count as misses until moved.
+  std::deque<std::unique_ptr<LeftStore>> adopting;
   absl::flat_hash_map<std::string, InFlight> in_flight;
   uint64_t next_leader = 0;
   CacheStats stats;
@@ -74,6 +82,13 @@ struct CacheWorker final : filter::WorkerState {
 
   std::unique_ptr<filter::WorkerState> leave() override {
     return std::make_unique<LeftStore>(std::move(store), store_id, purges_applied);
+  }
+
+  // Moves the next slice of `adopting` into `store` (cache_filter.cc).
+  void adopt_slice();
+  int64_t on_timer(int64_t now_ms, filter::WorkerServices&) override {
+    adopt_slice();
+    return adopting.empty() ? INT64_MAX : now_ms;
   }
 };
 
@@ -115,11 +130,11 @@ struct CacheRequest final : filter::RequestState {
 class CacheFilter final : public filter::Filter {
  public:
   // `purges` is shared with the filter this one replaces on a reload when
-  // their stores may carry over (compile_cache), `upstreams` are the names of
-  // the upstreams behind the routes that run this filter.
+  // their stores may carry over (compile_cache); `routes` sums up what the
+  // routes that run this filter do to a request before it is stored.
   explicit CacheFilter(CacheOptions options, std::shared_ptr<PurgeLog> purges = std::make_shared<PurgeLog>(),
-                       std::vector<std::string> upstreams = {})
-      : options_(std::move(options)), purges_(std::move(purges)), upstreams_(std::move(upstreams)) {}
+                       std::string routes = {})
+      : options_(std::move(options)), purges_(std::move(purges)), routes_(std::move(routes)) {}
 
   uint8_t phases() const override {
     return filter::kRequestHead | filter::kResponseHead | filter::kResponseBody | filter::kLog;
@@ -137,10 +152,11 @@ class CacheFilter final : public filter::Filter {
   const CacheOptions& options() const { return options_; }
 
   // Whether entries this filter stored still mean the same under `options`
-  // for routes to `upstreams`: the same keys (ignore_query), the same rules
-  // for what was stored (cache_authorized, heuristic freshness), the same
-  // origins. Reloads carry stores over only then.
-  bool stores_compatible(const CacheOptions& options, const std::vector<std::string>& upstreams) const;
+  // and `routes`: the same keys (ignore_query), the same rules for what was
+  // stored and how (cache_authorized, heuristic freshness, the status header
+  // left out of entries), the same routes in front. Reloads carry stores
+  // over only then.
+  bool stores_compatible(const CacheOptions& options, const std::string& routes) const;
   const std::shared_ptr<PurgeLog>& purge_log() const { return purges_; }
 
  private:
@@ -165,7 +181,7 @@ class CacheFilter final : public filter::Filter {
 
   CacheOptions options_;
   std::shared_ptr<PurgeLog> purges_;
-  std::vector<std::string> upstreams_;  // sorted
+  std::string routes_;
 };
 
 // The X-Cache values.

@@ -110,26 +110,35 @@ size_t Store::erase_if(const std::function<bool(std::string_view key)>& match) {
   return n;
 }
 
-size_t Store::adopt_older(Store&& older, uint64_t max_entry_bytes) {
-  size_t taken = 0;
-  for (Node& node : older.lru_) {
-    EntryPtr& entry = node.entry;
+size_t Store::adopt_older(Store& older, size_t count, uint64_t max_entry_bytes) {
+  if (adopt_tick_ == 0) {
+    // Adopted entries get the ticks below every current one, the most
+    // recently used of them the highest: per-key variant eviction picks by
+    // tick. Entries stored meanwhile get higher ones anyway.
+    const uint64_t room = older.entries();
+    for (Node& node : lru_) node.used += room;
+    tick_ += room;
+    adopt_tick_ = room;
+  }
+  size_t kept = 0;
+  for (; count > 0 && !older.lru_.empty(); --count) {
+    EntryPtr entry = older.lru_.front().entry;
+    older.unlink(older.lru_.begin());
+    uint64_t tick = adopt_tick_ > 1 ? adopt_tick_-- : 1;
     if (entry->size > max_entry_bytes || bytes_ + entry->size > max_bytes_) continue;
     auto& variants = index_[entry->key];
-    if (variants.size() >= kMaxVariants) continue;
-    bool have = std::any_of(variants.begin(), variants.end(), [&](Lru::iterator v) {
-      return v->entry->vary == entry->vary && v->entry->secondary == entry->secondary;
-    });
+    bool have = variants.size() >= kMaxVariants ||
+                std::any_of(variants.begin(), variants.end(), [&](Lru::iterator v) {
+                  return v->entry->vary == entry->vary && v->entry->secondary == entry->secondary;
+                });
     if (have) continue;
     bytes_ += entry->size;
-    // Older than anything here: ticks below every current one keep the
-    // per-key variant eviction order right too.
-    lru_.push_back(Node{std::move(entry), 0});
+    lru_.push_back(Node{std::move(entry), tick});
     variants.push_back(std::prev(lru_.end()));
-    ++taken;
+    ++kept;
   }
-  older.clear();
-  return taken;
+  if (older.lru_.empty()) adopt_tick_ = 0;
+  return kept;
 }
 
 void Store::clear() {

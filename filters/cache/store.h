@@ -43,12 +43,14 @@ class Store {
   size_t erase_if(const std::function<bool(std::string_view key)>& match);
   void clear();
 
-  // Reload: takes in the entries of a store the previous generation's worker
-  // left, behind (less recently used than) everything stored here, most
-  // recently used first, while they fit. A variant this store already has
-  // stays as it is: it is the newer copy. Entries larger than
-  // `max_entry_bytes` are dropped. Returns how many were taken.
-  size_t adopt_older(Store&& older, uint64_t max_entry_bytes);
+  // Reload: moves up to `count` entries out of `older` (a store the previous
+  // generation's worker left), most recently used first, and keeps those
+  // that fit behind (less recently used than) everything stored here. A
+  // variant this store already has stays as it is: it is the newer copy.
+  // Entries larger than `max_entry_bytes` are dropped. Called repeatedly
+  // until `older` is empty, so a big store moves over in slices. Returns
+  // how many it kept.
+  size_t adopt_older(Store& older, size_t count, uint64_t max_entry_bytes);
 
   uint64_t bytes() const { return bytes_; }
   size_t entries() const { return lru_.size(); }
@@ -68,6 +70,7 @@ class Store {
   uint64_t bytes_ = 0;
   uint64_t evictions_ = 0;
   uint64_t tick_ = 0;
+  uint64_t adopt_tick_ = 0;  // next tick for an adopted entry; 0: no adoption going on
   Lru lru_;
   absl::flat_hash_map<std::string, std::vector<Lru::iterator>> index_;
 };

@@ -363,6 +363,18 @@ TEST_F(RouterTest, IndexKeepsFileOrderAcrossHostLevels) {
   EXPECT_EQ(match(make_head("*", "a.example.com", "OPTIONS")), "rest");  // not a path: scanned
 }
 
+TEST_F(RouterTest, IndexedEmptyHostPattern) {
+  // "." normalises to "": a hand-built config's way to match a request
+  // without a host (the loader refuses it); the index must agree with a scan.
+  Route r = make_route("no-host");
+  r.match.hosts = {"."};
+  config_.routes.push_back(r);
+  config_.routes.push_back(make_route("rest"));
+  build();
+  EXPECT_EQ(match(make_head("/", "")), "no-host");
+  EXPECT_EQ(match(make_head("/", "example.com")), "rest");
+}
+
 TEST_F(RouterTest, IndexAgreesWithAScanOnRandomConfigs) {
   // Many random configs and requests; match() (the index) must find exactly
   // the route a scan in file order finds.

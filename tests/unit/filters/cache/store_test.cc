@@ -151,7 +151,7 @@ TEST(Store, AdoptsAnOlderStoreBehindItsOwnEntries) {
   for (const EntryPtr& e : {theirs_c, theirs_big, theirs_b, theirs_a}) older.insert(e);  // a most recent
   Store s(mine->size * 3 + 10);  // room for three
   s.insert(mine);
-  EXPECT_EQ(s.adopt_older(std::move(older), 1000), 2u);  // b and c; big is over the entry limit
+  EXPECT_EQ(s.adopt_older(older, SIZE_MAX, 1000), 2u);  // b and c; big is over the entry limit
   EXPECT_EQ(s.bytes(), mine->size + theirs_b->size + theirs_c->size);
   EXPECT_EQ(older.entries(), 0u);
   // Adopted entries are less recently used than ours, in their old order: a
@@ -163,12 +163,31 @@ TEST(Store, AdoptsAnOlderStoreBehindItsOwnEntries) {
   EXPECT_EQ(s.lookup("h/big", {}), nullptr);
 }
 
+TEST(Store, AdoptedVariantsKeepTheirOrderForEviction) {
+  // 16 variants (the most a key keeps) come over; a 17th stored afterwards
+  // evicts the one the old store used least recently.
+  Store older(1 << 20);
+  std::vector<EntryPtr> variants;
+  for (int i = 0; i < 16; ++i) {
+    std::string value = "v";
+    value += std::to_string(i);
+    variants.push_back(entry("h/v", 10, headers({{"X-V", value}}), {"x-v"}));
+    older.insert(variants.back());
+  }
+  Store s(1 << 20);
+  EXPECT_EQ(s.adopt_older(older, SIZE_MAX, 1 << 20), 16u);
+  s.insert(entry("h/v", 10, headers({{"X-V", "new"}}), {"x-v"}));
+  EXPECT_EQ(s.lookup("h/v", headers({{"X-V", "v0"}})), nullptr);
+  EXPECT_EQ(s.lookup("h/v", headers({{"X-V", "v15"}})), variants[15]);
+  EXPECT_EQ(s.lookup("h/v", headers({{"X-V", "v1"}})), variants[1]);
+}
+
 TEST(Store, AdoptsOnlyWhatFits) {
   EntryPtr a = entry("h/a", 100), b = entry("h/b", 100), c = entry("h/c", 100);
   Store older(1 << 20);
   for (const EntryPtr& e : {c, b, a}) older.insert(e);  // a most recent
   Store s(a->size * 2 + 10);
-  EXPECT_EQ(s.adopt_older(std::move(older), 1 << 20), 2u);
+  EXPECT_EQ(s.adopt_older(older, SIZE_MAX, 1 << 20), 2u);
   EXPECT_EQ(s.lookup("h/a", {}), a);  // the most recently used ones come over
   EXPECT_EQ(s.lookup("h/b", {}), b);
   EXPECT_EQ(s.lookup("h/c", {}), nullptr);
