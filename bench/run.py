@@ -999,9 +999,17 @@ class Plan:
     origin: list
     wrk: list
 
+    # Every proxy gets one worker (thread or process) per proxy CPU, pinned
+    # one to one; the origin one thread per origin CPU.
+    @property
+    def workers(self) -> int:
+        return len(self.proxy)
+
     def describe(self) -> str:
-        return (f"proxy -> CPU {cpulist_str(self.proxy)} (1 worker); "
-                f"origin -> CPU {cpulist_str(self.origin)} (1 thread); "
+        def n(count: int, what: str) -> str:
+            return f"{count} {what}{'s' if count != 1 else ''}"
+        return (f"proxy -> CPU {cpulist_str(self.proxy)} ({n(self.workers, 'worker')}); "
+                f"origin -> CPU {cpulist_str(self.origin)} ({n(len(self.origin), 'thread')}); "
                 f"wrk -> CPU {cpulist_str(self.wrk)}")
 
     def warnings(self) -> list:
@@ -1126,7 +1134,8 @@ def start_origin(ctx: Ctx, scenarios: list) -> Origin:
 def start_ringway_origin(ctx: Ctx, binpath: str) -> Origin:
     port_file = os.path.join(ctx.tmp, "origin.port")
     log_path = os.path.join(ctx.logdir, "origin.log")
-    cmd = ctx.pin(ctx.plan.origin, [binpath, "--port", "0", "--threads", "1", "--port-file", port_file])
+    cmd = ctx.pin(ctx.plan.origin, [binpath, "--port", "0", "--threads", str(len(ctx.plan.origin)),
+                                     "--port-file", port_file])
     proc = ctx.procs.start(cmd, log_path)
     deadline = time.monotonic() + 15
     port = 0
@@ -1166,11 +1175,13 @@ def nofile_limit() -> int:
 
 
 def nginx_common(tmp: str, cpus: list, tag: str) -> str:
-    mask = "1" + "0" * cpus[0]  # worker_cpu_affinity: rightmost digit = CPU 0
+    # One worker process per CPU, each pinned to its own (worker_cpu_affinity
+    # masks: rightmost digit = CPU 0).
+    masks = " ".join("1" + "0" * cpu for cpu in cpus)
     return f"""daemon off;
 master_process on;
-worker_processes 1;
-worker_cpu_affinity {mask};
+worker_processes {len(cpus)};
+worker_cpu_affinity {masks};
 worker_rlimit_nofile {nofile_limit()};
 {nginx_user_line()}pid {tmp}/{tag}.pid;
 error_log stderr warn;
@@ -1378,7 +1389,7 @@ class RingwayPeer(Peer):
         # timeout http-keep-alive (idle_10k keeps clients idle for a while).
         conf = f"""listen:
   - address: 127.0.0.1:{port}
-workers: 1
+workers: {ctx.plan.workers}
 upstreams:
   origin:
     endpoints: ["127.0.0.1:{ctx.origin_port}"]
@@ -1475,10 +1486,10 @@ class HaproxyPeer(Peer):
         # below that (20000 here); `no strict-limits` makes it a warning, and
         # idle clients need one fd each (the server side is shared).
         parts = extra_parts(extra, "backend", ("global", "backend", "sections"))
+        cpu_map = "".join(f"  cpu-map 1/{i + 1} {cpu}\n" for i, cpu in enumerate(ctx.plan.proxy))
         conf = f"""global
-  nbthread 1
-  cpu-map 1/1 {ctx.plan.proxy[0]}
-  maxconn {IDLE_CONNECTIONS + 2000}
+  nbthread {ctx.plan.workers}
+{cpu_map}  maxconn {IDLE_CONNECTIONS + 2000}
   no strict-limits
 {parts["global"]}
 defaults
@@ -1526,6 +1537,8 @@ class FwdPeer(Peer):
         return None
 
     def available(self, ctx: Ctx) -> Optional[str]:
+        if ctx.plan.workers > 1:
+            return "fwd is single-threaded: no floor with more than one proxy CPU"
         return None if self.bin(ctx) else "ringway-fwd not found in build dir and could not be compiled"
 
     def version(self, ctx: Ctx) -> str:
@@ -2216,7 +2229,8 @@ def parse_args(argv: list) -> argparse.Namespace:
     ap.add_argument("--warmup", type=int, default=None,
                     help="seconds of warm-up per run, 0 = none (default 2)")
     ap.add_argument("--connections", type=int, default=50, help="wrk -c (default 50)")
-    ap.add_argument("--threads", type=int, default=1, help="wrk -t (default 1)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="wrk and ringway-load threads (default: one per wrk CPU)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="measured runs per scenario and peer; the median CPU us/req is reported "
                          "(default 1)")
@@ -2225,7 +2239,9 @@ def parse_args(argv: list) -> argparse.Namespace:
                          "(with --repeat: spreads background-load drift over all peers)")
     ap.add_argument("--cpus", default=None,
                     help="pinning plan, e.g. proxy=0,origin=1,wrk=1 (a bare number extends the "
-                         "previous role: wrk=2,3). Default on 2 CPUs: proxy=0,origin=1,wrk=1")
+                         "previous role: wrk=2,3; ranges: proxy=0-3). Every proxy runs one pinned "
+                         "worker per proxy CPU, the origin one thread per origin CPU. Default on "
+                         "2 CPUs: proxy=0,origin=1,wrk=1")
     ap.add_argument("--origin", choices=("auto", "ringway-origin", "nginx"), default="auto",
                     help="origin server (default: ringway-origin if built, else an nginx stand-in)")
     ap.add_argument("--open-loop", default="common", metavar="MODE",
@@ -2278,6 +2294,8 @@ def main(argv: list) -> int:
 
     try:
         plan = parse_plan(args.cpus) if args.cpus else default_plan()
+        if args.threads is None:
+            args.threads = len(plan.wrk)
         scen_names = []
         for n in (args.scenarios.split(",") if args.scenarios else ["all"]):
             n = n.strip()
