@@ -379,7 +379,9 @@ TEST_F(RouterTest, IndexAgreesWithAScanOnRandomConfigs) {
   // Many random configs and requests; match() (the index) must find exactly
   // the route a scan in file order finds.
   std::mt19937 rng(20261206);
-  auto pick = [&](const std::vector<std::string>& from) { return from[rng() % from.size()]; };
+  auto pick = [&](const std::vector<std::string>& from) -> const std::string& {
+    return from[rng() % from.size()];
+  };
   const std::vector<std::string> hosts = {"a.example.com", "b.example.com", "example.com", "x.a.example.com",
                                           "other.test", "[::1]"};
   const std::vector<std::string> patterns = {"a.example.com", "*.example.com", "*.a.example.com", "*",
@@ -408,7 +410,8 @@ TEST_F(RouterTest, IndexAgreesWithAScanOnRandomConfigs) {
         host.insert(0, "A.");
         host += ":8080";
       }
-      http::RequestHead head = make_head(pick(paths) + (rng() % 2 ? "/more" : ""), host, pick(methods));
+      const std::string& method = pick(methods);  // the head holds views
+      http::RequestHead head = make_head(pick(paths) + (rng() % 2 ? "/more" : ""), host, method);
       if (rng() % 4 == 0) head.headers.push_back({"X-Canary", "1"});
       match(head);  // compares with scan()
     }
