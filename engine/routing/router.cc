@@ -192,9 +192,12 @@ const config::Route* Router::match(const http::RequestHead& head) const {
   char lower_buf[256];
   if (routes_.size() <= scan_up_to_ || host.size() > sizeof lower_buf || !path.starts_with('/'))
     return scan(head);
-  for (size_t i = 0; i < host.size(); ++i) {
-    char ch = host[i];
-    lower_buf[i] = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
+  // Host patterns are lower-case; a config routing by path alone skips this.
+  if (!exact_hosts_.empty() || !wildcard_hosts_.empty()) {
+    for (size_t i = 0; i < host.size(); ++i) {
+      char ch = host[i];
+      lower_buf[i] = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
+    }
   }
   const std::string_view lower(lower_buf, host.size());
   const std::string_view segment = first_segment(path);
@@ -230,7 +233,7 @@ const config::Route* Router::match(const http::RequestHead& head) const {
   } else if (auto it = exact_hosts_.find(absl_view(lower)); it != exact_hosts_.end()) {
     take(it->second);
   }
-  if (!lower.empty()) {
+  if (!host.empty()) {
     take(any_host_);
     if (!wildcard_hosts_.empty()) {
       // "*.example.com" is stored as ".example.com": try each suffix that
