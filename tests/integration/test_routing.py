@@ -121,5 +121,29 @@ class Routing(GatewayTestCase):
         self.assertTrue(r.body.startswith(b"GET /headers HTTP/1.1"))
 
 
+# Routes no test request matches (hosts of their own): in front of ROUTES
+# they take the config over 8 routes, where the router indexes routes by
+# host and first path segment instead of trying each in turn.
+FILLER_ROUTES = "".join(
+    "  - name: filler-%d\n    match: { host: filler-%d.invalid, prefix: /%s }\n    upstream: origin\n"
+    % (i, i, p) for i, p in enumerate(["", "admin", "v2", "public", "items"]))
+
+
+class IndexedRouting(Routing):
+    """Every Routing test again, with the router's index in use: the same
+    answers as a scan in file order."""
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        extra = ('  admin:\n    endpoints: ["127.0.0.1:%d"]\n    host: admin.internal\n'
+                 % cls.admin.port)
+        return config([origin_port], routes=FILLER_ROUTES + ROUTES, extra=extra)
+
+    def test_a_filler_route_is_reached_by_its_host(self):
+        r = request(self.port, path="/admin/headers", host="FILLER-1.invalid:8080")
+        self.assertEqual(r.status, 200)
+        self.assertNotIn(b"Host: admin.internal", r.body)  # filler-1 goes to origin, not admin
+
+
 if __name__ == "__main__":
     unittest.main()
