@@ -148,6 +148,15 @@ struct Config {
       if (u.name == name) return &u;
     return nullptr;
   }
+
+  // Index in `filters` of the filter named `name`, if it has the type
+  // `type`; npos otherwise (a reload pairs filters across configs by both).
+  static constexpr size_t npos = static_cast<size_t>(-1);
+  size_t find_filter(const std::string& name, const std::string& type) const {
+    for (size_t i = 0; i < filters.size(); ++i)
+      if (filters[i].name == name && filters[i].type == type) return i;
+    return npos;
+  }
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -57,10 +57,8 @@ std::vector<std::string> type_names() {
 const filter::Filter* RunningFilters::find(const std::string& name,
                                            const std::string& type) const {
   if (config == nullptr || set == nullptr) return nullptr;
-  for (size_t i = 0; i < config->filters.size() && i < set->filters.size(); ++i)
-    if (config->filters[i].name == name && config->filters[i].type == type)
-      return set->filters[i].get();
-  return nullptr;
+  size_t i = config->find_filter(name, type);
+  return i < set->filters.size() ? set->filters[i].get() : nullptr;
 }
 
 CompileResult compile(const config::Config& config, const RunningFilters& running) {

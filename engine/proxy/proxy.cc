@@ -143,12 +143,10 @@ std::vector<LeftState> Proxy::leave_filter_states() {
 
 void Proxy::adopt_filter_states(std::vector<LeftState>& left) {
   for (LeftState& l : left) {
-    for (size_t i = 0; i < filter_states_.size(); ++i) {
-      const config::FilterSpec& spec = config_->filters[i];
-      if (!filter_states_[i] || spec.name != l.name || spec.type != l.type) continue;
-      filters_->filters[i]->adopt(*filter_states_[i], *l.filter, *l.state);
-      filter_wake_[i] = 0;  // its on_timer runs next turn (adopt's longer work)
-    }
+    size_t i = config_->find_filter(l.name, l.type);
+    if (i >= filter_states_.size() || !filter_states_[i]) continue;
+    filters_->filters[i]->adopt(*filter_states_[i], *l.filter, *l.state);
+    filter_wake_[i] = 0;  // its on_timer runs next turn (adopt's longer work)
   }
 }
 
