@@ -268,12 +268,18 @@ void Proxy::pump_response_body(UpstreamConn* u) {
     }
     drop(u->in.consume(n));
   }
-  if (ex->response_framing == http::BodyFraming::kUntilClose && u->peer_eof && u->in.empty() &&
-      !ex->response_done && !c->out.full()) {
-    ex->response_done = true;
-    if (pieces != nullptr) {
-      filter_response_body(ex, {}, true);
-      moved = true;
+  if (u->peer_eof && u->in.empty() && !ex->response_done) {
+    if (ex->response_framing != http::BodyFraming::kUntilClose) {
+      // The upstream closed before the body it announced was complete.
+      upstream_failed(u, 502, "upstream closed the connection mid-response", false);
+      return;
+    }
+    if (!c->out.full()) {
+      ex->response_done = true;
+      if (pieces != nullptr) {
+        filter_response_body(ex, {}, true);
+        moved = true;
+      }
     }
   }
   if (moved) {
@@ -358,8 +364,12 @@ void Proxy::upstream_input_closed(UpstreamConn* u) {
     close_upstream(u);  // a pooled connection the upstream closed
     return;
   }
-  if (ex->response_started && ex->response_framing == http::BodyFraming::kUntilClose) {
-    pump_response_body(u);  // ends the response once the queue is drained
+  if (ex->response_started) {
+    // An upstream may close right after a complete response (RFC 9112 9.6)
+    // while its tail still waits here for room on the client side: the pump
+    // goes on from what is queued, ends the response once that is drained,
+    // and fails it only if the body turns out short.
+    pump_response_body(u);
     return;
   }
   upstream_failed(u, 502, "upstream closed the connection", true);

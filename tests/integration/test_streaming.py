@@ -87,6 +87,23 @@ class Streaming(GatewayTestCase):
         self.assert_alive()
         c.close()
 
+    def test_origin_closing_after_its_response_loses_no_tail(self):
+        # An HTTP/1.0 request goes upstream as HTTP/1.0, so the origin closes
+        # right after each response (RFC 9112 9.6 lets it). A slow reader
+        # keeps the body's tail queued in the gateway when that close
+        # arrives: the tail must still be delivered, whole.
+        size = 8 * MB
+        for _ in range(3):
+            c = RawClient(self.port)
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+            c.send(build_request("GET", "/bytes/%d" % size, version="1.0"))
+            time.sleep(0.3 * SLOW)
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(len(r.body), size)
+            self.assertTrue(c.is_closed())
+            c.close()
+
     def test_parallel_large_transfers(self):
         url = "http://127.0.0.1:%d/bytes/%d" % (self.port, 20 * MB)
         procs = [subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", url],
