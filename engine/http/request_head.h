@@ -42,6 +42,13 @@ struct RequestHead {
   const Header* find(std::string_view name) const;
 };
 
+// RFC 9110 9.2.2: methods whose repetition has the effect of one request,
+// the only ones a proxy may retry on its own (RFC 9112 9.3.1).
+inline bool idempotent_method(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" ||
+         m == "DELETE";
+}
+
 // First header in `headers` with this name (case-insensitive), or nullptr.
 const Header* find_header(const HeaderList& headers, std::string_view name);
 

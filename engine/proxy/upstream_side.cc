@@ -343,10 +343,12 @@ void Proxy::upstream_failed(UpstreamConn* u, int status, const char* reason, boo
   Exchange* ex = u->ex;
   ++stats_.upstream_failures;
   // A pooled connection the upstream closed just as we reused it: the request
-  // never reached it, so one retry on a fresh connection is safe when nothing
-  // came back and there is no body we already let go of.
+  // most likely never reached it, so one retry on a fresh connection is safe
+  // when nothing came back, there is no body we already let go of, and a
+  // second copy could do no harm (only idempotent methods: RFC 9112 9.3.1).
   bool retry = may_retry && ex != nullptr && u->reused && !ex->response_bytes &&
-               ex->attempts == 0 && ex->request_framing == http::BodyFraming::kNone;
+               ex->attempts == 0 && ex->request_framing == http::BodyFraming::kNone &&
+               http::idempotent_method(ex->head.method);
   close_upstream(u);
   if (ex == nullptr) return;
   if (retry) {

@@ -2,6 +2,7 @@
 client gets 502/504 and, where HTTP allows, keeps its connection."""
 
 import socket
+import threading
 import time
 import unittest
 
@@ -115,6 +116,86 @@ class StalePooledConnection(unittest.TestCase):
             self.assertEqual(gw.stop(), 0)
         stats = gw.stats()
         self.assertGreaterEqual(stats["upstream_retries"] + stats["upstream_connects"], 2)
+
+
+class DroppingOrigin:
+    """An origin that answers the first request on its first connection, then
+    closes that connection on the second request without a word, as an
+    origin does when its keep-alive timeout fires just as the gateway reuses
+    the connection. Later connections are answered normally. It records
+    every request line it read."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.requests = []
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(conn, self.connections),
+                             daemon=True).start()
+
+    def _handle(self, conn, number):
+        buf, served = b"", 0
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                self.requests.append(head.split(b"\r\n")[0].decode())
+                if number == 1 and served == 1:
+                    return  # close without answering
+                served += 1
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def stop(self):
+        self.sock.close()
+
+
+class RetryOnlyIdempotent(unittest.TestCase):
+    """A request lost on a reused connection is retried on a fresh one only
+    if its method is idempotent (RFC 9112 9.3.1): a second POST could apply
+    twice."""
+
+    def exchange(self, method):
+        origin = DroppingOrigin()
+        gw = Gateway(config([origin.port]))
+        try:
+            c = RawClient(gw.port)
+            c.send(build_request("GET", "/first"))
+            self.assertEqual(c.read_response().status, 200)
+            c.send(build_request(method, "/second"))
+            status = c.read_response().status
+            c.close()
+        finally:
+            self.assertEqual(gw.stop(), 0)
+            origin.stop()
+        return status, origin.requests, gw.stats()
+
+    def test_get_is_retried_once(self):
+        status, requests, stats = self.exchange("GET")
+        self.assertEqual(status, 200)
+        self.assertEqual(requests.count("GET /second HTTP/1.1"), 2)
+        self.assertEqual(stats["upstream_retries"], 1)
+
+    def test_post_is_not_retried(self):
+        status, requests, stats = self.exchange("POST")
+        self.assertEqual(status, 502)
+        self.assertEqual(requests.count("POST /second HTTP/1.1"), 1)
+        self.assertEqual(stats["upstream_retries"], 0)
 
 
 class ClientTimeouts(GatewayTestCase):
