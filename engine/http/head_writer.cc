@@ -1,5 +1,6 @@
 #include "engine/http/head_writer.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "engine/http/field_value.h"
@@ -39,6 +40,13 @@ void append_joined(std::string& out, const HeaderList& headers, std::string_view
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// ASCII case-insensitive order, for the sorted list of Connection tokens.
+bool iless(std::string_view a, std::string_view b) {
+  auto lower = [](unsigned char c) { return static_cast<unsigned>(c - 'A') < 26u ? c + 32 : c; };
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [&](char x, char y) { return lower(x) < lower(y); });
 }
 
 }  // namespace
@@ -111,12 +119,16 @@ void ConnectionTokens::parse(const HeaderList& headers) {
     while (next_list_element(v, tok)) {
       if (iequals(tok, "close")) close = true;
       else if (iequals(tok, "keep-alive")) keep_alive = true;
-      else if (named.size() < 16) named.push_back(tok);  // bound the work a client can ask for
+      else named.push_back(tok);
     }
   }
+  // Every named header must go (RFC 9110 7.6.1), however many there are;
+  // a long list is sorted so that checking each header stays cheap.
+  if (named.size() > kScanLimit) std::sort(named.begin(), named.end(), iless);
 }
 
 bool ConnectionTokens::names(std::string_view header) const {
+  if (named.size() > kScanLimit) return std::binary_search(named.begin(), named.end(), header, iless);
   for (auto n : named)
     if (iequals(n, header)) return true;
   return false;

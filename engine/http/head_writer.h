@@ -31,6 +31,9 @@ struct ConnectionTokens {
     close = keep_alive = false;
   }
   bool names(std::string_view header) const;
+
+ private:
+  static constexpr size_t kScanLimit = 8;  // longer lists are sorted and searched
 };
 
 struct UpstreamRequest {

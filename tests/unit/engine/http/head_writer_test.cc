@@ -117,6 +117,24 @@ TEST(WriteUpstreamRequest, HopByHopAndConnectionNamedHeadersRemoved) {
                                  "Via: 1.1 ringway"));
 }
 
+TEST(WriteUpstreamRequest, EveryHeaderConnectionNamesIsRemovedHoweverMany) {
+  // 40 names, in mixed case, over two Connection fields: past the length at
+  // which the list is sorted and searched instead of scanned.
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) names.push_back((i % 2 ? "X-Hop-" : "x-HOP-") + std::to_string(i));
+  std::string first, second;
+  for (int i = 0; i < 40; ++i) (i < 20 ? first : second) += names[i] + ", ";
+  std::vector<Header> fields = {{"Connection", first}, {"Connection", second}};
+  for (int i = 39; i >= 0; --i) fields.push_back({names[i], "v"});
+  fields.push_back({"X-Hop-40", "kept"});
+  fields.push_back({"X-Hop", "kept"});
+  RequestHead head = make_head(fields);
+  std::string out = upstream(head, basic_req());
+  for (int i = 0; i < 40; ++i) EXPECT_THAT(out, Not(HasSubstr(names[i] + ":"))) << names[i];
+  EXPECT_THAT(out, HasSubstr("X-Hop-40: kept\r\n"));
+  EXPECT_THAT(out, HasSubstr("X-Hop: kept\r\n"));
+}
+
 TEST(WriteUpstreamRequest, HostIsReplacedNotDuplicated) {
   RequestHead head = make_head({{"host", "evil.example"}, {"HOST", "evil2.example"}});
   std::string out = upstream(head, basic_req());
