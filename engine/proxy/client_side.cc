@@ -187,6 +187,14 @@ bool Proxy::check_request(ClientConn* c) {
     respond_local(c, 400, reason, true);
     return false;
   }
+  // An absolute-form target's authority replaces the Host field (RFC 9112
+  // 3.2.2), and was checked with the target.
+  if (parts.authority.empty() && host != nullptr) {
+    if (const char* reason = routing::check_host(host->value)) {
+      respond_local(c, 400, reason, true);
+      return false;
+    }
+  }
   head.path.swap(parts.path);
   head.query = parts.query;
   head.host = !parts.authority.empty() ? parts.authority

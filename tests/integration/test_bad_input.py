@@ -98,6 +98,23 @@ class BadInput(GatewayTestCase):
     def test_two_hosts(self):
         self.refused(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "host")
 
+    def test_invalid_host_values(self):
+        # RFC 9112 3.2: an invalid Host value is answered 400, before it can
+        # reach routing, the upstream's Host or X-Forwarded-Host.
+        for host in (b"a b", b"x/y", b"user@h", b"h\\x", b"h:80x", b"", b"[::1", b"h%zz",
+                     b"h\xc3\xa9"):
+            with self.subTest(host=host):
+                self.refused(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n", 400, "host")
+
+    def test_valid_host_values_pass(self):
+        for host in (b"example.com", b"example.com:8080", b"[::1]:80", b"127.0.0.1", b"a_b-c.~x",
+                     b"h:"):
+            with self.subTest(host=host):
+                c = RawClient(self.port)
+                c.send(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+                self.assertEqual(c.read_response().status, 200)
+                c.close()
+
     def test_garbage(self):
         self.refused(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n", 400)
 

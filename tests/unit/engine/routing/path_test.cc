@@ -221,6 +221,32 @@ TEST(NormalizeTarget, BadAuthorityRejected) {
   EXPECT_EQ(error_of("http://h\xc3\xa9/"), "invalid character in authority");
 }
 
+TEST(CheckHost, ValidHosts) {
+  for (const char* h : {"example.com", "Example.COM:8443", "h", "127.0.0.1", "[::1]", "[::1]:80",
+                        "[v1.x]", "a_b-c.~d", "h:", "xn--bcher-kva.example", "a%41b", "*.example"})
+    EXPECT_EQ(check_host(h), nullptr) << h;
+}
+
+TEST(CheckHost, InvalidHosts) {
+  EXPECT_STREQ(check_host(""), "empty host");
+  EXPECT_STREQ(check_host(":80"), "empty host");
+  EXPECT_STREQ(check_host("a b"), "invalid character in host");
+  EXPECT_STREQ(check_host("x/y"), "invalid character in host");
+  EXPECT_STREQ(check_host("u@h"), "invalid character in host");
+  EXPECT_STREQ(check_host("a\\b"), "invalid character in host");
+  EXPECT_STREQ(check_host("h\xc3\xa9"), "invalid character in host");
+  EXPECT_STREQ(check_host("h\tx"), "invalid character in host");
+  EXPECT_STREQ(check_host("h%2"), "invalid percent-encoding in host");
+  EXPECT_STREQ(check_host("h%zz"), "invalid percent-encoding in host");
+  EXPECT_STREQ(check_host("h:80x"), "invalid port in host");
+  EXPECT_STREQ(check_host("h:123456"), "invalid port in host");
+  EXPECT_STREQ(check_host("h:8:8"), "invalid port in host");
+  EXPECT_STREQ(check_host("[::1"), "invalid IP literal in host");
+  EXPECT_STREQ(check_host("[]"), "invalid IP literal in host");
+  EXPECT_STREQ(check_host("[::1 ]"), "invalid IP literal in host");
+  EXPECT_STREQ(check_host("[::1]x"), "invalid character in host");
+}
+
 TEST(NormalizeTarget, OtherFormsRejected) {
   EXPECT_EQ(error_of(""), "empty request-target");
   EXPECT_EQ(error_of("*"), "asterisk-form request-target");
