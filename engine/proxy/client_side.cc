@@ -430,10 +430,12 @@ void Proxy::update_client_timer(ClientConn* c) {
       if (ex != nullptr && ex->queued) return;  // the queue timer governs
       if (!c->out.empty())
         send_timer_.arm(c->timer, now_ms_);
-      else if (ex != nullptr && !ex->request_done)
-        body_timer_.arm(c->timer, now_ms_);
+      else if (ex != nullptr && !ex->request_done && (c->in.empty() || ex->upstream == nullptr))
+        body_timer_.arm(c->timer, now_ms_);  // waiting for the client's body
       else
-        c->timer.disarm();  // waiting on the upstream, whose timers govern
+        // Waiting on the upstream: for its response, or to take body bytes
+        // already here. Its timers govern: a stall there is not the client's.
+        c->timer.disarm();
       return;
     }
   }

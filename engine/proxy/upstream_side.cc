@@ -121,6 +121,9 @@ void Proxy::on_upstream_send(UpstreamConn* u, int res) {
   }
   flush(u, core::Op::kUpstreamSend);
   if (u->ex != nullptr) {
+    // The response timeout counts from the last progress of the request: a
+    // long upload that keeps moving is not an upstream that does not answer.
+    if (!u->ex->response_started) pools_[u->pool]->response_timer.arm(u->timer, now_ms_);
     ClientConn* c = u->ex->client;
     pump_request_body(c);  // it may have waited for room in our queue
     if (!c->closed) {

@@ -239,5 +239,64 @@ class ClientTimeouts(GatewayTestCase):
         self.assert_alive()
 
 
+class UploadTimeouts(unittest.TestCase):
+    """Who is slow during an upload decides which timeout applies: an upload
+    that keeps moving outlives response_header_timeout; an upstream that
+    stops taking the body gets 504, never a 408 blamed on the client."""
+
+    def test_slow_moving_upload_outlives_the_response_timeout(self):
+        origin = Origin()
+        gw = Gateway(config([origin.port], upstream={"response_header_timeout": "%dms" % (400 * SLOW)}))
+        try:
+            c = RawClient(gw.port)
+            pieces = 8
+            c.send(b"POST /sink HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (pieces * 10))
+            for _ in range(pieces):  # 8 x 150 ms: three times the response timeout
+                c.send(b"0123456789")
+                time.sleep(0.15 * SLOW)
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body.strip(), b"80")
+            c.close()
+        finally:
+            self.assertEqual(gw.stop(), 0)
+            origin.stop()
+
+    def test_upstream_not_taking_the_body_is_504_not_408(self):
+        sink = socket.socket()  # accepts, never reads
+        sink.bind(("127.0.0.1", 0))
+        sink.listen(4)
+        gw = Gateway(config([sink.getsockname()[1]],
+                            limits={"client_body_timeout": "%dms" % (300 * SLOW)},
+                            upstream={"response_header_timeout": "%dms" % (1500 * SLOW)}))
+        try:
+            c = RawClient(gw.port)
+            size = 64 * 1024 * 1024
+            c.send(b"POST /sink HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+            c.sock.settimeout(0.05)
+            block, sent, start = b"x" * 65536, 0, time.time()
+            while sent < size and time.time() - start < 10 * SLOW:
+                try:
+                    sent += c.sock.send(block[:min(len(block), size - sent)])
+                except socket.timeout:
+                    pass  # the gateway stopped reading: the upstream is full
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                if c.buf or sent >= size:
+                    break
+                try:
+                    c.buf += c.sock.recv(65536, socket.MSG_DONTWAIT)
+                except (BlockingIOError, socket.timeout):
+                    pass
+            self.assertLess(sent, size, "the stalled upstream took the whole body")
+            c.sock.settimeout(10 * SLOW)
+            r = c.read_response()
+            self.assertEqual(r.status, 504, r.raw_head)
+            c.close()
+        finally:
+            self.assertEqual(gw.stop(), 0)
+            sink.close()
+
+
 if __name__ == "__main__":
     unittest.main()
