@@ -316,6 +316,8 @@ void Proxy::pump_request_body(ClientConn* c) {
     drop(c->in.consume(n));
   }
   if (moved) flush(u, core::Op::kUpstreamSend);
+  if (!ex->request_done && c->peer_eof && c->in.empty())
+    respond_local(c, 400, "request body cut short", true);
 }
 
 void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool close) {
@@ -375,12 +377,14 @@ void Proxy::client_input_closed(ClientConn* c) {
   switch (c->state) {
     case ClientState::kForward:
       // A complete request still gets its response (half-closed clients are
-      // legal); a request cut short is abandoned.
+      // legal), also when the rest of its body is still queued here (the
+      // body pump finds out whether it was complete); a request cut short
+      // is abandoned.
       if (c->ex->request_done && c->in.empty()) {
         c->close_after = true;
         return;
       }
-      if (c->ex->request_done) return;  // pipelined requests are still answered
+      if (!c->in.empty()) return;  // body or pipelined requests still to go
       close_client(c, false);
       return;
     case ClientState::kIdle:

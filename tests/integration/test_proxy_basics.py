@@ -1,6 +1,7 @@
 """Proxying behaviour through the real binary: methods, bodies both ways,
 hop-by-hop headers, forwarding headers, keep-alive and pipelining, HTTP/1.0."""
 
+import socket
 import subprocess
 import time
 import unittest
@@ -222,6 +223,25 @@ class ProxyBasics(GatewayTestCase):
         r = c.read_response()
         self.assertEqual(len(r.body), 7)
         self.assertTrue(c.is_closed())
+
+    def test_half_closed_client_with_body_still_answered(self):
+        # The client sends its whole request and shuts its write side at
+        # once; the end of the body is still queued in the gateway (the
+        # upstream is connecting or has not taken it all) when the EOF comes.
+        size = 4 * 1024 * 1024
+        for framing in ("length", "chunked"):
+            with self.subTest(framing=framing):
+                c = RawClient(self.port)
+                if framing == "length":
+                    c.send(build_request("POST", "/sink", body=b"x" * size))
+                else:
+                    c.send(build_request("POST", "/sink", headers=[("Transfer-Encoding", "chunked")]) +
+                           b"%x\r\n" % size + b"x" * size + b"\r\n0\r\n\r\n")
+                c.sock.shutdown(socket.SHUT_WR)
+                r = c.read_response()
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.body.strip(), str(size).encode())
+                self.assertTrue(c.is_closed())
 
 
 class UpstreamReuse(GatewayTestCase):
