@@ -18,26 +18,58 @@
 namespace ringway::filters {
 namespace {
 
+// What a type means for the order of a chain.
+enum class Role {
+  kOther,
+  kAccess,  // decides who may pass (authentication, address rules)
+  kStore,   // answers from responses stored for earlier requests
+};
+
 struct Type {
   const char* name;
   Compiler compile;
+  Role role = Role::kOther;
 };
 
 // One line per filter type.
 constexpr Type kTypes[] = {
-    {"api_key", compile_api_key},
+    {"api_key", compile_api_key, Role::kAccess},
     {"body_limit", compile_body_limit},
-    {"cache", compile_cache},
+    {"cache", compile_cache, Role::kStore},
     {"cache_purge", compile_cache_purge},
     {"compress", compile_compress},
     {"cors", compile_cors},
     {"headers", compile_headers},
-    {"ip_rules", compile_ip_rules},
-    {"jwt", compile_jwt},
+    {"ip_rules", compile_ip_rules, Role::kAccess},
+    {"jwt", compile_jwt, Role::kAccess},
     {"rate_limit", compile_rate_limit},
     {"redirect", compile_redirect},
     {"respond", compile_respond},
 };
+
+const Type* find_type(const std::string& name) {
+  for (const Type& t : kTypes)
+    if (name == t.name) return &t;
+  return nullptr;
+}
+
+// A store ahead of an access check in a chain would answer requests the
+// check never saw, with responses stored for clients it let in: refused.
+std::string order_error(const config::Config& config, const config::Route& route) {
+  const config::FilterSpec* store = nullptr;
+  for (size_t index : route.filters) {
+    const config::FilterSpec& spec = config.filters[index];
+    const Type* type = find_type(spec.type);
+    if (type->role == Role::kStore && store == nullptr) store = &spec;
+    if (type->role == Role::kAccess && store != nullptr)
+      return route.location.file + ":" + std::to_string(route.location.line) + ":" +
+             std::to_string(route.location.column) + ": route " + config::detail::quote(route.name) +
+             ": filter " + config::detail::quote(store->name) + " (" + store->type + ") comes before " +
+             config::detail::quote(spec.name) + " (" + spec.type +
+             "): its hits would skip that check; list " + config::detail::quote(spec.name) + " first";
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -66,9 +98,7 @@ CompileResult compile(const config::Config& config, const RunningFilters& runnin
   try {
     for (const config::FilterSpec& spec : config.filters) {
       config::detail::Field field{YAML::Node(), *spec.node, spec.path};
-      const Type* type = nullptr;
-      for (const Type& t : kTypes)
-        if (spec.type == t.name) type = &t;
+      const Type* type = find_type(spec.type);
       if (type == nullptr) {
         config::detail::Field type_field{YAML::Node(), (*spec.node)["type"], spec.path + ".type"};
         type_field.fail("unknown filter type " + config::detail::quote(spec.type) +
@@ -86,7 +116,10 @@ CompileResult compile(const config::Config& config, const RunningFilters& runnin
     return {nullptr, config.source_file + ": " + e.what()};
   }
   std::vector<std::vector<size_t>> chains;
-  for (const auto& route : config.routes) chains.push_back(route.filters);
+  for (const auto& route : config.routes) {
+    if (std::string error = order_error(config, route); !error.empty()) return {nullptr, error};
+    chains.push_back(route.filters);
+  }
   set->link(chains);
   return {std::move(set), ""};
 }

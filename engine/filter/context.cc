@@ -81,6 +81,7 @@ void Context::reset() {
   response.body_rewritten = false;
   response_body_bytes = 0;
   aborted = false;
+  authenticated = false;
   local_.status = 0;
   local_.headers.clear();
   local_.body = {};

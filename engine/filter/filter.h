@@ -175,6 +175,11 @@ class Context {
   uint32_t worker_index = 0;
   WorkerServices* services = nullptr;  // this worker's (fetches from a request phase)
 
+  // Set by a filter that authenticated the request (jwt, api_key). A shared
+  // cache then treats it as a request with Authorization (RFC 9111 3.5),
+  // whether or not the credentials still travel in its headers.
+  bool authenticated = false;
+
   // The response head (response-head phase), and what was sent (log phase).
   ResponseHead response;
   uint64_t response_body_bytes = 0;  // log phase: body bytes sent to the client

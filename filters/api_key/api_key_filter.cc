@@ -198,6 +198,7 @@ class ApiKeyFilter final : public filter::Filter {
     if (it == keys_.end()) return refuse(ctx, "invalid API key\n");
 
     ctx.set_attribute("consumer", it->second);
+    ctx.authenticated = true;
     if (s_.hide_credentials) {
       if (!s_.header.empty()) ctx.remove_request_header(s_.header);
       if (!s_.query.empty() && api_key::find_param(head.query, s_.query).count > 0) {

@@ -120,6 +120,7 @@ struct CacheRequest final : filter::RequestState {
   EntryPtr stale;              // stored response being refreshed (or kept for stale-if-error)
   int64_t request_time = 0;    // Unix seconds when the request went on
   CacheControl request_cc;
+  bool authorized = false;  // Authorization, or authenticated by an earlier filter (3.5)
   // The request's fields as the cache saw them (the secondary key of what
   // gets stored must not see edits by later filters or our validators).
   std::vector<StoredHeader> request_headers;

@@ -16,10 +16,16 @@ bool dropped(std::string_view name, const http::ConnectionTokens& conn, std::str
          (!status_header.empty() && http::iequals(name, status_header));
 }
 
-bool describes_body(std::string_view name) {
+// Fields a 304 does not update (4.3.4): those describing the stored body,
+// and Vary, by which the stored response was selected. A 304 describes the
+// origin's representation; what we store may be a transform of it (a gzip
+// copy made by the compress filter, with its own encoding and Vary).
+bool kept_on_update(std::string_view name) {
   return http::iequals(name, "content-encoding") || http::iequals(name, "content-range") ||
-         http::iequals(name, "content-type");
+         http::iequals(name, "content-type") || http::iequals(name, "vary");
 }
+
+bool weak_tag(std::string_view etag) { return etag.starts_with("W/"); }
 
 }  // namespace
 
@@ -51,18 +57,26 @@ std::vector<StoredHeader> updated_headers(const std::vector<StoredHeader>& store
   conn.parse(not_modified);
   auto replaces = [&](std::string_view name) {
     for (const auto& h : not_modified)
-      if (http::iequals(h.name, name) && !dropped(h.name, conn, status_header) && !describes_body(h.name))
+      if (http::iequals(h.name, name) && !dropped(h.name, conn, status_header) && !kept_on_update(h.name))
         return true;
     return false;
   };
+  // A stored weak validator stays weak: it was weakened because the body we
+  // hold is not byte for byte the origin's (RFC 9110 8.8.1).
+  bool stored_weak = false;
   std::vector<StoredHeader> out;
-  for (const auto& h : stored)
+  for (const auto& h : stored) {
+    if (http::iequals(h.name, "etag")) stored_weak = weak_tag(h.value);
     if (!replaces(h.name)) out.push_back(h);
+  }
   bool has_date = false;
   for (const auto& h : not_modified) {
-    if (dropped(h.name, conn, status_header) || describes_body(h.name)) continue;
+    if (dropped(h.name, conn, status_header) || kept_on_update(h.name)) continue;
     if (http::iequals(h.name, "date")) has_date = true;
-    out.push_back({std::string(h.name), std::string(h.value)});
+    if (http::iequals(h.name, "etag") && stored_weak && !weak_tag(h.value))
+      out.push_back({std::string(h.name), "W/" + std::string(h.value)});
+    else
+      out.push_back({std::string(h.name), std::string(h.value)});
   }
   // The stored Date described the old response; a 304 without one is dated now.
   if (!has_date) {

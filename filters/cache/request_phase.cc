@@ -71,8 +71,9 @@ filter::Outcome CacheFilter::on_request_head(filter::Context& ctx) const {
     return filter::Outcome::kProceed;
   }
   st.request_cc = parse_cache_control(req.headers);
+  st.authorized = ctx.authenticated || find_header(req.headers, "authorization") != nullptr;
   if (st.request_cc.no_store || origin_only(req.headers) ||
-      (!options_.cache_authorized && find_header(req.headers, "authorization") != nullptr)) {
+      (!options_.cache_authorized && st.authorized)) {
     st.mode = Mode::kBypass;
     return filter::Outcome::kProceed;
   }

@@ -73,7 +73,7 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
   http::HeaderList request = views_of(st->request_headers);
   ResponseFacts facts = read_response_facts(ctx.response.headers, now);
   StorePolicy policy{options_.cache_authorized, options_.heuristic};
-  StoreVerdict verdict = storability(ctx.request->method, request, st->request_cc, status,
+  StoreVerdict verdict = storability(ctx.request->method, st->authorized, st->request_cc, status,
                                      ctx.response.headers, facts, now, policy);
   const int64_t length = ctx.response.body_rewritten ? -1 : ctx.response.content_length;
   if (verdict != StoreVerdict::kStore ||

@@ -32,7 +32,10 @@ filter::Outcome CacheFilter::serve(filter::Context& ctx, const EntryPtr& e, std:
                                    const http::HeaderList& conditionals, int64_t now) const {
   filter::LocalResponse& local = ctx.local();
   Validators v{e->etag, e->last_modified, e->date, e->response_time};
-  bool not_modified = evaluate_conditionals(conditionals, v, now) == Conditional::kNotModified;
+  // Preconditions apply only to what would be a 2xx (RFC 9110 13.2.1): a
+  // stored 404 is a 404 whatever the client's validators say.
+  bool not_modified = e->status >= 200 && e->status < 300 &&
+                      evaluate_conditionals(conditionals, v, now) == Conditional::kNotModified;
   local.headers.clear();
   if (not_modified) {
     local.status = 304;

@@ -24,18 +24,31 @@ bool storable_status(int status) {
   return status != 206 && status != 304;
 }
 
-StoreVerdict storability(std::string_view method, const http::HeaderList& request_headers,
+bool understood_status(int status) {
+  switch (status) {
+    case 200: case 201: case 202: case 203: case 204: case 205:
+    case 300: case 301: case 302: case 303: case 307: case 308:
+    case 421: case 422: case 426:
+    case 500: case 501: case 502: case 503: case 504: case 505:
+      return true;
+    default:
+      return status >= 400 && status <= 417;
+  }
+}
+
+StoreVerdict storability(std::string_view method, bool request_authorized,
                          const CacheControl& request_cc, int status,
                          const http::HeaderList& response_headers, const ResponseFacts& facts,
                          int64_t response_time, const StorePolicy& policy) {
   const CacheControl& cc = facts.cc;
   if (method != "GET") return StoreVerdict::kMethod;
   if (!storable_status(status)) return StoreVerdict::kStatus;
-  // must-understand (5.2.2.3): we understand every status we store, so the
-  // response's no-store is then overridden; without it no-store wins.
-  if (request_cc.no_store || (cc.no_store && !cc.must_understand)) return StoreVerdict::kNoStore;
+  // must-understand (5.2.2.3) overrides the response's no-store only for a
+  // status this cache understands; otherwise no-store wins.
+  if (request_cc.no_store || (cc.no_store && !(cc.must_understand && understood_status(status))))
+    return StoreVerdict::kNoStore;
   if (cc.private_) return StoreVerdict::kPrivate;
-  if (find_header(request_headers, "authorization") != nullptr &&
+  if (request_authorized &&
       !(policy.cache_authorized &&
         (cc.public_ || cc.must_revalidate || cc.s_maxage != CacheControl::kAbsent)))
     return StoreVerdict::kAuthorization;

@@ -32,8 +32,10 @@ struct StorePolicy {
   HeuristicPolicy heuristic;
 };
 
-// `request_cc` is the request's Cache-Control; `facts` the response's.
-StoreVerdict storability(std::string_view method, const http::HeaderList& request_headers,
+// `request_authorized`: the request had Authorization or was authenticated
+// by an earlier filter (3.5); `request_cc` is the request's Cache-Control;
+// `facts` the response's.
+StoreVerdict storability(std::string_view method, bool request_authorized,
                          const CacheControl& request_cc, int status,
                          const http::HeaderList& response_headers, const ResponseFacts& facts,
                          int64_t response_time, const StorePolicy& policy);
@@ -42,5 +44,9 @@ StoreVerdict storability(std::string_view method, const http::HeaderList& reques
 // final except 206, which needs range handling, and 304, which only
 // updates, and 1xx).
 bool storable_status(int status);
+
+// Final statuses whose meaning RFC 9110 defines, the ones this cache
+// understands for must-understand (5.2.2.3).
+bool understood_status(int status);
 
 }  // namespace ringway::filters::cache

@@ -129,6 +129,7 @@ void JwtFilter::hide_token(filter::Context& ctx, const TokenSource& source) cons
 }
 
 void JwtFilter::grant(filter::Context& ctx, const Grant& g) const {
+  ctx.authenticated = true;
   // Every configured header is removed first, whether or not this token has
   // the claim: a client must never be able to send its own X-User-Id.
   for (const std::string& name : settings_.forward_headers) ctx.remove_request_header(name);

@@ -395,5 +395,83 @@ filters:
         self.assertEqual(code, 0, gw.stderr())
 
 
+class IssueExampleChainTest(unittest.TestCase):
+    """The filters issue's example chain, [auth, per_client, edge_cache, gz],
+    end to end. The cache comes after the check, so a stored response never
+    reaches a client without a token, and an authenticated request counts as
+    one with Authorization (RFC 9111 3.5) even when the jwt filter does not
+    forward the token: one user's response is not served to another unless
+    the origin marks it public and the cache is allowed to keep those."""
+
+    PATH = "/bytes/4000?text=1&header=Cache-Control:%s"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="ringway-chain-")
+        with open(os.path.join(cls.dir, "keys.json"), "w") as f:
+            json.dump({"keys": [{"kty": "oct", "kid": "hs", "alg": "HS256", "k": b64url(SECRET)}]}, f)
+        filters = f"""\
+filters:
+  auth:
+    type: jwt
+    jwks_file: {cls.dir}/keys.json
+    issuer: "https://issuer.test"
+    audience: api
+    forward_token: false
+  per_client: {{ type: rate_limit, key: client_ip, rate: 1000/s, burst: 200 }}
+  edge_cache: {{ type: cache, max_bytes: 64MiB }}
+  shared_cache: {{ type: cache, max_bytes: 64MiB, cache_authorized: true }}
+  gz: {{ type: compress }}
+"""
+        routes = """\
+  - match: { prefix: /api }
+    upstream: origin
+    strip_prefix: /api
+    filters: [auth, per_client, edge_cache, gz]
+  - match: { prefix: /shared }
+    upstream: origin
+    strip_prefix: /shared
+    filters: [auth, per_client, shared_cache, gz]
+"""
+        cls.origin = harness.Origin()
+        cls.gateway = harness.Gateway(harness.config([cls.origin.port], routes=routes, extra=filters))
+        cls.port = cls.gateway.port
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.gateway.stop()
+        cls.origin.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        if code != 0:
+            raise AssertionError("ringway exited with %r:\n%s" % (code, cls.gateway.stderr()))
+
+    def get(self, path, user=None):
+        h = [("Accept-Encoding", "gzip")]
+        if user is not None:
+            h.append(("Authorization", "Bearer " + hs256(claims(sub=user))))
+        return harness.request(self.port, path=path, headers=h)
+
+    def test_authenticated_responses_are_not_shared_by_default(self):
+        path = "/api" + self.PATH % "max-age%3D60" + "&n=private"
+        for user in ("alice", "bob", "alice"):
+            r = self.get(path, user)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header("X-Cache"), "BYPASS", user)
+            self.assertEqual(r.header("Content-Encoding"), "gzip")
+        self.assertEqual(self.get(path).status, 401)
+
+    def test_public_responses_are_shared_when_allowed_and_never_skip_the_check(self):
+        path = "/shared" + self.PATH % "public,max-age%3D60" + "&n=public"
+        first = self.get(path, "alice")
+        self.assertEqual(first.header("X-Cache"), "MISS")
+        self.assertEqual(first.header("Content-Encoding"), "gzip")
+        again = self.get(path, "bob")
+        self.assertEqual(again.status, 200)
+        self.assertEqual(again.header("X-Cache"), "HIT")
+        self.assertEqual(again.header("Content-Encoding"), "gzip")
+        self.assertEqual(again.body, first.body)
+        self.assertEqual(self.get(path).status, 401)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -102,5 +102,28 @@ routes:
   EXPECT_NE(c.error.find("must be defined above this one"), std::string::npos) << c.error;
 }
 
+TEST(FilterRegistry, CacheBeforeAnAccessCheckIsRefused) {
+  // Its hits would answer requests the check never saw.
+  for (const char* access : {"{ type: ip_rules, allow: [10.0.0.0/8] }", "{ type: api_key, header: X-Key, keys: { c48a01f49fd0f2cc404bc3cbbc80e91457a3d41bb429a695243de4c61794155c: p } }"}) {
+    auto cfg = load(std::string(kBase) + "filters:\n  edge: { type: cache }\n  gate: " + access + R"(
+default_filters: [gate]
+routes:
+  - match: { prefix: /ok }
+    upstream: origin
+    filters: [gate, edge]
+  - name: wrong
+    match: { prefix: / }
+    upstream: origin
+    filters: [edge, gate]
+)");
+    CompileResult c = compile(*cfg);
+    ASSERT_FALSE(c.ok()) << access;
+    EXPECT_EQ(c.error.rfind("t.yaml:", 0), 0u) << c.error;
+    EXPECT_NE(c.error.find(":12:5: route \"wrong\": filter \"edge\" (cache) comes before \"gate\""),
+              std::string::npos)
+        << c.error;
+  }
+}
+
 }  // namespace
 }  // namespace ringway::filters

@@ -10,6 +10,7 @@ namespace {
 
 using testing::Cache;
 using testing::Exchange;
+using testing::Fields;
 using testing::get;
 using testing::Origin;
 
@@ -230,6 +231,22 @@ TEST(CacheFilter, RangeRequestsBypass) {
   get(cache, "/a", cacheable());
   EXPECT_TRUE(get(cache, "/a", cacheable(), {{"Range", "bytes=0-1"}}).from_origin);
   EXPECT_TRUE(get(cache, "/a", cacheable(), {{"If-Match", "\"v1\""}}).from_origin);
+}
+
+TEST(CacheFilter, ClientConditionalsIgnoredForAStoredNon2xx) {
+  // RFC 9110 13.2.1: preconditions only apply to what would be a 2xx.
+  Cache cache(kConfig);
+  Origin o = cacheable("gone");
+  o.status = 404;
+  o.headers.push_back({"Last-Modified", "Sun, 06 Nov 1994 07:00:00 GMT"});
+  get(cache, "/a", o);
+  for (auto conditional : {Fields{{"If-None-Match", "*"}}, Fields{{"If-None-Match", "\"v1\""}},
+                           Fields{{"If-Modified-Since", "Sun, 06 Nov 1994 09:00:00 GMT"}}}) {
+    auto r = get(cache, "/a", Origin{}, conditional);
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.body, "gone");
+    EXPECT_EQ(r.header("x-cache"), "HIT");
+  }
 }
 
 TEST(CacheFilter, ClientConditionalsAnsweredWith304) {

@@ -65,6 +65,34 @@ TEST(Revalidation, NotModifiedRefreshesTheStoredResponse) {
   EXPECT_EQ(hit.header("age"), "100");
 }
 
+TEST(Revalidation, NotModifiedKeepsWhatATransformChanged) {
+  // What is stored may be a transform of the origin's response (the gzip
+  // copy compress makes: weak ETag, Vary: Accept-Encoding). The origin's 304
+  // describes its own representation: it must not make our validator
+  // strong again, nor take the Vary the stored copy is selected by.
+  Cache cache(kConfig);
+  Origin o = cacheable("gzip bytes", "max-age=60");
+  for (auto& h : o.headers)
+    if (h.first == "ETag") h.second = "W/\"v1\"";
+  o.headers.push_back({"Vary", "Accept-Encoding"});
+  o.headers.push_back({"Content-Encoding", "gzip"});
+  get(cache, "/a", o, {{"Accept-Encoding", "gzip"}});
+  cache.advance(70);
+  Exchange ex(cache, "GET", "/a", {{"Accept-Encoding", "gzip"}});
+  ASSERT_EQ(ex.request(), filter::Outcome::kProceed);
+  EXPECT_EQ(ex.upstream_header("If-None-Match"), "W/\"v1\"");
+  auto r = ex.respond(not_modified({{"Cache-Control", "max-age=120"}, {"ETag", "\"v1\""}, {"Vary", "Accept"}}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("x-cache"), "REVALIDATED");
+  EXPECT_EQ(r.header("etag"), "W/\"v1\"");
+  EXPECT_EQ(r.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(r.header("content-encoding"), "gzip");
+  EXPECT_EQ(r.header("cache-control"), "max-age=120");
+  auto hit = get(cache, "/a", Origin{}, {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(hit.header("x-cache"), "HIT");
+  EXPECT_EQ(hit.header("etag"), "W/\"v1\"");
+}
+
 TEST(Revalidation, ClientConditionalIsEvaluatedAfterTheRefresh) {
   Cache cache(kConfig);
   get(cache, "/a", cacheable("body", "max-age=60"));

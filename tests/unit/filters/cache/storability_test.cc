@@ -20,12 +20,14 @@ struct Case {
   int status = 200;
   http::HeaderList response;
   StorePolicy policy;
+  bool authenticated = false;  // by an earlier filter, credentials maybe gone
 };
 
 StoreVerdict verdict(const Case& c) {
   CacheControl rcc = parse_cache_control(c.request);
   ResponseFacts f = read_response_facts(c.response, kT);
-  return storability(c.method, c.request, rcc, c.status, c.response, f, kT, c.policy);
+  bool authorized = c.authenticated || find_header(c.request, "authorization") != nullptr;
+  return storability(c.method, authorized, rcc, c.status, c.response, f, kT, c.policy);
 }
 
 TEST(Storability, PlainMaxAge) {
@@ -69,6 +71,32 @@ TEST(Storability, MustUnderstandOverridesNoStore) {
   // RFC 9111 5.2.2.3: a cache that understands the status ignores no-store.
   Case c;
   c.response = headers({{"Cache-Control", "max-age=60, must-understand, no-store"}});
+  EXPECT_EQ(verdict(c), StoreVerdict::kStore);
+}
+
+TEST(Storability, MustUnderstandOnlyForStatusesItUnderstands) {
+  // ... and only those: for a status it does not know, no-store wins.
+  Case c;
+  c.response = headers({{"Cache-Control", "max-age=60, must-understand, no-store"}});
+  for (int status : {299, 418, 599, 451}) {
+    c.status = status;
+    EXPECT_EQ(verdict(c), StoreVerdict::kNoStore) << status;
+  }
+  for (int status : {200, 404, 410, 501}) {
+    c.status = status;
+    EXPECT_EQ(verdict(c), StoreVerdict::kStore) << status;
+  }
+}
+
+TEST(Storability, AuthenticatedRequestCountsAsAuthorized) {
+  // An auth filter may have removed the credentials (a JWT not forwarded,
+  // a cookie): the response is still one user's (3.5).
+  Case c;
+  c.authenticated = true;
+  c.response = headers({{"Cache-Control", "max-age=60"}});
+  EXPECT_EQ(verdict(c), StoreVerdict::kAuthorization);
+  c.policy.cache_authorized = true;
+  c.response = headers({{"Cache-Control", "public, max-age=60"}});
   EXPECT_EQ(verdict(c), StoreVerdict::kStore);
 }
 
