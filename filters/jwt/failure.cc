@@ -13,6 +13,7 @@ constexpr Info kInfo[kFailureCount] = {
     {"none", ""},
     {"missing_token", "missing token"},
     {"ambiguous_token", "more than one token in the request"},
+    {"empty_token", "empty token"},
     {"too_large", "token too large"},
     {"malformed", "malformed token"},
     {"algorithm", "signature algorithm not allowed"},
@@ -43,6 +44,7 @@ std::string_view failure_error_code(Failure f) {
     case Failure::kMissingToken:
       return "";
     case Failure::kAmbiguousToken:
+    case Failure::kEmptyToken:
       return "invalid_request";
     case Failure::kInsufficientScope:
       return "insufficient_scope";
@@ -54,6 +56,7 @@ std::string_view failure_error_code(Failure f) {
 int failure_status(Failure f) {
   switch (f) {
     case Failure::kAmbiguousToken:
+    case Failure::kEmptyToken:
       return 400;
     case Failure::kInsufficientScope:
       return 403;

@@ -15,6 +15,7 @@ enum class Failure : uint8_t {
   kNone = 0,
   kMissingToken,       // no credentials at all: 401 without an error code
   kAmbiguousToken,     // several credentials (two Authorization headers): 400
+  kEmptyToken,         // a source present but empty ("Bearer " alone): 400
   kTooLarge,           // longer than max_token_size
   kMalformed,          // not three strict base64url segments of JSON objects
   kAlgorithm,          // alg none, unknown, or not the key's own alg

@@ -57,7 +57,8 @@ filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
     case Lookup::kAmbiguous:
       return refuse(ctx, w, Failure::kAmbiguousToken);
     case Lookup::kEmpty:
-      return refuse(ctx, w, Failure::kMalformed);
+      // A malformed request, not a bad token (RFC 6750 3.1).
+      return refuse(ctx, w, Failure::kEmptyToken);
     case Lookup::kFound:
       break;
   }

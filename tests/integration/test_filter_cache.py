@@ -266,21 +266,13 @@ class CacheGzipChainTest(GatewayTestCase):
     def gateway_config(cls, origin_port):
         return config([origin_port], routes=GZIP_ROUTES, extra=GZIP_FILTERS, workers=1)
 
-    @classmethod
-    def setUpClass(cls):
-        with open(os.path.join(harness.ROOT, "filters", "registry.cc")) as f:
-            if '"compress"' not in f.read():
-                raise unittest.SkipTest("the compress filter is not registered")
-        super().setUpClass()
-
     def test_gzip_chain_stores_the_compressed_variant(self):
         path = "/bytes/20000?%s&t=gz" % CACHEABLE
         gz = [("Accept-Encoding", "gzip")]
         first = request(self.port, path=path, headers=gz)
         self.assertEqual(first.status, 200)
         self.assertEqual(first.header("X-Cache"), "MISS")
-        if first.header("Content-Encoding") != "gzip":
-            self.skipTest("compress filter did not compress: %r" % first.raw_head)
+        self.assertEqual(first.header("Content-Encoding"), "gzip", first.raw_head)
         r = request(self.port, path=path, headers=[("Accept-Encoding", "br, gzip")])
         self.assertEqual(r.header("X-Cache"), "MISS")  # another Accept-Encoding set
         r = request(self.port, path=path, headers=gz)
@@ -292,9 +284,6 @@ class CacheGzipChainTest(GatewayTestCase):
         self.assertIsNone(plain.header("Content-Encoding"))
         self.assertEqual(plain.body, gunzip(first.body))
 
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 class CachePurgeTest(GatewayTestCase):
@@ -412,3 +401,7 @@ class BackgroundRevalidationTest(unittest.TestCase):
         finally:
             self.assertEqual(gateway.stop(), 0, gateway.stderr())
             origin.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -115,7 +115,7 @@ class StalePooledConnection(unittest.TestCase):
         finally:
             self.assertEqual(gw.stop(), 0)
         stats = gw.stats()
-        self.assertGreaterEqual(stats["upstream_retries"] + stats["upstream_connects"], 2)
+        self.assertGreaterEqual(stats["upstream_connects"], 2)  # the stale one was replaced
 
 
 class DroppingOrigin:

@@ -150,10 +150,13 @@ TEST_F(JwtFilterTest, TwoTokensAreABadRequest) {
   EXPECT_EQ(x.response_header("WWW-Authenticate"),
             "Bearer realm=\"ringway\", error=\"invalid_request\", error_description=\"more than one token "
             "in the request\"");
+  // An empty credential is a malformed request too (RFC 6750 3.1).
   Exchange empty;
   empty.header("Authorization", "Bearer ");
   h_.run(empty);
-  EXPECT_EQ(empty.status(), 401);
+  EXPECT_EQ(empty.status(), 400);
+  EXPECT_EQ(empty.response_header("WWW-Authenticate"),
+            "Bearer realm=\"ringway\", error=\"invalid_request\", error_description=\"empty token\"");
 }
 
 TEST_F(JwtFilterTest, TimeClaimsWithLeeway) {
