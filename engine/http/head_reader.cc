@@ -38,6 +38,8 @@ void HeadReader::reset(const HeadLimits& limits) {
   spill_.clear();
   spilled_ = false;
   in_value_ = false;
+  trailer_name_bytes_ = 0;
+  trailer_value_open_ = trailer_value_at_end_ = false;
   complete_ = false;
   message_done_ = false;
   head_bytes_ = 0;
@@ -79,10 +81,14 @@ int HeadReader::on_url(llhttp_t* p, const char* at, size_t len) {
 }
 
 // Field callbacks after the head are trailers of a chunked body: they are
-// forwarded as raw bytes, never recorded (they live in another buffer).
+// forwarded as raw bytes, never recorded (they live in another buffer), but
+// held to the same rules as head fields (no empty name, no obs-fold).
 int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
-  if (r->complete_) return 0;
+  if (r->complete_) {
+    r->trailer_name_bytes_ += static_cast<uint32_t>(len);
+    return 0;
+  }
   if (r->headers_.empty() || r->in_value_) {
     r->headers_.emplace_back();
     r->in_value_ = false;
@@ -93,7 +99,13 @@ int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
 
 int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
-  if (r->complete_) return 0;
+  if (r->complete_) {
+    if (r->trailer_value_open_ && !(r->trailer_value_at_end_ && at == r->feed_begin_))
+      return r->refuse_obs_fold();
+    r->trailer_value_open_ = true;
+    r->trailer_value_at_end_ = at + len == r->feed_end_;
+    return 0;
+  }
   r->in_value_ = true;
   r->append(r->headers_.back().value, at, len);
   return 0;
@@ -101,21 +113,19 @@ int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
 
 int HeadReader::on_header_value_complete(llhttp_t* p) {
   HeadReader* r = self(p);
-  if (r->complete_) return 0;
-  r->in_value_ = true;  // an empty value gets no on_header_value call
-  if (r->headers_.empty() || r->headers_.back().name.length == 0) {
-    r->error_status_ = 400;  // ": value" (llhttp lets an empty name through)
-    r->error_reason_ = "empty header name";
-    return -1;
+  if (r->complete_) {
+    const bool named = r->trailer_name_bytes_ != 0;
+    r->trailer_name_bytes_ = 0;
+    r->trailer_value_open_ = false;
+    return named ? 0 : r->refuse_empty_name();
   }
+  r->in_value_ = true;  // an empty value gets no on_header_value call
+  if (r->headers_.empty() || r->headers_.back().name.length == 0) return r->refuse_empty_name();
   Span& v = r->headers_.back().value;
   // llhttp keeps an obs-fold (CRLF + space) inside the value; RFC 9112 5.2
   // lets a proxy reject it, and accepting it invites header smuggling.
-  if (v.length > 0 && std::memchr(r->base_ + v.offset, '\n', v.length) != nullptr) {
-    r->error_status_ = 400;
-    r->error_reason_ = "obsolete line folding";
-    return -1;
-  }
+  if (v.length > 0 && std::memchr(r->base_ + v.offset, '\n', v.length) != nullptr)
+    return r->refuse_obs_fold();
   // llhttp drops leading whitespace; trailing OWS is ours to trim.
   while (v.length > 0) {
     char c = r->base_[v.offset + v.length - 1];
@@ -123,6 +133,18 @@ int HeadReader::on_header_value_complete(llhttp_t* p) {
     --v.length;
   }
   return 0;
+}
+
+int HeadReader::refuse_empty_name() {
+  error_status_ = 400;  // ": value" (llhttp lets an empty name through)
+  error_reason_ = "empty header name";
+  return -1;
+}
+
+int HeadReader::refuse_obs_fold() {
+  error_status_ = 400;
+  error_reason_ = "obsolete line folding";
+  return -1;
 }
 
 int HeadReader::on_headers_complete(llhttp_t* p) {
@@ -230,6 +252,8 @@ BodyFraming HeadReader::response_framing(bool request_was_head) const {
 
 long HeadReader::feed_chunked(const char* data, size_t len, PayloadPieces* payload) {
   payload_ = payload;
+  feed_begin_ = data;
+  feed_end_ = data + len;
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) return static_cast<long>(len);

@@ -99,6 +99,8 @@ class HeadReader {
   HeadStatus fail(int status, const char* reason);
   uint32_t header_bytes() const;
 
+  int refuse_empty_name();
+  int refuse_obs_fold();
   static int on_method(llhttp_t*, const char*, size_t);
   static int on_url(llhttp_t*, const char*, size_t);
   static int on_header_field(llhttp_t*, const char*, size_t);
@@ -115,6 +117,14 @@ class HeadReader {
   std::string spill_;
   bool spilled_ = false;
   bool in_value_ = false;
+  // The trailer field being read, and the buffer feed_chunked() was given:
+  // llhttp reports an obs-folded value in pieces around the fold, so a
+  // value continued anywhere but across two buffers is a fold.
+  uint32_t trailer_name_bytes_ = 0;
+  bool trailer_value_open_ = false;
+  bool trailer_value_at_end_ = false;  // its last piece ended its buffer
+  const char* feed_begin_ = nullptr;
+  const char* feed_end_ = nullptr;
   bool complete_ = false;
   bool message_done_ = false;
   uint32_t head_bytes_ = 0;

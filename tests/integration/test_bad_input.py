@@ -74,6 +74,13 @@ class BadInput(GatewayTestCase):
         self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                      b"fffffffffffffffffff\r\nx\r\n0\r\n\r\n", 400)
 
+    def test_obs_fold_or_empty_name_in_trailers(self):
+        # Trailers are forwarded as received: they meet the head's rules.
+        for trailers in (b"X-T: a\r\n b\r\n\r\n", b": v\r\n\r\n"):
+            with self.subTest(trailers=trailers):
+                self.refused(b"POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             b"5\r\nhello\r\n0\r\n" + trailers, 400)
+
     def test_bare_cr_in_header(self):
         self.refused(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400)
 

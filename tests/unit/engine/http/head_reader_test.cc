@@ -900,6 +900,24 @@ TEST_F(ChunkedBody, TrailerSplitAcrossFeeds) {
   EXPECT_TRUE(r->message_complete());
 }
 
+// Trailers are held to the head's rules: no obs-fold, no empty name (they
+// are forwarded as received, so a fold would reach the other side).
+TEST_F(ChunkedBody, TrailerObsFoldAndEmptyNameRefused) {
+  for (const std::string trailers : {"X-T: a\r\n b\r\n\r\n", ": v\r\n\r\n",
+                                     "X-Ok: 1\r\n: v\r\n\r\n"}) {
+    start();
+    const std::string body = "1\r\na\r\n0\r\n" + trailers;
+    EXPECT_LT(r->feed_chunked(body.data(), body.size()), 0) << trailers;
+    // Split at every byte: the verdict does not depend on the pieces.
+    for (size_t cut = 1; cut < body.size(); ++cut) {
+      start();
+      long a = r->feed_chunked(body.data(), cut);
+      long b = a < 0 ? a : r->feed_chunked(body.data() + cut, body.size() - cut);
+      EXPECT_TRUE(a < 0 || b < 0) << trailers << " cut at " << cut;
+    }
+  }
+}
+
 TEST_F(ChunkedBody, TrailersDoNotChangeTheHeadsHeaders) {
   r = std::make_unique<HeadReader>(HTTP_REQUEST);
   r->reset(HeadLimits{});
