@@ -63,5 +63,26 @@ class Drain(unittest.TestCase):
             self.assertTrue(c.is_closed())
 
 
+class DrainTimeout(unittest.TestCase):
+    """A request still in flight when drain_timeout runs out does not hold
+    the exit up: its connection is closed and the process exits 0."""
+
+    def test_drain_timeout_ends_stuck_requests(self):
+        origin = Origin()
+        gw = Gateway(config([origin.port], engine={"drain_timeout": "%dms" % (500 * SLOW)}))
+        try:
+            c = RawClient(gw.port)
+            c.send(build_request("GET", "/delay/30000"))
+            time.sleep(0.2 * SLOW)
+            start = time.time()
+            gw.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(gw.proc.wait(timeout=10 * SLOW), 0)
+            self.assertGreaterEqual(time.time() - start, 0.4 * SLOW)  # it did wait
+            self.assertTrue(c.is_closed())
+        finally:
+            gw.stop()
+            origin.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -165,6 +165,78 @@ class DroppingOrigin:
         self.sock.close()
 
 
+class ConnectTimeout(unittest.TestCase):
+    """An upstream that never completes the handshake: its listen queue is
+    full, so the kernel drops our SYNs. 504 after connect_timeout, and the
+    client's connection stays usable."""
+
+    def test_connect_timeout_is_504(self):
+        full = socket.socket()
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        fillers = []
+        try:
+            # Fill the accept queue (never accepted); then a probe must hang.
+            for _ in range(8):
+                f = socket.socket()
+                f.setblocking(False)
+                f.connect_ex(("127.0.0.1", port))
+                fillers.append(f)
+            time.sleep(0.2)
+            probe = socket.socket()
+            probe.settimeout(0.5)
+            try:
+                probe.connect(("127.0.0.1", port))
+                self.skipTest("this kernel completes handshakes past a full accept queue")
+            except socket.timeout:
+                pass
+            finally:
+                probe.close()
+            origin = Origin()
+            routes = ("  - match: { prefix: /stuck }\n    upstream: stuck\n"
+                      "  - match: { prefix: / }\n    upstream: origin\n")
+            extra = ("  stuck:\n    endpoints: [\"127.0.0.1:%d\"]\n"
+                     "    connect_timeout: %dms\n" % (port, 300 * SLOW))
+            gw = Gateway(config([origin.port], routes=routes, extra=extra))
+            try:
+                c = RawClient(gw.port)
+                c.send(build_request("GET", "/stuck"))
+                r = c.read_response()
+                self.assertEqual(r.status, 504)
+                self.assertIn(b"connect", r.body)
+                c.send(build_request("GET", "/bytes/3"))
+                self.assertEqual(len(c.read_response().body), 3)
+                c.close()
+            finally:
+                self.assertEqual(gw.stop(), 0)
+                origin.stop()
+        finally:
+            for f in fillers:
+                f.close()
+            full.close()
+
+
+class PoolIdleTimeout(unittest.TestCase):
+    """A pooled connection idle longer than the upstream's idle_timeout is
+    closed; one used within it is reused."""
+
+    def test_idle_pooled_connection_is_closed(self):
+        origin = Origin()
+        gw = Gateway(config([origin.port], upstream={"idle_timeout": "%dms" % (300 * SLOW)}))
+        try:
+            self.assertEqual(request(gw.port, path="/").status, 200)
+            self.assertEqual(request(gw.port, path="/").status, 200)  # reused
+            time.sleep(1.0 * SLOW)
+            self.assertEqual(request(gw.port, path="/").status, 200)  # a new one
+        finally:
+            self.assertEqual(gw.stop(), 0)
+            origin.stop()
+        stats = gw.stats()
+        self.assertEqual(stats["upstream_connects"], 2)
+        self.assertEqual(stats["upstream_reuses"], 1)
+
+
 class RetryOnlyIdempotent(unittest.TestCase):
     """A request lost on a reused connection is retried on a fresh one only
     if its method is idempotent (RFC 9112 9.3.1): a second POST could apply
