@@ -223,7 +223,13 @@ Failure check_claims(std::string_view payload_segment, const ClaimPolicy& policy
     if (iss.get_string().get(s) != simdjson::SUCCESS) return Failure::kClaimValue;
     if (!contains(policy.issuers, s)) return Failure::kIssuer;
   }
-  if (!policy.audiences.empty()) {
+  // RFC 7519 4.1.3: a recipient that does not identify itself with a value
+  // of a present aud MUST reject the token. Without `audience` the gateway
+  // is no named recipient, so only tokens without aud pass (RFC 8725 3.9:
+  // one relying party's token must not be accepted by another).
+  if (policy.audiences.empty()) {
+    if (has_aud) return Failure::kAudience;
+  } else {
     if (!has_aud) return Failure::kAudience;
     if (Failure f = check_audience(aud, policy.audiences); f != Failure::kNone) return f;
   }

@@ -83,6 +83,7 @@ filters:
   cookie_auth:
     type: jwt
     jwks_file: {cls.dir}/keys.json
+    audience: api
     token: [{{ cookie: session }}, {{ query: access_token }}]
 """
         routes = """\

@@ -211,9 +211,12 @@ TEST_F(JwtFilterTest, IssuerAndAudience) {
   ASSERT_TRUE(build("type: jwt\njwks_file: keys.json\nissuer: [a, b]\naudience: [x, y]\n")) << h_.error();
   EXPECT_EQ(refusal(rs256(with(R"("iss":"b","aud":["z","y"])"))), "");
   EXPECT_EQ(refusal(rs256(with(R"("iss":"c","aud":"x")"))), "invalid issuer");
-  // Neither configured: neither checked.
+  // Neither configured: any issuer; but a token naming recipients is for
+  // them, not for a gateway that is none (RFC 7519 4.1.3).
   ASSERT_TRUE(build("type: jwt\njwks_file: keys.json\n")) << h_.error();
-  EXPECT_EQ(refusal(rs256(with(R"("iss":"anyone","aud":"anything")"))), "");
+  EXPECT_EQ(refusal(rs256(with(R"("iss":"anyone")"))), "");
+  EXPECT_EQ(refusal(rs256(with(R"("iss":"anyone","aud":"anything")"))), "invalid audience");
+  EXPECT_EQ(refusal(rs256(with(R"("iss":"anyone","aud":[])"))), "invalid audience");
 }
 
 TEST_F(JwtFilterTest, RequiredClaims) {
