@@ -2,13 +2,20 @@
 
 namespace ringway::filters::rate_limit {
 
+Quota quota(const LimitSpec& l) {
+  if (l.burst <= l.rate.count) return {l.rate.count, period_seconds(l.rate)};
+  // B x T in ms, rounded up (B <= 10^6, the period <= 3.6 x 10^6 ms: no overflow).
+  const int64_t refill_ms = (l.burst * l.rate.period_ms + l.rate.count - 1) / l.rate.count;
+  return {l.burst, (refill_ms + 999) / 1000};
+}
+
 std::string policy_field(const std::vector<LimitSpec>& limits) {
   std::string out;
   for (const LimitSpec& l : limits) {
     if (!out.empty()) out += ", ";
     // Names were checked at load to need no escaping (rate_limit_config.cc).
-    out += "\"" + l.name + "\";q=" + std::to_string(l.rate.count) +
-           ";w=" + std::to_string(period_seconds(l.rate));
+    const Quota q = quota(l);
+    out += "\"" + l.name + "\";q=" + std::to_string(q.units) + ";w=" + std::to_string(q.window_s);
   }
   return out;
 }

@@ -26,6 +26,16 @@ struct LimitStatus {
   int64_t reset_s = 0;    // seconds until the bucket is full again (rounded up)
 };
 
+// What a limit advertises as its quota: q requests per window of w seconds.
+// N per unit while the burst B fits in N; a larger burst is B per the time
+// the bucket takes to refill (B x T, rounded up), so that r <= q and t <= w
+// always hold and q / w is never above the configured rate.
+struct Quota {
+  int64_t units = 0;
+  int64_t window_s = 0;
+};
+Quota quota(const LimitSpec& limit);
+
 // "default";q=100;w=1, ... : fixed per filter, built once.
 std::string policy_field(const std::vector<LimitSpec>& limits);
 

@@ -184,7 +184,7 @@ class RateLimitFilter final : public filter::Filter {
     }
     if (config_.x_ratelimit_headers) {
       size_t t = rate_limit::tightest(status);
-      add("X-RateLimit-Limit", std::to_string(config_.limits[t].burst));
+      add("X-RateLimit-Limit", std::to_string(rate_limit::quota(config_.limits[t]).units));
       add("X-RateLimit-Remaining", std::to_string(status[t].remaining));
       add("X-RateLimit-Reset", std::to_string(status[t].reset_s));
     }

@@ -50,7 +50,7 @@ class RateLimitFilterTest(harness.GatewayTestCase):
         for left in (1, 0):
             r = harness.request(self.port, path="/strict")
             self.assertEqual(r.status, 200)
-            self.assertEqual(r.header("RateLimit-Policy"), '"default";q=1;w=60')
+            self.assertEqual(r.header("RateLimit-Policy"), '"default";q=2;w=120')
             self.assertRegex(r.header("RateLimit"), r'^"default";r=%d;t=\d+$' % left)
             self.assertEqual(r.header("X-RateLimit-Limit"), "2")
             self.assertEqual(r.header("X-RateLimit-Remaining"), str(left))
@@ -59,10 +59,10 @@ class RateLimitFilterTest(harness.GatewayTestCase):
         self.assertEqual(r.body, b"Too Many Requests\n")
         retry = int(r.header("Retry-After"))
         self.assertTrue(1 <= retry <= 60, retry)
-        self.assertEqual(r.header("RateLimit-Policy"), '"default";q=1;w=60')
+        self.assertEqual(r.header("RateLimit-Policy"), '"default";q=2;w=120')
         m = re.match(r'^"default";r=0;t=(\d+)$', r.header("RateLimit") or "")
         self.assertIsNotNone(m, r.header("RateLimit"))
-        self.assertTrue(60 <= int(m.group(1)) <= 120, m.group(1))
+        self.assertTrue(60 <= int(m.group(1)) <= 120, m.group(1))  # never past w
         self.assertEqual(r.header("X-RateLimit-Remaining"), "0")
         # A route without the filter is not limited and gets no headers.
         r = harness.request(self.port, path="/")

@@ -256,7 +256,7 @@ TEST(RateLimitFilter, HeadersOnAllowedResponses) {
   ASSERT_TRUE(r.passed());
   EXPECT_EQ(r.header("RateLimit-Policy"), "\"default\";q=10;w=1");
   EXPECT_EQ(r.header("RateLimit"), "\"default\";r=4;t=1");
-  EXPECT_EQ(r.header("X-RateLimit-Limit"), "5");
+  EXPECT_EQ(r.header("X-RateLimit-Limit"), "10");  // the quota, as in RateLimit-Policy
   EXPECT_EQ(r.header("X-RateLimit-Remaining"), "4");
   EXPECT_EQ(r.header("X-RateLimit-Reset"), "1");
   for (int i = 0; i < 3; ++i) w.at(1000);
@@ -273,6 +273,27 @@ TEST(RateLimitFilter, HeadersOnAllowedResponses) {
   EXPECT_EQ(r.header("RateLimit-Policy"), "\"default\";q=60;w=60");
   EXPECT_EQ(r.header("RateLimit"), "\"default\";r=30;t=30");  // 30 s until all 60 are back
   EXPECT_EQ(r.header("X-RateLimit-Reset"), "30");
+}
+
+TEST(RateLimitFilter, BurstAboveTheRateAdvertisesItsRefillWindow) {
+  // 1/m with a burst of 3: three pass at once and one a minute after, so
+  // the quota is 3 per 180 s, never "1 per 60 s" with 3 remaining.
+  auto f = build("{ type: rate_limit, clock: loop, rate: 1/m, burst: 3 }");
+  Worker w(*f);
+  Reply r = w.at(0);
+  EXPECT_EQ(r.header("RateLimit-Policy"), "\"default\";q=3;w=180");
+  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=2;t=60");
+  EXPECT_EQ(r.header("X-RateLimit-Limit"), "3");
+  w.at(0);
+  r = w.at(0);
+  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=0;t=180");
+  // A refill time that is not whole seconds is rounded up: 7/s, burst 10.
+  rate_limit::LimitSpec l{*rate_limit::parse_rate("7/s"), 10, "x"};
+  EXPECT_EQ(rate_limit::quota(l).units, 10);
+  EXPECT_EQ(rate_limit::quota(l).window_s, 2);
+  l.burst = 7;
+  EXPECT_EQ(rate_limit::quota(l).units, 7);
+  EXPECT_EQ(rate_limit::quota(l).window_s, 1);
 }
 
 TEST(RateLimitFilter, HeadersCanBeTurnedOff) {
