@@ -8,6 +8,7 @@
 #include <barrier>
 #include <thread>
 
+#include "filters/rate_limit/rate_headers.h"
 #include "tests/unit/filters/rate_limit/rate_limit_test_util.h"
 
 namespace ringway::filters::rate_limit {
