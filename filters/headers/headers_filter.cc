@@ -55,7 +55,7 @@ class HeadersFilter final : public filter::Filter {
         // The result is normalised like a client's path, so a rewrite can
         // never produce what normalisation refuses ("..", encoded slashes).
         routing::TargetParts parts;
-        if (routing::normalize_target(path, parts) != nullptr || !parts.query.empty()) {
+        if (path.find('?') != std::string::npos || routing::normalize_target(path, parts) != nullptr) {
           ctx.local().status = 500;
           ctx.local().body = "path rewrite produced an invalid path\n";
           return filter::Outcome::kRespond;
@@ -80,7 +80,13 @@ class HeadersFilter final : public filter::Filter {
     }
     std::string value;
     for (const auto& e : edits.set) {
-      if (!e.value.expand(ctx, value)) continue;  // would inject a line break
+      if (!e.value.expand(ctx, value)) {
+        // It would inject a line break: nothing is set, but the copies it
+        // replaces still go, so a client's own cannot pass for ours.
+        if (request) ctx.remove_request_header(e.name);
+        else ctx.remove_response_header(e.name);
+        continue;
+      }
       if (request) ctx.set_request_header(e.name, value);
       else ctx.set_response_header(e.name, value);
     }

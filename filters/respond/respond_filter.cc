@@ -1,5 +1,6 @@
 #include "filters/respond/respond_filter.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "config/text_util.h"
@@ -68,8 +69,15 @@ std::shared_ptr<const filter::Filter> compile_respond(const FilterBuild& build) 
   ValueTemplate content_type;
   std::string error;
   ValueTemplate::parse("text/plain", content_type, error);
-  if (const Field* f = map.find("content_type")) content_type = read_template(*f);
-  if (!body.empty()) headers.push_back({"Content-Type", std::move(content_type)});
+  const bool typed = std::any_of(headers.begin(), headers.end(), [](const HeaderTemplate& h) {
+    return http::iequals(h.name, "content-type");
+  });
+  if (const Field* f = map.find("content_type")) {
+    if (typed) f->fail("Content-Type is also in headers: give it once");
+    content_type = read_template(*f);
+  }
+  // A Content-Type in `headers` is the one sent; else content_type's.
+  if (!body.empty() && !typed) headers.push_back({"Content-Type", std::move(content_type)});
   return std::make_shared<RespondFilter>(status, std::move(body), std::move(headers), std::nullopt,
                                          false);
 }
