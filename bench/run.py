@@ -2398,7 +2398,8 @@ def main(argv: list) -> int:
                 "wrk": read_first_line(["wrk", "-v"]),
                 **{p: PEERS[p].version(ctx) for p in peers if p not in ("nginx", "haproxy")},
             },
-            "origin": f"{origin.kind} ({origin.version}), 1 thread",
+            "origin": f"{origin.kind} ({origin.version}), {len(plan.origin)} thread"
+                      f"{'s' if len(plan.origin) != 1 else ''}",
             "pinning": plan.describe(),
             "pinning_notes": plan.warnings(),
             "busy_before_start_pct": round(busy, 1),

@@ -284,6 +284,17 @@ class KneeSearchTest(unittest.TestCase):
         empty = to_measurement(1000, {"scheduled": 0, "latency_us": {}})
         self.assertEqual(empty.error_frac, 1.0)
 
+    def test_error_pages_and_connect_retries(self):
+        # 4xx answers are failures too (a 404 or 429 page is not capacity);
+        # failed connect attempts are not requests: what they kept from being
+        # sent is counted once, as unsent.
+        j = {"rate": 900.0, "requests": 950, "scheduled": 1000, "unsent": 50, "errors": 30,
+             "errors_by_kind": {"connect": 25, "read": 5, "write": 0, "parse": 0}, "timeouts": 0,
+             "status": {"200": 900, "404": 40, "429": 10}, "latency_us": {"p99": 100}}
+        m = to_measurement(1000, j)
+        self.assertAlmostEqual(m.error_frac, (5 + 50 + 40 + 10) / 1000)
+        self.assertEqual(m.extra["status_4xx"], 50)
+
 
 # --------------------------------------------------------------------------
 # Kernel settings against a fake /proc/sys
@@ -785,6 +796,19 @@ class EndToEndTest(unittest.TestCase):
             rc, msg = ringway_check(open(os.path.join(res, "tuned-config.yaml")).read())
             self.assertEqual(rc, 0, msg)
             self.assertIn("knee", p.stdout)
+
+    def test_a_path_that_answers_an_error_is_refused(self):
+        # Capacity for 404 pages is not what the user asked for.
+        with tempfile.TemporaryDirectory() as d:
+            config = os.path.join(d, "ringway.yaml")
+            with open(config, "w") as f:
+                f.write(harness.config([9], routes="  - match: { prefix: /api }\n    upstream: origin\n"))
+            p = tune("--config", config, "--build-dir", harness.BUILD, "--out", os.path.join(d, "r"),
+                     "--probe", "1s", "--workers", "1", "--no-sweep", "--path", "/other", "--quiet",
+                     timeout=45 * harness.SLOW)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("GET /other through ringway answered 404", p.stderr)
+            self.assertNotIn("Traceback", p.stderr)
 
 
 if __name__ == "__main__":

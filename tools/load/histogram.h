@@ -1,7 +1,7 @@
 #pragma once
 // Latency histogram in the style of HdrHistogram: log-linear buckets with two
-// significant decimal digits (256 sub-buckets per power of two, so every
-// recorded value is off by less than 1/128 of itself), microseconds from 1 us
+// significant decimal digits (128 sub-buckets per power of two, values below
+// 256 exact, so every recorded value is off by less than 1/128 of itself), microseconds from 1 us
 // to 1 hour. The counts array is allocated once in the constructor; record()
 // is a few shifts and an increment, so it is safe on the hot path.
 // Not thread-safe: each client thread owns one and they are merged at the end.

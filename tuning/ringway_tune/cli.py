@@ -61,7 +61,8 @@ def build_parser():
                    help="measure each worker count's knee this many times, keep the best and "
                         "report the spread; default 1")
     g.add_argument("--connections", type=int, default=64, help="load connections; default 64")
-    g.add_argument("--load-threads", type=int, default=1, help="ringway-load threads; default 1")
+    g.add_argument("--load-threads", type=int, default=None,
+                   help="ringway-load threads; default one per load CPU of the plan")
     g.add_argument("--request-timeout", default="1s",
                    help="a request slower than this is a timeout (an error); default 1s")
     g.add_argument("--path", default="/", help="request path; default /")
@@ -122,13 +123,16 @@ def validate(a):
         raise UsageError("--repeat: must be at least 1, got %d" % a.repeat)
     for name in ("retries", "connections", "load_threads"):
         v = getattr(a, name)
-        if v < (0 if name == "retries" else 1):
+        if v is not None and v < (0 if name == "retries" else 1):
             raise UsageError("--%s: must be at least %d, got %d"
                              % (name.replace("_", "-"), 0 if name == "retries" else 1, v))
-    if a.connections < a.load_threads:
-        raise UsageError("--connections must be at least --load-threads")
     allowed = allowed_cpus()
     s.plan = parse_plan(a.cpus, allowed) if a.cpus else default_plan(allowed)
+    # One load thread per load CPU: a single thread would cap what several
+    # workers can be shown to do.
+    load_threads = a.load_threads or min(len(s.plan["load"]), a.connections)
+    if a.connections < load_threads:
+        raise UsageError("--connections must be at least --load-threads")
     s.workers = (parse_int_list(a.workers, "--workers", 1, 1024) if a.workers
                  else list(range(1, len(s.plan["proxy"]) + 1)))
     s.origin_threads = a.origin_threads or len(s.plan["origin"])
@@ -149,7 +153,7 @@ def validate(a):
                              % ((n,) + sweep.NEEDS_KERNEL[n] + (platform.release(),)))
     if not a.path.startswith("/"):
         raise UsageError("--path must start with /")
-    s.connections, s.load_threads, s.path, s.host = a.connections, a.load_threads, a.path, a.host
+    s.connections, s.load_threads, s.path, s.host = a.connections, load_threads, a.path, a.host
     s.origin_mode, s.retries, s.step, s.repeat = a.origin, a.retries, a.step, a.repeat
     return s
 

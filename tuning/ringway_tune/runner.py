@@ -2,6 +2,7 @@
 and ringway-load (one per probe), each pinned to its CPUs; CPU accounting
 from /proc. Every process started here is stopped by close()."""
 
+import http.client
 import json
 import os
 import re
@@ -169,7 +170,24 @@ class Bench:
             raise ConfigRejected("the generated config fails ringway check: %s" % msg)
         self.gateway = Proc([self.bins["ringway"], "--config", self.config_path],
                             self.plan["proxy"], "ringway-%s" % tag, self.workdir)
+        self.check_answer(self.gateway.port)
         return self.gateway.port
+
+    def check_answer(self, port):
+        """One request before any probe: a path that answers an error would
+        measure the capacity for error pages."""
+        path, host = self.opts.get("path") or "/", self.opts.get("host")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", path, headers={"Host": host} if host else {})
+            status = conn.getresponse().status
+            conn.close()
+        except (OSError, http.client.HTTPException) as e:
+            raise RunError("GET %s through ringway failed: %s" % (path, e))
+        if not 200 <= status < 400:
+            raise UsageError("GET %s%s through ringway answered %d: the tuner measures good "
+                             "answers only (check --path, --host and the route's filters)"
+                             % (path, " (Host: %s)" % host if host else "", status))
 
     def stop_gateway(self):
         if self.gateway is None:
@@ -245,21 +263,27 @@ def _delta(a, b):
 def to_measurement(rate, j, window=None, wall=None, proxy_cpu=None, origin_cpu=None,
                    load_cpu=None):
     """A Measurement from ringway-load's JSON. Errors are every request that
-    did not get a good answer: transport errors, timeouts, requests never
-    sent (the schedule fell behind), and 5xx responses (ringway's 502/503/504
-    are failures to the client)."""
+    did not get a good answer: requests lost to a transport error, timeouts,
+    requests never sent (the schedule fell behind, or no connection could be
+    made), and 4xx and 5xx responses: a 404 from a wrong path, a 401 or a 429
+    are cheap error pages, not capacity, and ringway's 502/503/504 are
+    failures to the client. Failed connect attempts are not requests (a
+    client retries them): the requests they kept from being sent are in
+    `unsent`."""
     lat = j.get("latency_us") or {}
     status = j.get("status") or {}
+    s4xx = sum(int(v) for k, v in status.items() if str(k).startswith("4"))
     s5xx = sum(int(v) for k, v in status.items() if str(k).startswith("5"))
     scheduled = j.get("scheduled") or 0
     unsent = j.get("unsent") or 0
-    bad = int(j.get("errors") or 0) + int(j.get("timeouts") or 0) + int(unsent) + s5xx
+    lost = int(j.get("errors") or 0) - int((j.get("errors_by_kind") or {}).get("connect") or 0)
+    bad = max(0, lost) + int(j.get("timeouts") or 0) + int(unsent) + s4xx + s5xx
     err = (bad / scheduled) if scheduled else 1.0
     extra = {
         "p50_us": lat.get("p50", 0), "p90_us": lat.get("p90", 0), "p999_us": lat.get("p999", 0),
         "max_us": lat.get("max", 0), "requests": j.get("requests", 0), "scheduled": scheduled,
         "errors": j.get("errors", 0), "timeouts": j.get("timeouts", 0), "unsent": unsent,
-        "status_5xx": s5xx,
+        "status_4xx": s4xx, "status_5xx": s5xx,
     }
     if window:
         served = float(j.get("rate") or 0.0) * window

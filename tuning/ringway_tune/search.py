@@ -40,8 +40,8 @@ class Slo:
     def judge(self, m: Measurement):
         """(ok, reason); reason is '' when ok."""
         reasons = []
-        if m.p99_us > self.p99_us:
-            reasons.append("p99 %.0fus > %.0fus" % (m.p99_us, self.p99_us))
+        if m.p99_us >= self.p99_us:  # the SLO reads "p99 < bound"
+            reasons.append("p99 %.0fus >= %.0fus" % (m.p99_us, self.p99_us))
         if m.error_frac > self.error_frac:
             reasons.append("errors %.3g%% > %.3g%%" % (m.error_frac * 100, self.error_frac * 100))
         if m.rate > 0 and m.achieved < self.min_achieved * m.rate:
