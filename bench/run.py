@@ -46,7 +46,7 @@ from typing import Callable, Optional
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-ALL_PEERS = ["ringway", "nginx", "haproxy", "fwd"]
+ALL_PEERS = ["ringway", "nginx", "haproxy", "h2o", "fwd"]
 OPEN_LOOP_FRACTION = 0.5  # open-loop rate: this fraction of the closed-loop peak
 
 
@@ -323,6 +323,12 @@ NGINX_GZIP = f"""      gzip on;
 # slz has no levels above 1 and tune.comp.maxlevel (default 1) changes nothing.
 HAPROXY_GZIP = """  compression algo gzip
   compression type text/html
+"""
+# h2o's compress handler, gzip only, at the same level (a mapping of
+# algorithm to quality); text/html is compressible in its default mime map.
+H2O_GZIP = f"""compress:
+  gzip: {GZIP_LEVEL}
+compress-minimum-size: 256
 """
 
 RINGWAY_CACHE = """filters:
@@ -622,6 +628,9 @@ def probe_rate_limit(ctx: "Ctx", inst: "Instance", scen: Scenario) -> None:
 
 
 NO_HTTP = "fwd speaks no HTTP"
+NO_CACHE_H2O = "h2o 2.2 has no proxy response cache"
+NO_JWT_H2O = "h2o has no JWT validation (only through an mruby script, a different thing)"
+NO_RATE_LIMIT_H2O = "h2o has no request rate limiter (only through an mruby script)"
 NO_JWT_NGINX = ("nginx open source has no JWT validation (auth_jwt is nginx Plus only; njs or "
                 "Lua would be a different thing)")
 
@@ -632,47 +641,51 @@ FILTER_SCENARIOS = [
     Scenario("gzip", f"GET {TEXT_PATH} with Accept-Encoding: gzip, compressed by the proxy "
              f"(ringway compress level {GZIP_LEVEL}, nginx gzip level {GZIP_LEVEL}, haproxy "
              "compression with libslz, which has no levels)",
-             path=TEXT_PATH, headers=["Accept-Encoding: gzip"], peers=("ringway", "nginx", "haproxy"),
-             no_equivalent={"fwd": NO_HTTP}, baseline="text_16k",
-             proxy_extra={"ringway": RINGWAY_GZIP, "nginx": NGINX_GZIP, "haproxy": HAPROXY_GZIP},
+             path=TEXT_PATH, headers=["Accept-Encoding: gzip"],
+             peers=("ringway", "nginx", "haproxy", "h2o"), no_equivalent={"fwd": NO_HTTP},
+             baseline="text_16k",
+             proxy_extra={"ringway": RINGWAY_GZIP, "nginx": NGINX_GZIP, "haproxy": HAPROXY_GZIP,
+                          "h2o": H2O_GZIP},
              check=check_gzip, max_response_bytes=TEXT_SIZE * 3 // 4),
     Scenario("cache_miss", f"GET {MISS_PATH}&n=N (1 KiB, Cache-Control: no-store, a new URL per "
              "request) through the response cache: every request proxied to the origin",
              path=MISS_PATH, lua=MISS_LUA, load_requests=MISS_REQUESTS,
-             peers=("ringway", "nginx", "haproxy"), no_equivalent={"fwd": NO_HTTP},
+             peers=("ringway", "nginx", "haproxy"),
+             no_equivalent={"fwd": NO_HTTP, "h2o": NO_CACHE_H2O},
              proxy_extra={"ringway": RINGWAY_CACHE, "nginx": NGINX_CACHE, "haproxy": HAPROXY_CACHE},
              check=check_cache_miss, origin_share=(0.99, 1.01)),
     Scenario("cache_hit", f"GET {CACHE_PATH} (1 KiB, Cache-Control: max-age=3600, one URL) "
              "answered from the proxy's response cache",
-             path=CACHE_PATH, peers=("ringway", "nginx", "haproxy"), no_equivalent={"fwd": NO_HTTP},
+             path=CACHE_PATH, peers=("ringway", "nginx", "haproxy"),
+             no_equivalent={"fwd": NO_HTTP, "h2o": NO_CACHE_H2O},
              proxy_extra={"ringway": RINGWAY_CACHE, "nginx": NGINX_CACHE, "haproxy": HAPROXY_CACHE},
              check=check_cache_hit, origin_share=(0.0, 0.01), baseline="cache_miss"),
     Scenario("jwt_hs256", "GET / with one valid HS256 bearer token (the same every request)",
              path="/", peers=("ringway", "haproxy"),
-             no_equivalent={"nginx": NO_JWT_NGINX, "fwd": NO_HTTP}, baseline="small_get",
+             no_equivalent={"nginx": NO_JWT_NGINX, "h2o": NO_JWT_H2O, "fwd": NO_HTTP}, baseline="small_get",
              prepare=prepare_jwt("HS256"), check=check_jwt("HS256")),
     Scenario("jwt_hs256_uncached", f"GET / with {JWT_TOKENS} distinct valid HS256 tokens, round "
              f"robin (ringway's token cache cut to {JWT_UNCACHED_CACHE_ENTRIES} entries: every "
              "request checks an HMAC and parses the claims)",
              path="/", peers=("ringway", "haproxy"),
-             no_equivalent={"nginx": NO_JWT_NGINX, "fwd": NO_HTTP}, baseline="small_get",
+             no_equivalent={"nginx": NO_JWT_NGINX, "h2o": NO_JWT_H2O, "fwd": NO_HTTP}, baseline="small_get",
              prepare=prepare_jwt("HS256", uncached=True), check=check_jwt("HS256", uncached=True)),
     Scenario("jwt_rs256", "GET / with one valid RS256 (RSA 2048) bearer token (the same every "
              "request: ringway answers it from its verified-token cache)",
              path="/", peers=("ringway", "haproxy"),
-             no_equivalent={"nginx": NO_JWT_NGINX, "fwd": NO_HTTP}, baseline="small_get",
+             no_equivalent={"nginx": NO_JWT_NGINX, "h2o": NO_JWT_H2O, "fwd": NO_HTTP}, baseline="small_get",
              prepare=prepare_jwt("RS256"), check=check_jwt("RS256")),
     Scenario("jwt_rs256_uncached", f"GET / with {JWT_TOKENS} distinct valid RS256 tokens, round "
              f"robin (ringway's token cache cut to {JWT_UNCACHED_CACHE_ENTRIES} entries: every "
              "request verifies a signature)",
              path="/", peers=("ringway", "haproxy"),
-             no_equivalent={"nginx": NO_JWT_NGINX, "fwd": NO_HTTP}, baseline="small_get",
+             no_equivalent={"nginx": NO_JWT_NGINX, "h2o": NO_JWT_H2O, "fwd": NO_HTTP}, baseline="small_get",
              prepare=prepare_jwt("RS256", uncached=True), check=check_jwt("RS256", uncached=True)),
     Scenario("rate_limited", f"GET / through a per-client-IP rate limiter set to "
              f"{RL_RATE:,}/s, burst {RL_BURST:,}: every request allowed (the limiter's cost); "
              "a probe at 1/min first proves it refuses",
-             path="/", peers=("ringway", "nginx", "haproxy"), no_equivalent={"fwd": NO_HTTP},
-             baseline="small_get",
+             path="/", peers=("ringway", "nginx", "haproxy"),
+             no_equivalent={"fwd": NO_HTTP, "h2o": NO_RATE_LIMIT_H2O}, baseline="small_get",
              proxy_extra={"ringway": ringway_rate_limit(f"{RL_RATE}/s", RL_BURST),
                           "nginx": nginx_rate_limit(f"{RL_RATE}r/s", RL_BURST),
                           "haproxy": haproxy_rate_limit(RL_RATE)},
@@ -1548,8 +1561,46 @@ class FwdPeer(Peer):
         return [self.bin(ctx), str(port), str(ctx.origin_port)]
 
 
+class H2oPeer(Peer):
+    name = "h2o"
+
+    def available(self, ctx: Ctx) -> Optional[str]:
+        return None if shutil.which("h2o") else "h2o not installed"
+
+    def version(self, ctx: Ctx) -> str:
+        return read_first_line(["h2o", "--version"])
+
+    def command(self, ctx: Ctx, port: int, extra) -> list:
+        # extra: top-level h2o directives (compress). One event loop thread
+        # per proxy CPU; h2o 2.2 has no per-thread CPU affinity, so its
+        # threads share the proxy CPUs through the process's taskset mask.
+        # Upstream keep-alive: idle connections kept 300 s (the default is
+        # 2 s), as for the other peers; no access log, as for the others.
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        conf = f"""num-threads: {ctx.plan.workers}
+max-connections: {IDLE_CONNECTIONS + 2000}
+user: {user}
+pid-file: {ctx.tmp}/h2o-{port}.pid
+error-log: /dev/stderr
+listen:
+  host: 127.0.0.1
+  port: {port}
+http1-request-timeout: 300000
+proxy.timeout.keepalive: 300000
+proxy.timeout.io: 300000
+proxy.preserve-host: ON
+{extra or ""}hosts:
+  default:
+    paths:
+      /:
+        proxy.reverse.url: http://127.0.0.1:{ctx.origin_port}/
+"""
+        path = self.write_config(ctx, "h2o.conf", conf)
+        return ["h2o", "-c", path]
+
+
 PEERS = {p.name: p for p in (RingwayPeer(), RingwayBatchedPeer(), NginxPeer(), HaproxyPeer(),
-                             FwdPeer())}
+                             H2oPeer(), FwdPeer())}
 
 
 # --------------------------------------------------------------------------

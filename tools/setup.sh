@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3 curl procps
-  nginx haproxy wrk nghttp2-client gnuplot-nox
+  nginx haproxy h2o wrk nghttp2-client gnuplot-nox
 )
 
 missing=()
@@ -26,5 +26,16 @@ fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 echo "setup: installing ${missing[*]}"
+# The benchmark's peers (nginx, haproxy, h2o) are programs the suite starts
+# itself, not services: Debian would start nginx and h2o at install, both on
+# port 80, and the second one's failed start would fail the install. While
+# this script installs, policy-rc.d tells the packages' scripts to start
+# nothing (unless this machine already has a policy of its own).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
