@@ -2176,7 +2176,7 @@ def filter_section(rows: list, peers: list, scenarios: list) -> str:
                 a, b = cpu(sc.name, p), cpu(sc.baseline, p)
                 if PEERS[p].family in sc.no_equivalent:
                     cells.append("none")
-                elif a is None or b is None:
+                elif a is None or not b:  # no numbers, or a baseline that used no CPU tick
                     cells.append("-")
                 else:
                     cells.append(f"{a - b:+.2f} ({a / b:.2f}x)")
