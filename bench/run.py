@@ -1463,7 +1463,7 @@ class NginxPeer(Peer):
   proxy_max_temp_file_size 0;
 {nginx_temp_paths(ctx.tmp, "proxy")}{parts["http"]}  upstream origin {{
     server 127.0.0.1:{ctx.origin_port};
-    keepalive 64;
+    keepalive 128;  # idle upstream connections per worker, as ringway's max_idle_per_worker
     keepalive_requests 1000000;
     keepalive_timeout 300s;
   }}
@@ -1519,7 +1519,7 @@ frontend fe
   default_backend be
 
 backend be
-  server origin 127.0.0.1:{ctx.origin_port}
+  server origin 127.0.0.1:{ctx.origin_port} pool-max-conn 128
 {parts["backend"]}{"" if not parts["sections"] else chr(10) + parts["sections"]}"""
         path = self.write_config(ctx, "haproxy.cfg", conf)
         return ["haproxy", "-f", path, "-db"]
