@@ -1744,6 +1744,11 @@ def sample_error(x: dict) -> Optional[str]:
         return "no requests completed"
     if x["non2xx"]:
         return f"{x['non2xx']} non-2xx/3xx responses"
+    # Requests wrk lost (resets, timeouts) leave its latency and rate about the
+    # others; one in a thousand is tolerated (a reset at the end of a run).
+    lost = sum((x.get("socket_errors") or {}).values())
+    if lost > max(1, x["requests"] // 1000):
+        return f"{lost} socket errors in wrk: {x['socket_errors']}"
     if "idle_conns" in x:
         bad = {k: v for k, v in x.get("idle_statuses", {}).items() if not k.startswith("2")}
         if bad:

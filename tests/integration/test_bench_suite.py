@@ -398,6 +398,27 @@ class FilterSection(unittest.TestCase):
         self.assertIn("| jwt_hs256 | small_get | - |", text)
 
 
+class SampleError(unittest.TestCase):
+    """Which wrk samples are not results."""
+
+    def sample(self, requests=100000, non2xx=0, **errors):
+        socket_errors = {"connect": 0, "read": 0, "write": 0, "timeout": 0}
+        socket_errors.update(errors)
+        return {"requests": requests, "non2xx": non2xx, "socket_errors": socket_errors}
+
+    def test_clean_and_failed_samples(self):
+        self.assertIsNone(bench.sample_error(self.sample()))
+        self.assertEqual(bench.sample_error(self.sample(requests=0)), "no requests completed")
+        self.assertEqual(bench.sample_error(self.sample(non2xx=3)), "3 non-2xx/3xx responses")
+
+    def test_socket_errors_beyond_one_in_a_thousand(self):
+        self.assertIsNone(bench.sample_error(self.sample(read=100)))
+        self.assertIsNone(bench.sample_error(self.sample(requests=500, read=1)))
+        self.assertEqual(bench.sample_error(self.sample(read=60, timeout=41)),
+                         "101 socket errors in wrk: {'connect': 0, 'read': 60, 'write': 0, 'timeout': 41}")
+        self.assertIsNotNone(bench.sample_error(self.sample(requests=500, timeout=2)))
+
+
 class Scaling(unittest.TestCase):
     """bench/scaling.py: CPU plans per worker count, and the efficiency."""
 
