@@ -1576,11 +1576,12 @@ class H2oPeer(Peer):
         # threads share the proxy CPUs through the process's taskset mask.
         # Upstream keep-alive: idle connections kept 300 s (the default is
         # 2 s), as for the other peers; no access log, as for the others.
-        user = pwd.getpwuid(os.geteuid()).pw_name
+        # h2o refuses to run as root without `user`, and a non-root h2o
+        # given one fails to switch to it: only root gets the line.
+        user = f"user: {pwd.getpwuid(0).pw_name}\n" if os.geteuid() == 0 else ""
         conf = f"""num-threads: {ctx.plan.workers}
 max-connections: {IDLE_CONNECTIONS + 2000}
-user: {user}
-pid-file: {ctx.tmp}/h2o-{port}.pid
+{user}pid-file: {ctx.tmp}/h2o-{port}.pid
 error-log: /dev/stderr
 listen:
   host: 127.0.0.1

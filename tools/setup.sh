@@ -33,9 +33,9 @@ echo "setup: installing ${missing[*]}"
 # nothing (unless this machine already has a policy of its own).
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
+  trap '$sudo rm -f "$policy"' EXIT
   printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
   $sudo chmod 755 "$policy"
-  trap '$sudo rm -f "$policy"' EXIT
 fi
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

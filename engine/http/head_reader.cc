@@ -39,7 +39,7 @@ void HeadReader::reset(const HeadLimits& limits) {
   spilled_ = false;
   in_value_ = false;
   trailer_name_bytes_ = 0;
-  trailer_value_open_ = trailer_value_at_end_ = false;
+  trailer_value_open_ = trailer_value_at_end_ = trailer_lf_pending_ = false;
   complete_ = false;
   message_done_ = false;
   head_bytes_ = 0;
@@ -100,7 +100,11 @@ int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
 int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
   if (r->complete_) {
-    if (r->trailer_value_open_ && !(r->trailer_value_at_end_ && at == r->feed_begin_))
+    if (len == 0) return 0;  // an empty value's span may point past its line end
+    // A fold inside the value comes in pieces; one after an empty first line
+    // ("X-T:" CRLF SP "b") comes as one piece with a line feed before it.
+    if (r->trailer_value_open_ ? !(r->trailer_value_at_end_ && at == r->feed_begin_)
+                               : r->folded_before(at))
       return r->refuse_obs_fold();
     r->trailer_value_open_ = true;
     r->trailer_value_at_end_ = at + len == r->feed_end_;
@@ -116,7 +120,7 @@ int HeadReader::on_header_value_complete(llhttp_t* p) {
   if (r->complete_) {
     const bool named = r->trailer_name_bytes_ != 0;
     r->trailer_name_bytes_ = 0;
-    r->trailer_value_open_ = false;
+    r->trailer_value_open_ = r->trailer_lf_pending_ = false;
     return named ? 0 : r->refuse_empty_name();
   }
   r->in_value_ = true;  // an empty value gets no on_header_value call
@@ -133,6 +137,32 @@ int HeadReader::on_header_value_complete(llhttp_t* p) {
     --v.length;
   }
   return 0;
+}
+
+// Only whitespace and line ends lie between a trailer's colon and its value.
+bool HeadReader::folded_before(const char* at) const {
+  for (const char* p = at; p > feed_begin_;) {
+    const char c = *--p;
+    if (c == '\n') return true;
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return trailer_lf_pending_;
+}
+
+// After a buffer that ended between a trailer's colon and its value.
+void HeadReader::note_trailer_tail() {
+  if (!complete_ || trailer_name_bytes_ == 0 || trailer_value_open_) return;
+  for (const char* p = feed_end_; p > feed_begin_;) {
+    const char c = *--p;
+    if (c == '\n') {
+      trailer_lf_pending_ = true;
+      return;
+    }
+    if (c != ' ' && c != '\t' && c != '\r') {
+      trailer_lf_pending_ = false;
+      return;
+    }
+  }
 }
 
 int HeadReader::refuse_empty_name() {
@@ -256,7 +286,10 @@ long HeadReader::feed_chunked(const char* data, size_t len, PayloadPieces* paylo
   feed_end_ = data + len;
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
-  if (err == HPE_OK) return static_cast<long>(len);
+  if (err == HPE_OK) {
+    note_trailer_tail();
+    return static_cast<long>(len);
+  }
   if (err == HPE_PAUSED && message_done_) return llhttp_get_error_pos(&parser_) - data;
   return -1;
 }

@@ -99,6 +99,8 @@ class HeadReader {
   HeadStatus fail(int status, const char* reason);
   uint32_t header_bytes() const;
 
+  bool folded_before(const char* at) const;
+  void note_trailer_tail();
   int refuse_empty_name();
   int refuse_obs_fold();
   static int on_method(llhttp_t*, const char*, size_t);
@@ -123,6 +125,9 @@ class HeadReader {
   uint32_t trailer_name_bytes_ = 0;
   bool trailer_value_open_ = false;
   bool trailer_value_at_end_ = false;  // its last piece ended its buffer
+  // A line feed after the trailer's colon, seen at the end of an earlier
+  // buffer: a value that starts a later buffer then follows a fold.
+  bool trailer_lf_pending_ = false;
   const char* feed_begin_ = nullptr;
   const char* feed_end_ = nullptr;
   bool complete_ = false;

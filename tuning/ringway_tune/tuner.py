@@ -56,8 +56,8 @@ class Tuner:
         text = yamlcfg.build(self.text, workers=workers, knobs=knobs, loopback=True,
                              endpoints=self.endpoints)
         self.tags += 1
-        self.bench.start_gateway(text, "%02d-w%d" % (self.tags, workers))
         try:
+            self.bench.start_gateway(text, "%02d-w%d" % (self.tags, workers))
             start = start or self.s.start_rate
             # Below start/16 a failing probe says "the SLO is under this
             # machine's latency floor", not anything about capacity: stop there.

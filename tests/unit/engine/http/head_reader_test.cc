@@ -903,7 +903,8 @@ TEST_F(ChunkedBody, TrailerSplitAcrossFeeds) {
 // Trailers are held to the head's rules: no obs-fold, no empty name (they
 // are forwarded as received, so a fold would reach the other side).
 TEST_F(ChunkedBody, TrailerObsFoldAndEmptyNameRefused) {
-  for (const std::string trailers : {"X-T: a\r\n b\r\n\r\n", ": v\r\n\r\n",
+  for (const std::string trailers : {"X-T: a\r\n b\r\n\r\n", "X-T:\r\n b\r\n\r\n",
+                                     "X-T: \r\n\tb\r\n\r\n", ": v\r\n\r\n",
                                      "X-Ok: 1\r\n: v\r\n\r\n"}) {
     start();
     const std::string body = "1\r\na\r\n0\r\n" + trailers;
@@ -914,6 +915,20 @@ TEST_F(ChunkedBody, TrailerObsFoldAndEmptyNameRefused) {
       long a = r->feed_chunked(body.data(), cut);
       long b = a < 0 ? a : r->feed_chunked(body.data() + cut, body.size() - cut);
       EXPECT_TRUE(a < 0 || b < 0) << trailers << " cut at " << cut;
+    }
+  }
+}
+
+TEST_F(ChunkedBody, PlainTrailersPassHoweverSplit) {
+  for (const std::string trailers : {"X-T: v\r\n\r\n", "X-T:\r\n\r\n", "X-T: \r\nY: 2\r\n\r\n",
+                                     "X-T:\t v w \r\nY:z\r\n\r\n"}) {
+    const std::string body = "1\r\na\r\n0\r\n" + trailers;
+    for (size_t cut = 0; cut < body.size(); ++cut) {
+      start();
+      long a = cut == 0 ? 0 : r->feed_chunked(body.data(), cut);
+      long b = r->feed_chunked(body.data() + cut, body.size() - cut);
+      EXPECT_EQ(a + b, static_cast<long>(body.size())) << trailers << " cut at " << cut;
+      EXPECT_TRUE(r->message_complete()) << trailers << " cut at " << cut;
     }
   }
 }
