@@ -9,37 +9,21 @@
 #include <vector>
 
 #include "filters/cors/cors_filter.h"
+#include "tests/unit/filters/compile_one.h"
 
 namespace ringway::filters {
 namespace {
 
-const std::string kFile = "/etc/ringway/ringway.yaml";
 const char* const kPreflightVary = "Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
-struct Compiled {
-  std::shared_ptr<const filter::Filter> filter;
-  std::string error;  // "FILE:LINE:COLUMN: message" when compiling failed
-};
+using testing::kFile;
 
-// `body` is the filter's map indented by four spaces; it starts on line 4.
-Compiled compile(const std::string& body) {
-  std::string text = "filters:\n  c:\n    type: cors\n" + body;
-  config::Config cfg;
-  cfg.source_file = kFile;
-  try {
-    YAML::Node n = YAML::Load(text)["filters"]["c"];
-    config::FilterSpec spec{"c", "cors", std::make_shared<const YAML::Node>(n), "filters.c"};
-    config::detail::Field field{YAML::Node(), n, spec.path};
-    return {compile_cors(FilterBuild{spec, field, cfg}), ""};
-  } catch (const config::detail::ConfigError& e) {
-    return {nullptr, config::detail::format_error(kFile, e.mark, e.message)};
-  }
+testing::Compiled compile(const std::string& body) {
+  return testing::compile_one(compile_cors, "cors", "c", body);
 }
 
 std::shared_ptr<const filter::Filter> must(const std::string& body) {
-  Compiled c = compile(body);
-  EXPECT_TRUE(c.filter) << c.error;
-  return c.filter;
+  return testing::must_compile(compile_cors, "cors", "c", body);
 }
 
 // The full policy of docs/filters/cors.md (single quotes: the regex's

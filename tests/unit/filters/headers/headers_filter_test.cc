@@ -9,36 +9,19 @@
 #include <vector>
 
 #include "filters/headers/headers_filter.h"
+#include "tests/unit/filters/compile_one.h"
 
 namespace ringway::filters {
 namespace {
 
-const std::string kFile = "/etc/ringway/ringway.yaml";
+using testing::kFile;
 
-struct Compiled {
-  std::shared_ptr<const filter::Filter> filter;
-  std::string error;  // "FILE:LINE:COLUMN: message" when compiling failed
-};
-
-// `body` is the filter's map indented by four spaces; it starts on line 4.
-Compiled compile(const std::string& body) {
-  std::string text = "filters:\n  h:\n    type: headers\n" + body;
-  config::Config cfg;
-  cfg.source_file = kFile;
-  try {
-    YAML::Node n = YAML::Load(text)["filters"]["h"];
-    config::FilterSpec spec{"h", "headers", std::make_shared<const YAML::Node>(n), "filters.h"};
-    config::detail::Field field{YAML::Node(), n, spec.path};
-    return {compile_headers(FilterBuild{spec, field, cfg}), ""};
-  } catch (const config::detail::ConfigError& e) {
-    return {nullptr, config::detail::format_error(kFile, e.mark, e.message)};
-  }
+testing::Compiled compile(const std::string& body) {
+  return testing::compile_one(compile_headers, "headers", "h", body);
 }
 
 std::shared_ptr<const filter::Filter> must(const std::string& body) {
-  Compiled c = compile(body);
-  EXPECT_TRUE(c.filter) << c.error;
-  return c.filter;
+  return testing::must_compile(compile_headers, "headers", "h", body);
 }
 
 // One request through a one-filter chain, as the engine would set it up.

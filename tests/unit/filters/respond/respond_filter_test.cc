@@ -9,43 +9,23 @@
 #include <vector>
 
 #include "filters/respond/respond_filter.h"
+#include "tests/unit/filters/compile_one.h"
 
 namespace ringway::filters {
 namespace {
 
-const std::string kFile = "/etc/ringway/ringway.yaml";
+using testing::kFile;
 
-struct Compiled {
-  std::shared_ptr<const filter::Filter> filter;
-  std::string error;  // "FILE:LINE:COLUMN: message" when compiling failed
-};
-
-// `type` is respond or redirect; `body` is the filter's map indented by four
-// spaces, starting on line 4.
-Compiled compile(const std::string& type, const std::string& body) {
-  std::string text = "filters:\n  r:\n    type: " + type + "\n" + body;
-  config::Config cfg;
-  cfg.source_file = kFile;
-  try {
-    YAML::Node n = YAML::Load(text)["filters"]["r"];
-    config::FilterSpec spec{"r", type, std::make_shared<const YAML::Node>(n), "filters.r"};
-    config::detail::Field field{YAML::Node(), n, spec.path};
-    FilterBuild build{spec, field, cfg};
-    return {type == "respond" ? compile_respond(build) : compile_redirect(build), ""};
-  } catch (const config::detail::ConfigError& e) {
-    return {nullptr, config::detail::format_error(kFile, e.mark, e.message)};
-  }
+// `type` is respond or redirect.
+testing::Compiled compile(const std::string& type, const std::string& body) {
+  return testing::compile_one(type == "respond" ? compile_respond : compile_redirect, type, "r", body);
 }
 
 std::shared_ptr<const filter::Filter> respond(const std::string& body) {
-  Compiled c = compile("respond", body);
-  EXPECT_TRUE(c.filter) << c.error;
-  return c.filter;
+  return testing::must_compile(compile_respond, "respond", "r", body);
 }
 std::shared_ptr<const filter::Filter> redirect(const std::string& body) {
-  Compiled c = compile("redirect", body);
-  EXPECT_TRUE(c.filter) << c.error;
-  return c.filter;
+  return testing::must_compile(compile_redirect, "redirect", "r", body);
 }
 
 using Lines = std::vector<std::string>;
