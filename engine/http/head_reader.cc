@@ -39,7 +39,7 @@ void HeadReader::reset(const HeadLimits& limits) {
   spilled_ = false;
   in_value_ = false;
   trailer_name_bytes_ = 0;
-  trailer_value_open_ = trailer_value_at_end_ = trailer_lf_pending_ = false;
+  trailer_lf_pending_ = false;
   complete_ = false;
   message_done_ = false;
   head_bytes_ = 0;
@@ -101,14 +101,10 @@ int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
   if (r->complete_) {
     if (len == 0) return 0;  // an empty value's span may point past its line end
-    // A fold inside the value comes in pieces; one after an empty first line
-    // ("X-T:" CRLF SP "b") comes as one piece with a line feed before it.
-    if (r->trailer_value_open_ ? !(r->trailer_value_at_end_ && at == r->feed_begin_)
-                               : r->folded_before(at))
-      return r->refuse_obs_fold();
-    r->trailer_value_open_ = true;
-    r->trailer_value_at_end_ = at + len == r->feed_end_;
-    return 0;
+    // llhttp hands a folded value over in pieces around the fold ("a" CRLF SP
+    // "b"), or as one piece after an empty first line ("X-T:" CRLF SP "b"):
+    // either way a line feed lies between the piece and what came before.
+    return r->folded_before(at) ? r->refuse_obs_fold() : 0;
   }
   r->in_value_ = true;
   r->append(r->headers_.back().value, at, len);
@@ -120,7 +116,7 @@ int HeadReader::on_header_value_complete(llhttp_t* p) {
   if (r->complete_) {
     const bool named = r->trailer_name_bytes_ != 0;
     r->trailer_name_bytes_ = 0;
-    r->trailer_value_open_ = r->trailer_lf_pending_ = false;
+    r->trailer_lf_pending_ = false;
     return named ? 0 : r->refuse_empty_name();
   }
   r->in_value_ = true;  // an empty value gets no on_header_value call
@@ -139,30 +135,35 @@ int HeadReader::on_header_value_complete(llhttp_t* p) {
   return 0;
 }
 
-// Only whitespace and line ends lie between a trailer's colon and its value.
-bool HeadReader::folded_before(const char* at) const {
-  for (const char* p = at; p > feed_begin_;) {
+namespace {
+
+// Going back from `end`, past blanks and CRs: 1 at a line feed, 0 at any
+// other byte, -1 when `begin` comes first.
+int line_feed_before(const char* begin, const char* end) {
+  for (const char* p = end; p > begin;) {
     const char c = *--p;
-    if (c == '\n') return true;
-    if (c != ' ' && c != '\t' && c != '\r') return false;
+    if (c == '\n') return 1;
+    if (c != ' ' && c != '\t' && c != '\r') return 0;
   }
-  return trailer_lf_pending_;
+  return -1;
 }
 
-// After a buffer that ended between a trailer's colon and its value.
+}  // namespace
+
+// Whether a line feed lies between a trailer value piece and the byte before
+// it (a value's own bytes, or its field's colon), in this buffer or at the
+// end of an earlier one.
+bool HeadReader::folded_before(const char* at) const {
+  const int found = line_feed_before(feed_begin_, at);
+  return found < 0 ? trailer_lf_pending_ : found == 1;
+}
+
+// A buffer ended inside a trailer field: remember whether it ended after a
+// line feed, for a piece that starts the next buffer.
 void HeadReader::note_trailer_tail() {
-  if (!complete_ || trailer_name_bytes_ == 0 || trailer_value_open_) return;
-  for (const char* p = feed_end_; p > feed_begin_;) {
-    const char c = *--p;
-    if (c == '\n') {
-      trailer_lf_pending_ = true;
-      return;
-    }
-    if (c != ' ' && c != '\t' && c != '\r') {
-      trailer_lf_pending_ = false;
-      return;
-    }
-  }
+  if (!complete_ || trailer_name_bytes_ == 0) return;
+  const int found = line_feed_before(feed_begin_, feed_end_);
+  if (found >= 0) trailer_lf_pending_ = found == 1;
 }
 
 int HeadReader::refuse_empty_name() {

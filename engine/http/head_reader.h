@@ -120,13 +120,9 @@ class HeadReader {
   bool spilled_ = false;
   bool in_value_ = false;
   // The trailer field being read, and the buffer feed_chunked() was given:
-  // llhttp reports an obs-folded value in pieces around the fold, so a
-  // value continued anywhere but across two buffers is a fold.
+  // a line feed inside a trailer field, before a value piece, is a fold.
   uint32_t trailer_name_bytes_ = 0;
-  bool trailer_value_open_ = false;
-  bool trailer_value_at_end_ = false;  // its last piece ended its buffer
-  // A line feed after the trailer's colon, seen at the end of an earlier
-  // buffer: a value that starts a later buffer then follows a fold.
+  // The last buffer ended inside a trailer field, after a line feed.
   bool trailer_lf_pending_ = false;
   const char* feed_begin_ = nullptr;
   const char* feed_end_ = nullptr;

@@ -51,6 +51,12 @@ def rs256(payload, key_path):
     return signing + "." + b64url(sig)
 
 
+def write_hs_jwks(directory):
+    """keys.json in `directory`: the one HS256 key (kid "hs") hs256() signs with."""
+    with open(os.path.join(directory, "keys.json"), "w") as f:
+        json.dump({"keys": [{"kty": "oct", "kid": "hs", "alg": "HS256", "k": b64url(SECRET)}]}, f)
+
+
 class JwtFilterTest(unittest.TestCase):
 
     @classmethod
@@ -61,8 +67,7 @@ class JwtFilterTest(unittest.TestCase):
                         "-out", cls.rsa_key], check=True, capture_output=True)
         subprocess.run(["openssl", "pkey", "-in", cls.rsa_key, "-pubout", "-out",
                         os.path.join(cls.dir, "rs.pem")], check=True, capture_output=True)
-        with open(os.path.join(cls.dir, "keys.json"), "w") as f:
-            json.dump({"keys": [{"kty": "oct", "kid": "hs", "alg": "HS256", "k": b64url(SECRET)}]}, f)
+        write_hs_jwks(cls.dir)
         # Key paths are relative to the config file, which harness.Gateway
         # writes into its own directory: give absolute paths.
         filters = f"""\
@@ -420,8 +425,7 @@ class IssueExampleChainTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="ringway-chain-")
-        with open(os.path.join(cls.dir, "keys.json"), "w") as f:
-            json.dump({"keys": [{"kty": "oct", "kid": "hs", "alg": "HS256", "k": b64url(SECRET)}]}, f)
+        write_hs_jwks(cls.dir)
         filters = f"""\
 filters:
   auth:
