@@ -2223,6 +2223,50 @@ def ratio_tables(rows: list, peers: list, scenarios: list) -> str:
     return "\n".join(out)
 
 
+# (column, what it reads from a row) of the metric ratio tables.
+RATIO_METRICS = (
+    ("req/s", lambda r: r.get("rps")),
+    ("p50", lambda r: (r.get("latency_us") or {}).get("p50")),
+    ("p99", lambda r: (r.get("latency_us") or {}).get("p99")),
+    ("OL p50", lambda r: ol_latency(r, "p50")),
+    ("OL p99", lambda r: ol_latency(r, "p99")),
+    ("OL p99.9", lambda r: ol_latency(r, "p999")),
+    ("CPU us/req", lambda r: r.get("cpu_us_per_req")),
+    ("RSS", lambda r: r.get("rss_kib")),
+)
+
+
+def ol_latency(r: dict, key: str) -> Optional[float]:
+    ol = r.get("open_loop")
+    if not ol or open_loop_error(ol):
+        return None
+    return (ol.get("latency_us") or {}).get(key)
+
+
+def metric_ratios(rows: list, peers: list, scenarios: list) -> str:
+    """Per scenario, every measured metric of one peer divided by another's,
+    for each pair of peers in the order given (the first peer named is the
+    numerator, so ringway ÷ each peer when ringway is named first). A row
+    that failed has no ratios."""
+    by = {(r["scenario"], r["peer"]): r for r in rows if "rps" in r and not r.get("error")}
+    out = []
+    for s in scenarios:
+        have = [p for p in peers if (s, p) in by]
+        pairs = [(a, b) for i, a in enumerate(have) for b in have[i + 1:]]
+        if not pairs:
+            continue
+        out += [f"**{s}**", "", "| | " + " | ".join(m for m, _ in RATIO_METRICS) + " |",
+                "|---|" + "|".join("---" for _ in RATIO_METRICS) + "|"]
+        for a, b in pairs:
+            cells = []
+            for _, get in RATIO_METRICS:
+                x, y = get(by[(s, a)]), get(by[(s, b)])
+                cells.append(f"{x / y:.2f}" if x is not None and y else "-")
+            out.append(f"| {a} ÷ {b} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def plot(rows: list, peers: list, scenarios: list, png: str) -> bool:
     gp = shutil.which("gnuplot")
     if not gp:
@@ -2730,6 +2774,12 @@ def write_results(ctx: Ctx, meta: dict, rows: list, peers: list, scen_names: lis
                "limiter at 1/min answering 429). During the measured runs the origin's request count "
                "(cache) and wrk's bytes per response (gzip) were checked as well.", "", filt]
     md += ["## CPU us/req ratios", "", ratio_tables(rows, peers, scen_names)]
+    ratios = metric_ratios(rows, peers, scen_names)
+    if ratios:
+        md += ["## Ratios of every metric", "",
+               "Each cell: the first peer's number divided by the second's, same scenario (req/s "
+               "above 1 = more throughput; latency, CPU and RSS below 1 = less). p50/p99: closed "
+               "loop (wrk); OL: open loop at the rate in the results table.", "", ratios]
     png = os.path.join(out_dir, "cpu_us_per_req.png")
     if plot(rows, peers, scen_names, png):
         md += ["", "![CPU us per request](cpu_us_per_req.png)"]

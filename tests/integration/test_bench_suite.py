@@ -290,6 +290,36 @@ class RatioTables(unittest.TestCase):
                                             ["small_get"]), "")
 
 
+class MetricRatios(unittest.TestCase):
+
+    def test_each_pair_in_peer_order_every_metric(self):
+        ol = lambda p99, **kw: dict({"target_rate": 20000, "requests": 10000,
+                                     "latency_us": {"p50": 100, "p99": p99, "p999": 4000}}, **kw)
+        rows = [row("small_get", "ringway", 12.0, rps=50000.0, open_loop=ol(500)),
+                row("small_get", "haproxy", 16.0, rps=40000.0, rss_kib=20480,
+                    latency_us={"p50": 1624.0, "p99": 2340.0}, open_loop=ol(1000)),
+                # A failed open loop leaves its latency ratios out, not the others.
+                row("small_get", "nginx", 24.0, rps=25000.0,
+                    open_loop=ol(700, status={"502": 4}))]
+        text = bench.metric_ratios(rows, ["ringway", "haproxy", "nginx"], ["small_get"])
+        self.assertEqual(text.split("\n"), [
+            "**small_get**", "",
+            "| | req/s | p50 | p99 | OL p50 | OL p99 | OL p99.9 | CPU us/req | RSS |",
+            "|---|---|---|---|---|---|---|---|---|",
+            "| ringway ÷ haproxy | 1.25 | 0.50 | 1.00 | 1.00 | 0.50 | 1.00 | 0.75 | 0.50 |",
+            "| ringway ÷ nginx | 2.00 | 1.00 | 1.00 | - | - | - | 0.50 | 1.00 |",
+            "| haproxy ÷ nginx | 1.60 | 2.00 | 1.00 | - | - | - | 0.67 | 2.00 |",
+            "",
+        ])
+
+    def test_failed_rows_and_lone_peers_give_no_table(self):
+        rows = [row("small_get", "ringway", 12.0), row("small_get", "nginx", 20.0, error="boom"),
+                {"scenario": "small_get", "peer": "haproxy", "error": "not found"},
+                row("new_conn", "ringway", 30.0)]
+        self.assertEqual(bench.metric_ratios(rows, ["ringway", "nginx", "haproxy"],
+                                             ["small_get", "new_conn"]), "")
+
+
 def idle(peer, per_conn, **kw):
     r = {"scenario": "idle_10k", "peer": peer, "idle_conns": 10000, "rss_base_kib": 20480,
          "rss_run_kib": 40960, "idle_bytes_per_conn": per_conn, "idle_open_s": 1.26}
