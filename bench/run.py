@@ -1964,8 +1964,8 @@ def run_open_loop(ctx: Ctx, load_bin: str, inst: Instance, scen: Scenario, rate:
     cpu = cpu_seconds_between(p0, p1)
     other = max(0.0, (s1[0] - s0[0]) / CLK_TCK - cpu - cpu_seconds_between(o0, o1) - (c1 - c0))
     res = {k: js.get(k) for k in ("target_rate", "rate", "requests", "scheduled", "unsent", "errors",
-                                  "errors_by_kind", "timeouts", "status", "latency_us", "connects",
-                                  "duration_s", "pipeline")}
+                                  "errors_by_kind", "timeouts", "status", "latency_us", "latency_all_us",
+                                  "unanswered", "connects", "duration_s", "pipeline")}
     # Proxy CPU over the whole ringway-load run, warm-up included; its
     # requests are not in the JSON, so they are estimated from the rate.
     sent = n + rate * ctx.ol_warmup
@@ -1984,12 +1984,20 @@ def median_pass(passes: list) -> dict:
     if len(passes) == 1:
         return passes[0]
     def p99(ol):
-        lat = ol.get("latency_us") or {}
+        lat = ol_latencies(ol)
         return lat.get("p99") if not open_loop_error(ol) and lat.get("p99") is not None else float("inf")
     ranked = sorted(passes, key=p99)
     chosen = dict(ranked[(len(ranked) - 1) // 2])
     chosen["p99_passes_us"] = [p99(ol) if p99(ol) != float("inf") else None for ol in passes]
     return chosen
+
+
+def ol_latencies(ol: dict) -> dict:
+    """An open-loop run's latency percentiles over every scheduled request:
+    ringway-load's `latency_all_us` counts the unanswered ones (timeouts,
+    unsent) at how long they had waited, where `latency_us` leaves them out as
+    wrk2 does."""
+    return ol.get("latency_all_us") or ol.get("latency_us") or {}
 
 
 def open_loop_error(ol: dict) -> Optional[str]:
@@ -2032,7 +2040,7 @@ def fmt_ol(ol: Optional[dict]) -> tuple:
     rate = f"{ol['target_rate']:,.0f}" if ol.get("target_rate") else "-"
     if ol.get("error") or not ol.get("requests"):
         return rate, "failed"
-    lat = ol.get("latency_us") or {}
+    lat = ol_latencies(ol)
     cell = " / ".join(fmt_us(lat.get(k)) for k in ("p50", "p99", "p999"))
     if len(ol.get("p99_passes_us") or []) > 1:
         cell += f" (median p99 of {len(ol['p99_passes_us'])})"
@@ -2070,7 +2078,7 @@ def ol_progress_line(i: int, total: int, scen: str, peer: str, ol: dict) -> str:
     head = f"[open loop {i}/{total}] {scen:<10} {peer:<8}"
     if ol.get("error"):
         return f"{head} at {ol.get('target_rate', 0):,.0f} req/s: ERROR: {ol['error']}"
-    lat = ol.get("latency_us") or {}
+    lat = ol_latencies(ol)
     s = (f"{head} at {ol['target_rate']:,.0f} req/s (got {ol.get('rate') or 0:,.0f}): "
          f"p50 {fmt_us(lat.get('p50'))}  p99 {fmt_us(lat.get('p99'))}  p99.9 {fmt_us(lat.get('p999'))}  "
          f"max {fmt_us(lat.get('max'))}  cpu {fmt_num(ol.get('proxy_cpu_us_per_req'), 2)} us/req")
@@ -2240,7 +2248,7 @@ def ol_latency(r: dict, key: str) -> Optional[float]:
     ol = r.get("open_loop")
     if not ol or open_loop_error(ol):
         return None
-    return (ol.get("latency_us") or {}).get(key)
+    return ol_latencies(ol).get(key)
 
 
 def metric_ratios(rows: list, peers: list, scenarios: list) -> str:

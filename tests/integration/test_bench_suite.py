@@ -312,6 +312,17 @@ class MetricRatios(unittest.TestCase):
             "",
         ])
 
+    def test_open_loop_latency_counts_unanswered_requests(self):
+        # ringway-load's latency_all_us (timeouts and unsent at how long they
+        # waited) is what the tables show; older output falls back.
+        ol = {"target_rate": 1000, "requests": 990, "unsent": 10,
+              "latency_us": {"p99": 800}, "latency_all_us": {"p99": 250_000}}
+        self.assertEqual(bench.ol_latency(row("small_get", "ringway", 1.0, open_loop=ol), "p99"),
+                         250_000)
+        self.assertIn("250.00ms", bench.fmt_ol(ol)[1])
+        del ol["latency_all_us"]
+        self.assertEqual(bench.ol_latency(row("small_get", "ringway", 1.0, open_loop=ol), "p99"), 800)
+
     def test_failed_rows_and_lone_peers_give_no_table(self):
         rows = [row("small_get", "ringway", 12.0), row("small_get", "nginx", 20.0, error="boom"),
                 {"scenario": "small_get", "peer": "haproxy", "error": "not found"},

@@ -15,7 +15,8 @@ import harness
 LOAD = os.path.join(harness.BUILD, "bin", "ringway-load")
 
 JSON_KEYS = ("requests", "duration_s", "rate", "target_rate", "errors", "timeouts", "status",
-             "latency_us", "scheduled", "unsent", "mode", "errors_by_kind")
+             "latency_us", "scheduled", "unsent", "mode", "errors_by_kind", "unanswered",
+             "latency_all_us")
 LATENCY_KEYS = ("p50", "p90", "p99", "p999", "p9999", "max", "mean")
 
 
@@ -69,6 +70,7 @@ class LoadToolTest(unittest.TestCase):
             self.assertIn(key, out)
         for key in LATENCY_KEYS:
             self.assertIn(key, out["latency_us"])
+            self.assertIn(key, out["latency_all_us"])
 
     def test_exact_counts_against_origin(self):
         before = origin_requests(self.origin.port)
@@ -125,6 +127,13 @@ class LoadToolTest(unittest.TestCase):
         self.assertEqual(out["scheduled"], 40)
         self.assertGreater(out["unsent"], 0)
         self.assertEqual(out["requests"] + out["unsent"] + out["errors"] + out["timeouts"], 40)
+        # Each unanswered request is in the second distribution, at the time
+        # it had waited when the run ended (from its intended time: the ones
+        # due early waited long).
+        self.assertEqual(out["unanswered"], out["unsent"] + out["timeouts"])
+        every = out["latency_all_us"]
+        self.assertGreaterEqual(every["max"], lat["max"], (every, lat))
+        self.assertGreater(every["max"], 1_000_000, every)
 
     def test_closed_loop(self):
         before = origin_requests(self.origin.port)
@@ -182,6 +191,10 @@ class LoadToolTest(unittest.TestCase):
         self.assertEqual(out["requests"], 0)
         self.assertGreater(out["timeouts"], 0)
         self.assertEqual(out["errors"], 0)
+        # No answered latency; each timeout counts at least --timeout.
+        self.assertEqual(out["latency_us"]["max"], 0)
+        self.assertEqual(out["unanswered"], out["timeouts"] + out["unsent"])
+        self.assertGreaterEqual(out["latency_all_us"]["p50"], 100_000, out["latency_all_us"])
 
     def test_table_output(self):
         proc = run_load("--rate", 100, "--duration", "300ms", "--connections", 1, self.url())

@@ -283,6 +283,11 @@ class KneeSearchTest(unittest.TestCase):
         self.assertAlmostEqual(m.extra["proxy_cpu_us_per_req"], 0.5e6 / (990 * 2.0), places=1)
         empty = to_measurement(1000, {"scheduled": 0, "latency_us": {}})
         self.assertEqual(empty.error_frac, 1.0)
+        # The SLO is checked on every scheduled request, the unanswered ones
+        # at how long they had waited, where ringway-load gives that.
+        j["latency_all_us"] = dict(j["latency_us"], p99=9000, max=2_000_000)
+        m = to_measurement(1000, j)
+        self.assertEqual((m.p99_us, m.extra["max_us"]), (9000, 2_000_000))
 
     def test_error_pages_and_connect_retries(self):
         # 4xx answers are failures too (a 404 or 429 page is not capacity);

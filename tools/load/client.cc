@@ -186,7 +186,7 @@ void Client::fail(Connection& c, Failure why, int64_t retry_delay_ns) {
         counters_.parse_errors += std::max<uint64_t>(lost, 1);
         break;
       case Failure::kTimeout:
-        counters_.timeouts += lost;
+        give_up_on_in_flight(c, now);
         break;
     }
     publish();
@@ -208,6 +208,14 @@ void Client::fail(Connection& c, Failure why, int64_t retry_delay_ns) {
   io_uring_prep_cancel_fd(sqe, c.fd, IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(sqe, user_data(c, kCancel));
   ++c.pending_ops;
+}
+
+void Client::give_up_on_in_flight(const Connection& c, int64_t now) {
+  counters_.timeouts += c.ring_count;
+  for (uint32_t i = 0; i < c.ring_count; ++i) {
+    const InFlight& f = c.ring[(c.ring_head + i) % c.ring_cap];
+    unanswered_.record((now - f.intended_ns + 500) / 1000);
+  }
 }
 
 void Client::finish_close(Connection& c) {

@@ -74,6 +74,7 @@ class Client {
 
   const Counters& counters() const { return counters_; }
   const Histogram& latency() const { return latency_; }
+  const Histogram& unanswered() const { return unanswered_; }
   // When the measurement ended: the end of sending or the last response
   // after it, whichever is later (a drain that times out adds nothing).
   int64_t finished_ns() const { return finished_ns_; }
@@ -104,7 +105,8 @@ class Client {
   void on_recv(Connection& c, int res);
   void on_send(Connection& c, int res);
   void complete(Connection& c, int status);
-  void account_schedule(int64_t stop_ns);
+  void give_up_on_in_flight(const Connection& c, int64_t now);
+  void account_schedule(int64_t stop_ns, int64_t gave_up_ns);
   void close_all();
   void publish();
   bool recording(int64_t now) const { return running_ && now >= timing_.record_from_ns; }
@@ -136,6 +138,7 @@ class Client {
 
   Counters counters_;
   Histogram latency_;
+  Histogram unanswered_;
   LiveCounters live_;
 };
 

@@ -88,14 +88,14 @@ void Client::run(const Timing& t) {
   finished_ns_ = std::max(stop_ns_, last_response_ns_);
   // Still unanswered after the drain: they timed out.
   if (recording(now)) {
-    for (const Connection& c : conns_) counters_.timeouts += c.ring_count;
+    for (const Connection& c : conns_) give_up_on_in_flight(c, now);
   }
-  account_schedule(stop_ns_);
+  account_schedule(stop_ns_, now);
   close_all();
   publish();
 }
 
-void Client::account_schedule(int64_t stop_ns) {
+void Client::account_schedule(int64_t stop_ns, int64_t gave_up_ns) {
   if (plan_.schedule == nullptr) return;
   const Schedule& s = *plan_.schedule;
   for (const Connection& c : conns_) {
@@ -103,8 +103,13 @@ void Client::account_schedule(int64_t stop_ns) {
     const uint64_t warm = s.scheduled_before(c.global, timing_.record_from_ns - timing_.start_ns);
     counters_.scheduled += due > warm ? due - warm : 0;
     // Due before the end but never sent: the backlog of a server that could
-    // not keep up. Reported, never silently dropped.
-    counters_.unsent += due > c.pacer.taken() ? due - c.pacer.taken() : 0;
+    // not keep up. Reported, never silently dropped; each one had waited at
+    // least from its intended time until the run gave up.
+    for (uint64_t k = c.pacer.taken(); k < due; ++k) {
+      ++counters_.unsent;
+      const int64_t intended = timing_.start_ns + s.offset_of(c.global, k);
+      unanswered_.record((gave_up_ns - intended + 500) / 1000);
+    }
   }
 }
 

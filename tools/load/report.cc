@@ -42,7 +42,24 @@ std::string human_us(double us) {
   return buf;
 }
 
+// {"p50":..,"max":..,"mean":..}: the latency object of the JSON report.
+std::string latency_json(const Histogram& h) {
+  std::string out = "{";
+  for (const Percentile& p : kPercentiles) {
+    appendf(out, "\"%s\":%" PRId64 ",", p.json_key, h.value_at_percentile(p.value));
+  }
+  appendf(out, "\"min\":%" PRId64 ",\"max\":%" PRId64 ",\"mean\":%.1f}", h.min(), h.max(),
+          h.mean());
+  return out;
+}
+
 }  // namespace
+
+Histogram answered_and_unanswered(const Summary& s) {
+  Histogram all = s.latency;
+  all.merge(s.unanswered);
+  return all;
+}
 
 std::string json_string(const std::string& text) {
   std::string out = "\"";
@@ -93,12 +110,9 @@ std::string report_json(const Summary& s) {
     appendf(out, "%s\"%zu\":%" PRIu64, first ? "" : ",", code, c.status[code]);
     first = false;
   }
-  out += "},\"latency_us\":{";
-  for (const Percentile& p : kPercentiles) {
-    appendf(out, "\"%s\":%" PRId64 ",", p.json_key, s.latency.value_at_percentile(p.value));
-  }
-  appendf(out, "\"min\":%" PRId64 ",\"max\":%" PRId64 ",\"mean\":%.1f},", s.latency.min(),
-          s.latency.max(), s.latency.mean());
+  out += "},\"latency_us\":" + latency_json(s.latency) + ",";
+  appendf(out, "\"unanswered\":%" PRIu64 ",", s.unanswered.count());
+  out += "\"latency_all_us\":" + latency_json(answered_and_unanswered(s)) + ",";
   appendf(out, "\"latency_out_of_range\":%" PRIu64 ",", s.latency.out_of_range());
   appendf(out, "\"connects\":%" PRIu64 ",\"bytes_read\":%" PRIu64 ",\"bytes_written\":%" PRIu64,
           c.connects, c.bytes_read, c.bytes_written);
@@ -142,14 +156,30 @@ std::string report_table(const Summary& s) {
   }
   out += any ? "\n\n" : "  (none)\n\n";
 
-  out += s.closed ? "  latency (send to last response byte)\n"
-                  : "  latency (intended send time to last response byte)\n";
+  out += s.closed ? "  latency (send to last response byte)"
+                  : "  latency (intended send time to last response byte)";
+  // With requests that got no answer, a second column counts them too, each
+  // at how long it had waited: what users would have seen, at least.
+  const bool lost = s.unanswered.count() > 0;
+  const Histogram all = lost ? answered_and_unanswered(s) : Histogram();
+  out += lost ? "\n    answered     with unanswered\n" : "\n";
+  auto row = [&](const char* label, double answered, double with_lost) {
+    appendf(out, "    %-7s %12s", label, human_us(answered).c_str());
+    if (lost) appendf(out, " %12s", human_us(with_lost).c_str());
+    out += "\n";
+  };
   for (const Percentile& p : kPercentiles) {
-    appendf(out, "    %-7s %12s\n", p.label,
-            human_us(static_cast<double>(s.latency.value_at_percentile(p.value))).c_str());
+    row(p.label, static_cast<double>(s.latency.value_at_percentile(p.value)),
+        static_cast<double>(all.value_at_percentile(p.value)));
   }
-  appendf(out, "    %-7s %12s\n", "max", human_us(static_cast<double>(s.latency.max())).c_str());
-  appendf(out, "    %-7s %12s\n", "mean", human_us(s.latency.mean()).c_str());
+  row("max", static_cast<double>(s.latency.max()), static_cast<double>(all.max()));
+  row("mean", s.latency.mean(), all.mean());
+  if (lost) {
+    appendf(out,
+            "    (%" PRIu64 " requests without an answer, timed out or never sent, count as the "
+            "time they had waited: a lower bound)\n",
+            s.unanswered.count());
+  }
   if (s.latency.out_of_range() > 0) {
     appendf(out, "    (%" PRIu64 " values outside 1 us .. 1 h were clamped)\n",
             s.latency.out_of_range());

@@ -20,6 +20,10 @@ std::string report_table(const Summary& s);
 std::string progress_line(double elapsed_s, uint64_t requests, double rate, uint64_t errors,
                           uint64_t timeouts);
 
+// The answered requests' latencies and the unanswered requests' waits in one
+// histogram: the distribution users would have seen, at least.
+Histogram answered_and_unanswered(const Summary& s);
+
 // JSON string literal for `text`, quotes included.
 std::string json_string(const std::string& text);
 

@@ -127,6 +127,7 @@ bool run_load(const Options& options, const std::vector<RequestSpec>& mix,
   for (const auto& c : clients) {
     out.counters.merge(c->counters());
     out.latency.merge(c->latency());
+    out.unanswered.merge(c->unanswered());
     finished = std::max(finished, c->finished_ns());
   }
   out.duration_s = (finished - timing.record_from_ns) / 1e9;

@@ -55,6 +55,11 @@ struct Summary {
   double duration_s = 0;  // measured: end of warm-up to the last response
   Counters counters;
   Histogram latency;  // microseconds from intended send to last response byte
+  // Requests that got no answer (timeouts, and unsent in open loop), each at
+  // how long it had waited when the run gave up on it: a lower bound of the
+  // latency it would have had. Kept apart so `latency` stays comparable with
+  // wrk2, which leaves them out.
+  Histogram unanswered;
 
   double rate() const { return duration_s > 0 ? counters.requests / duration_s : 0.0; }
 };

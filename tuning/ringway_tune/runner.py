@@ -270,7 +270,9 @@ def to_measurement(rate, j, window=None, wall=None, proxy_cpu=None, origin_cpu=N
     failures to the client. Failed connect attempts are not requests (a
     client retries them): the requests they kept from being sent are in
     `unsent`."""
-    lat = j.get("latency_us") or {}
+    # Every scheduled request's latency, the unanswered ones at how long
+    # they had waited (older ringway-load: answered ones only).
+    lat = j.get("latency_all_us") or j.get("latency_us") or {}
     status = j.get("status") or {}
     s4xx = sum(int(v) for k, v in status.items() if str(k).startswith("4"))
     s5xx = sum(int(v) for k, v in status.items() if str(k).startswith("5"))

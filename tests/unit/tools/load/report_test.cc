@@ -84,6 +84,41 @@ TEST(load_report, TableMentionsTheEssentials) {
   EXPECT_TRUE(has(t, "intended send time"));
 }
 
+// The JSON object `key` opens, up to its closing brace.
+std::string object_at(const std::string& j, const std::string& key) {
+  const size_t at = j.find("\"" + key + "\":{");
+  if (at == std::string::npos) return "";
+  return j.substr(at, j.find('}', at) - at + 1);
+}
+
+TEST(load_report, UnansweredRequestsCountInTheAllLatencyOnly) {
+  Summary s = sample();
+  s.unanswered.record(5000);
+  s.unanswered.record(7000);
+  const std::string j = report_json(s);
+  EXPECT_TRUE(has(j, "\"unanswered\":2,")) << j;
+  EXPECT_EQ(object_at(j, "latency_us"),
+            "\"latency_us\":{\"p50\":200,\"p90\":300,\"p99\":300,\"p999\":300,\"p9999\":300,"
+            "\"min\":100,\"max\":300,\"mean\":200.0}");
+  // 100, 200, 300, 5000, 7000: the median is the third (reported as the top
+  // of its 2-wide bucket, as the max no longer caps it), the tail the waits.
+  EXPECT_EQ(object_at(j, "latency_all_us"),
+            "\"latency_all_us\":{\"p50\":301,\"p90\":7000,\"p99\":7000,\"p999\":7000,"
+            "\"p9999\":7000,\"min\":100,\"max\":7000,\"mean\":2520.0}");
+  const std::string t = report_table(s);
+  EXPECT_TRUE(has(t, "with unanswered")) << t;
+  EXPECT_TRUE(has(t, "    p90           300 us     7.000 ms\n")) << t;
+  EXPECT_TRUE(has(t, "2 requests without an answer")) << t;
+}
+
+TEST(load_report, WithEveryRequestAnsweredBothLatenciesAgree) {
+  const std::string j = report_json(sample());
+  EXPECT_TRUE(has(j, "\"unanswered\":0,"));
+  EXPECT_EQ(object_at(j, "latency_all_us").substr(sizeof("\"latency_all_us\"") - 1),
+            object_at(j, "latency_us").substr(sizeof("\"latency_us\"") - 1));
+  EXPECT_FALSE(has(report_table(sample()), "unanswered"));
+}
+
 TEST(load_report, ProgressLine) {
   EXPECT_EQ(progress_line(3, 2999, 1000.4, 1, 2),
             "[   3s] 2999 requests  1000 req/s  1 errors  2 timeouts");
