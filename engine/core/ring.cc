@@ -84,7 +84,21 @@ bool Ring::init(unsigned sq_entries, unsigned cq_entries, WaitBatch batch, std::
   return true;
 }
 
+void Ring::queue_spilled() {
+  while (!spill_.empty()) {
+    io_uring_sqe* s = io_uring_get_sqe(&ring_);
+    if (s == nullptr) {
+      io_uring_submit(&ring_);
+      s = io_uring_get_sqe(&ring_);
+      if (s == nullptr) return;
+    }
+    *s = spill_.front();
+    spill_.pop_front();
+  }
+}
+
 bool Ring::submit_and_wait(std::chrono::milliseconds timeout, bool batch) {
+  if (!spill_.empty()) [[unlikely]] queue_spilled();
   if (batch && batching()) return submit_and_wait_batch(timeout);
   __kernel_timespec ts = to_timespec(timeout);
   io_uring_cqe* cqe = nullptr;

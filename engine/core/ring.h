@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -32,18 +33,25 @@ class Ring {
   // A batch the kernel cannot do is left off, and mode() says so.
   bool init(unsigned sq_entries, unsigned cq_entries, WaitBatch batch, std::string* error);
 
-  // A free submission entry; submits queued entries first if the queue is full.
+  // A free submission entry, never null. A full queue is submitted first.
+  // If the kernel will not take it (old kernels answer EBUSY while the
+  // completion queue has overflowed; or no memory), the entry is kept in
+  // user memory, and so is every later one until the next submit has queued
+  // them in order (sends on one socket must stay in order).
   io_uring_sqe* sqe() {
-    io_uring_sqe* s = io_uring_get_sqe(&ring_);
-    if (s == nullptr) {
+    if (spill_.empty()) [[likely]] {
+      if (io_uring_sqe* s = io_uring_get_sqe(&ring_)) [[likely]] return s;
       io_uring_submit(&ring_);
-      s = io_uring_get_sqe(&ring_);
+      if (io_uring_sqe* s = io_uring_get_sqe(&ring_)) return s;
     }
-    return s;
+    return &spill_.emplace_back();  // a deque: earlier entries do not move
   }
 
   // Submits everything queued without waiting.
-  void submit() { io_uring_submit(&ring_); }
+  void submit() {
+    if (!spill_.empty()) [[unlikely]] queue_spilled();
+    io_uring_submit(&ring_);
+  }
 
   // Submits everything queued and waits for at least one completion or the
   // timeout: the one io_uring_enter of a loop turn. `batch`: this turn may
@@ -70,8 +78,12 @@ class Ring {
 
  private:
   bool submit_and_wait_batch(std::chrono::milliseconds timeout);
+  // Moves spilled entries into the submission queue, submitting when it is
+  // full; what the kernel still refuses waits for the next call.
+  void queue_spilled();
 
   io_uring ring_{};
+  std::deque<io_uring_sqe> spill_;
   WaitBatch batch_;
   bool registered_fd_ = false;
   bool ready_ = false;
