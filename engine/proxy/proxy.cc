@@ -14,7 +14,7 @@ namespace ringway::proxy {
 UpstreamPool::UpstreamPool(const config::Upstream& u)
     : config(&u),
       balancer(u),
-      idle(u.endpoints.size()),
+      conns(u.endpoints.size(), u.max_connections_per_worker, u.max_idle_per_worker),
       queue_timer(core::TimerKind::kUpstreamQueue, u.connect_timeout.count()),
       connect_timer(core::TimerKind::kUpstreamConnect, u.connect_timeout.count()),
       response_timer(core::TimerKind::kUpstreamResponse, u.response_header_timeout.count()),
@@ -254,10 +254,7 @@ void Proxy::begin_drain() {
     c = next;
   }
   for (auto& p : pools_) {
-    for (auto& list : p->idle) {
-      auto copy = list;
-      for (UpstreamConn* u : copy) close_upstream(u);
-    }
+    for (UpstreamConn* u : p->conns.idle_connections()) close_upstream(u);
   }
 }
 

@@ -23,6 +23,7 @@
 #include "engine/proxy/connection.h"
 #include "engine/routing/router.h"
 #include "engine/upstream/balancer.h"
+#include "engine/upstream/pool.h"
 
 namespace ringway::proxy {
 
@@ -59,11 +60,7 @@ struct LeftState {
 struct UpstreamPool {
   const config::Upstream* config = nullptr;
   upstream::Balancer balancer;
-  std::vector<std::vector<UpstreamConn*>> idle;  // per endpoint, most recent last
-  uint32_t total = 0;                            // open connections
-  // Exchanges waiting for a connection while `total` is at the limit, served
-  // in arrival order as connections come back (HAProxy's server queue).
-  std::deque<Exchange*> waiting;
+  upstream::Pool<UpstreamConn, Exchange> conns;
   core::TimerList queue_timer;  // client timers, one connect_timeout long
   core::TimerList connect_timer;
   core::TimerList response_timer;

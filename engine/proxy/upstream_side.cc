@@ -14,22 +14,22 @@ namespace ringway::proxy {
 void Proxy::acquire_upstream(Exchange* ex) {
   UpstreamPool& pool = *pools_[ex->route->upstream_index];
   uint32_t ep = pool.balancer.pick();
-  auto& idle = pool.idle[ep];
-  // A retry always takes a fresh connection: the pooled one just failed us.
-  if (!idle.empty() && ex->attempts == 0) {
-    use_idle(idle.back(), ex);
-    return;
+  // A retry takes a fresh connection unless the pool is at its limit: the
+  // pooled one just failed us.
+  if (ex->attempts == 0) {
+    if (UpstreamConn* u = pool.conns.take_idle(ep)) {
+      use_idle(u, ex);
+      return;
+    }
   }
-  if (pool.total >= pool.config->max_connections_per_worker) {
+  if (pool.conns.at_limit()) {
     // At the limit: any idle connection beats waiting; else queue for one.
-    for (auto& list : pool.idle) {
-      if (!list.empty()) {
-        use_idle(list.back(), ex);
-        return;
-      }
+    if (UpstreamConn* u = pool.conns.take_any_idle()) {
+      use_idle(u, ex);
+      return;
     }
     ex->queued = true;
-    pool.waiting.push_back(ex);
+    pool.conns.wait(ex);
     pool.queue_timer.arm(ex->client->timer, now_ms_);
     return;
   }
@@ -49,7 +49,7 @@ void Proxy::acquire_upstream(Exchange* ex) {
   u->state = UpstreamState::kConnecting;
   u->ex = ex;
   ex->upstream = u;
-  ++pool.total;
+  pool.conns.opened();
   ++stats_.upstream_connects;
   io_uring_sqe* sqe = ring_.sqe();
   io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.length);
@@ -60,7 +60,6 @@ void Proxy::acquire_upstream(Exchange* ex) {
 }
 
 void Proxy::use_idle(UpstreamConn* u, Exchange* ex) {
-  std::erase(pools_[u->pool]->idle[u->endpoint], u);
   u->timer.disarm();
   u->state = UpstreamState::kBusy;
   u->ex = ex;
@@ -72,12 +71,7 @@ void Proxy::use_idle(UpstreamConn* u, Exchange* ex) {
 
 // A connection came back or went away: hand slots to queued exchanges.
 void Proxy::serve_waiting(UpstreamPool& pool) {
-  while (!pool.waiting.empty()) {
-    bool idle = false;
-    for (const auto& list : pool.idle) idle = idle || !list.empty();
-    if (!idle && pool.total >= pool.config->max_connections_per_worker) return;
-    Exchange* ex = pool.waiting.front();
-    pool.waiting.pop_front();
+  while (Exchange* ex = pool.conns.next_servable()) {
     ex->queued = false;
     ex->client->timer.disarm();
     acquire_upstream(ex);
@@ -86,7 +80,7 @@ void Proxy::serve_waiting(UpstreamPool& pool) {
 
 void Proxy::dequeue(Exchange* ex) {
   if (!ex->queued) return;
-  std::erase(pools_[ex->route->upstream_index]->waiting, ex);
+  pools_[ex->route->upstream_index]->conns.cancel_wait(ex);
   ex->queued = false;
 }
 
@@ -314,15 +308,12 @@ void Proxy::finish_response(UpstreamConn* u) {
 
 void Proxy::release_upstream(UpstreamConn* u) {
   UpstreamPool& pool = *pools_[u->pool];
-  size_t idle_total = 0;
-  for (const auto& list : pool.idle) idle_total += list.size();
-  if (idle_total >= pool.config->max_idle_per_worker) {
+  if (!pool.conns.park(u, u->endpoint)) {
     close_upstream(u);
     return;
   }
   u->state = UpstreamState::kIdle;
   u->reused = true;
-  pool.idle[u->endpoint].push_back(u);
   pool.idle_timer.arm(u->timer, now_ms_);
   // Keep a receive armed while idle: it is how we learn the upstream closed.
   if (!u->recv_armed) arm_recv(u, core::Op::kUpstreamRecv);
@@ -332,12 +323,11 @@ void Proxy::release_upstream(UpstreamConn* u) {
 void Proxy::close_upstream(UpstreamConn* u) {
   if (u->closed) return;
   UpstreamPool& pool = *pools_[u->pool];
-  if (u->state == UpstreamState::kIdle) std::erase(pool.idle[u->endpoint], u);
+  pool.conns.closed(u, u->endpoint, u->state == UpstreamState::kIdle);
   if (u->ex != nullptr) {
     u->ex->upstream = nullptr;
     u->ex = nullptr;
   }
-  --pool.total;
   retire(u, SocketKind::kUpstream);
   serve_waiting(pool);
 }
