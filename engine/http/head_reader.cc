@@ -5,7 +5,26 @@
 namespace ringway::http {
 
 namespace {
+
 HeadReader* self(llhttp_t* p) { return static_cast<HeadReader*>(p->data); }
+
+bool blank(char c) { return c == ' ' || c == '\t'; }
+
+// Whether a line in [begin, end) after the first starts with a space or a
+// tab: an obs-fold (RFC 9112 5.2), whatever the continuation holds, or
+// whitespace between the start line and the first field (2.2). llhttp
+// accepts folds; a proxy may refuse them, and accepting them invites
+// smuggling, so both are refused. One rule for every shape: a fold inside a
+// value, after an empty first line, or of blanks only.
+bool has_folded_line(const char* begin, const char* end) {
+  for (const char* p = begin; p < end;) {
+    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (p == nullptr || ++p == end) return false;
+    if (blank(*p)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 const llhttp_settings_t* HeadReader::settings() {
@@ -39,7 +58,9 @@ void HeadReader::reset(const HeadLimits& limits) {
   spilled_ = false;
   in_value_ = false;
   trailer_name_bytes_ = 0;
-  trailer_lf_pending_ = false;
+  in_trailers_ = false;
+  trailer_line_start_ = false;
+  trailers_from_ = nullptr;
   complete_ = false;
   message_done_ = false;
   head_bytes_ = 0;
@@ -86,6 +107,10 @@ int HeadReader::on_url(llhttp_t* p, const char* at, size_t len) {
 int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
   if (r->complete_) {
+    if (!r->in_trailers_) {
+      r->in_trailers_ = true;
+      r->trailers_from_ = at;  // the trailer section's first byte
+    }
     r->trailer_name_bytes_ += static_cast<uint32_t>(len);
     return 0;
   }
@@ -99,13 +124,7 @@ int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
 
 int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
-  if (r->complete_) {
-    if (len == 0) return 0;  // an empty value's span may point past its line end
-    // llhttp hands a folded value over in pieces around the fold ("a" CRLF SP
-    // "b"), or as one piece after an empty first line ("X-T:" CRLF SP "b"):
-    // either way a line feed lies between the piece and what came before.
-    return r->folded_before(at) ? r->refuse_obs_fold() : 0;
-  }
+  if (r->complete_) return 0;  // trailers are forwarded raw: only checked
   r->in_value_ = true;
   r->append(r->headers_.back().value, at, len);
   return 0;
@@ -116,17 +135,13 @@ int HeadReader::on_header_value_complete(llhttp_t* p) {
   if (r->complete_) {
     const bool named = r->trailer_name_bytes_ != 0;
     r->trailer_name_bytes_ = 0;
-    r->trailer_lf_pending_ = false;
     return named ? 0 : r->refuse_empty_name();
   }
   r->in_value_ = true;  // an empty value gets no on_header_value call
   if (r->headers_.empty() || r->headers_.back().name.length == 0) return r->refuse_empty_name();
   Span& v = r->headers_.back().value;
-  // llhttp keeps an obs-fold (CRLF + space) inside the value; RFC 9112 5.2
-  // lets a proxy reject it, and accepting it invites header smuggling.
-  if (v.length > 0 && std::memchr(r->base_ + v.offset, '\n', v.length) != nullptr)
-    return r->refuse_obs_fold();
-  // llhttp drops leading whitespace; trailing OWS is ours to trim.
+  // llhttp drops leading whitespace; trailing OWS is ours to trim. (A fold
+  // is refused once the head is complete: has_folded_line.)
   while (v.length > 0) {
     char c = r->base_[v.offset + v.length - 1];
     if (c != ' ' && c != '\t') break;
@@ -135,35 +150,16 @@ int HeadReader::on_header_value_complete(llhttp_t* p) {
   return 0;
 }
 
-namespace {
-
-// Going back from `end`, past blanks and CRs: 1 at a line feed, 0 at any
-// other byte, -1 when `begin` comes first.
-int line_feed_before(const char* begin, const char* end) {
-  for (const char* p = end; p > begin;) {
-    const char c = *--p;
-    if (c == '\n') return 1;
-    if (c != ' ' && c != '\t' && c != '\r') return 0;
+// The trailer bytes of one feed_chunked() buffer, [begin, end): a line that
+// starts with a blank is a fold. Whether the last buffer ended at a line
+// start is carried over, so the verdict does not depend on how the bytes
+// were split.
+bool HeadReader::trailer_folded(const char* begin, const char* end) {
+  for (const char* p = begin; p < end; ++p) {
+    if (trailer_line_start_ && blank(*p)) return true;
+    trailer_line_start_ = *p == '\n';
   }
-  return -1;
-}
-
-}  // namespace
-
-// Whether a line feed lies between a trailer value piece and the byte before
-// it (a value's own bytes, or its field's colon), in this buffer or at the
-// end of an earlier one.
-bool HeadReader::folded_before(const char* at) const {
-  const int found = line_feed_before(feed_begin_, at);
-  return found < 0 ? trailer_lf_pending_ : found == 1;
-}
-
-// A buffer ended inside a trailer field: remember whether it ended after a
-// line feed, for a piece that starts the next buffer.
-void HeadReader::note_trailer_tail() {
-  if (!complete_ || trailer_name_bytes_ == 0) return;
-  const int found = line_feed_before(feed_begin_, feed_end_);
-  if (found >= 0) trailer_lf_pending_ = found == 1;
+  return false;
 }
 
 int HeadReader::refuse_empty_name() {
@@ -215,6 +211,7 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
     size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - start);
     head_bytes_ += static_cast<uint32_t>(used);
     if (header_bytes() > limits_.max_header_bytes) return fail(431, "header fields too large");
+    if (has_folded_line(base_, base_ + head_bytes_)) return fail(400, "obsolete line folding");
     if (parser_.type == HTTP_RESPONSE && (parser_.status_code < 100 || parser_.status_code > 599))
       return fail(400, "invalid status code");
     *consumed = used;
@@ -283,16 +280,24 @@ BodyFraming HeadReader::response_framing(bool request_was_head) const {
 
 long HeadReader::feed_chunked(const char* data, size_t len, PayloadPieces* payload) {
   payload_ = payload;
-  feed_begin_ = data;
-  feed_end_ = data + len;
+  trailers_from_ = nullptr;
+  const bool trailers_before = in_trailers_;
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
-  if (err == HPE_OK) {
-    note_trailer_tail();
-    return static_cast<long>(len);
+  const char* end = data + len;
+  if (err == HPE_PAUSED && message_done_) {
+    end = llhttp_get_error_pos(&parser_);
+  } else if (err != HPE_OK) {
+    return -1;
   }
-  if (err == HPE_PAUSED && message_done_) return llhttp_get_error_pos(&parser_) - data;
-  return -1;
+  if (in_trailers_) {
+    const char* from = trailers_before ? data : trailers_from_;
+    if (trailer_folded(from, end)) {
+      message_done_ = false;  // refused, not complete (llhttp read it to the end)
+      return refuse_obs_fold();
+    }
+  }
+  return end - data;
 }
 
 }  // namespace ringway::http

@@ -99,8 +99,7 @@ class HeadReader {
   HeadStatus fail(int status, const char* reason);
   uint32_t header_bytes() const;
 
-  bool folded_before(const char* at) const;
-  void note_trailer_tail();
+  bool trailer_folded(const char* begin, const char* end);
   int refuse_empty_name();
   int refuse_obs_fold();
   static int on_method(llhttp_t*, const char*, size_t);
@@ -119,13 +118,13 @@ class HeadReader {
   std::string spill_;
   bool spilled_ = false;
   bool in_value_ = false;
-  // The trailer field being read, and the buffer feed_chunked() was given:
-  // a line feed inside a trailer field, before a value piece, is a fold.
+  // The trailer field being read (an empty name is refused), whether the
+  // trailer section has begun, where in this buffer it began, and whether
+  // the bytes checked so far end at a line start (see trailer_folded).
   uint32_t trailer_name_bytes_ = 0;
-  // The last buffer ended inside a trailer field, after a line feed.
-  bool trailer_lf_pending_ = false;
-  const char* feed_begin_ = nullptr;
-  const char* feed_end_ = nullptr;
+  bool in_trailers_ = false;
+  const char* trailers_from_ = nullptr;
+  bool trailer_line_start_ = false;
   bool complete_ = false;
   bool message_done_ = false;
   uint32_t head_bytes_ = 0;

@@ -76,7 +76,8 @@ class BadInput(GatewayTestCase):
 
     def test_obs_fold_or_empty_name_in_trailers(self):
         # Trailers are forwarded as received: they meet the head's rules.
-        for trailers in (b"X-T: a\r\n b\r\n\r\n", b"X-T:\r\n b\r\n\r\n", b": v\r\n\r\n"):
+        for trailers in (b"X-T: a\r\n b\r\n\r\n", b"X-T:\r\n b\r\n\r\n", b": v\r\n\r\n",
+                         b"X-T:\r\n \r\n\r\n"):
             with self.subTest(trailers=trailers):
                 self.refused(b"POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                              b"5\r\nhello\r\n0\r\n" + trailers, 400)
@@ -88,7 +89,12 @@ class BadInput(GatewayTestCase):
         self.refused(b"GET / HTTP/1.1\rHost: x\r\n\r\n", 400)
 
     def test_obs_fold(self):
-        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n", 400)
+        # Inside a value, after an empty first line (the continuation would
+        # pass for the value: here a Transfer-Encoding), of blanks only.
+        for field in (b"X-A: a\r\n  folded\r\n", b"Transfer-Encoding:\r\n chunked\r\n",
+                      b"X-A:\r\n \r\n"):
+            with self.subTest(field=field):
+                self.refused(b"GET / HTTP/1.1\r\nHost: x\r\n" + field + b"\r\n", 400)
 
     def test_space_before_colon(self):
         self.refused(b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400)

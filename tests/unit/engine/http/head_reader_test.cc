@@ -614,6 +614,30 @@ TEST(HeadReaderMalformed, ErrorSetByCallbackWinsOverParserReason) {
   EXPECT_STREQ(r.error_reason(), "obsolete line folding");
 }
 
+// Every obs-fold shape, in requests and responses: inside a value, after an
+// empty first line (llhttp hands over only the continuation, which would
+// read as a plain value), and of blanks only (llhttp reports no value at all).
+TEST(HeadReaderMalformed, EveryFoldShapeRefused) {
+  for (const char* field : {"X: a\r\n b\r\n", "X:\r\n b\r\n", "X: \r\n\tb\r\n", "X:\r\n \r\n",
+                            "X: \r\n\t \r\n", "X: a\r\n \r\n", "X:\r\n chunked\r\nY: 1\r\n"}) {
+    for (const char* start : {"GET / HTTP/1.1\r\nHost: h\r\n", "HTTP/1.1 200 OK\r\n"}) {
+      const bool request = start[0] == 'G';
+      const std::string input = std::string(start) + field + "\r\n";
+      // Whole, and split at every byte (the head is then held in the reader).
+      for (size_t cut = 0; cut < input.size(); ++cut) {
+        HeadReader r(request ? HTTP_REQUEST : HTTP_RESPONSE);
+        r.reset(HeadLimits{});
+        size_t used = 0;
+        HeadStatus st = HeadStatus::kIncomplete;
+        if (cut > 0) st = r.feed(input.data(), cut, &used);
+        if (st == HeadStatus::kIncomplete) st = r.feed(input.data() + cut, input.size() - cut, &used);
+        EXPECT_EQ(st, HeadStatus::kError) << field << " cut at " << cut;
+        EXPECT_STREQ(r.error_reason(), "obsolete line folding") << field << " cut at " << cut;
+      }
+    }
+  }
+}
+
 TEST(HeadReaderMalformed, GarbageResponseIs400) {
   HeadReader r(HTTP_RESPONSE);
   r.reset(HeadLimits{});
@@ -903,12 +927,14 @@ TEST_F(ChunkedBody, TrailerSplitAcrossFeeds) {
 // Trailers are held to the head's rules: no obs-fold, no empty name (they
 // are forwarded as received, so a fold would reach the other side).
 TEST_F(ChunkedBody, TrailerObsFoldAndEmptyNameRefused) {
-  for (const std::string trailers : {"X-T: a\r\n b\r\n\r\n", "X-T:\r\n b\r\n\r\n",
-                                     "X-T: \r\n\tb\r\n\r\n", ": v\r\n\r\n",
-                                     "X-Ok: 1\r\n: v\r\n\r\n"}) {
+  for (const std::string trailers :
+       {"X-T: a\r\n b\r\n\r\n", "X-T:\r\n b\r\n\r\n", "X-T: \r\n\tb\r\n\r\n", ": v\r\n\r\n",
+        "X-Ok: 1\r\n: v\r\n\r\n", "X-T:\r\n \r\n\r\n", "X-T: a\r\n\t\r\n\r\n",
+        "X-T: a\r\n  \r\nY: b\r\n\r\n", "X-A: 1\r\nX-T:\r\n \r\nY: b\r\n\r\n"}) {
     start();
     const std::string body = "1\r\na\r\n0\r\n" + trailers;
     EXPECT_LT(r->feed_chunked(body.data(), body.size()), 0) << trailers;
+    EXPECT_FALSE(r->message_complete()) << trailers;  // refused is not complete
     // Split at every byte: the verdict does not depend on the pieces.
     for (size_t cut = 1; cut < body.size(); ++cut) {
       start();
