@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
+
 #include "config/text_util.h"
 
 namespace ringway::config::detail {
@@ -29,6 +31,10 @@ bool has_dot_segment(std::string_view path) {
     start = end;
   }
   return false;
+}
+
+bool sub_delim(unsigned char c) {
+  return c != 0 && std::strchr("!$&'()*+,;=", c) != nullptr;
 }
 
 bool is_host_label_char(char c) {
@@ -125,3 +131,46 @@ bool canonical_host_pattern(std::string_view text, std::string& out, std::string
 }
 
 }  // namespace ringway::config::detail
+
+namespace ringway::config {
+
+using detail::hex_value;
+using detail::is_unreserved;
+using detail::sub_delim;
+
+const char* check_host(std::string_view host) {
+  size_t i = 0;
+  if (!host.empty() && host[0] == '[') {
+    // IP-literal: an IPv6 address or IPvFuture; their exact syntax is left to
+    // the resolver, the characters are checked here.
+    const size_t close = host.find(']');
+    if (close == std::string_view::npos || close == 1) return "invalid IP literal in host";
+    for (i = 1; i < close; ++i) {
+      const unsigned char c = static_cast<unsigned char>(host[i]);
+      if (!is_unreserved(c) && !sub_delim(c) && c != ':') return "invalid IP literal in host";
+    }
+    i = close + 1;
+  } else {
+    for (; i < host.size() && host[i] != ':'; ++i) {
+      const unsigned char c = static_cast<unsigned char>(host[i]);
+      if (c == '%') {
+        if (i + 2 >= host.size() || hex_value(host[i + 1]) < 0 ||
+            hex_value(host[i + 2]) < 0)
+          return "invalid percent-encoding in host";
+        i += 2;
+      } else if (!is_unreserved(c) && !sub_delim(c)) {
+        return "invalid character in host";
+      }
+    }
+  }
+  if (i == 0) return "empty host";
+  if (i < host.size()) {
+    if (host[i] != ':') return "invalid character in host";
+    if (host.size() - i - 1 > 5) return "invalid port in host";
+    for (++i; i < host.size(); ++i)
+      if (host[i] < '0' || host[i] > '9') return "invalid port in host";
+  }
+  return nullptr;
+}
+
+}  // namespace ringway::config

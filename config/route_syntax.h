@@ -23,3 +23,14 @@ bool canonical_path(std::string_view text, bool allow_empty, std::string& out, s
 bool canonical_host_pattern(std::string_view text, std::string& out, std::string& error);
 
 }  // namespace ringway::config::detail
+
+namespace ringway::config {
+
+// Checks a Host field value, or an absolute-form authority without userinfo,
+// against RFC 3986's `host [ ":" port ]` (IP-literal, IPv4 or reg-name:
+// unreserved, sub-delims and %XX). Returns nullptr if valid, else a short
+// reason. The router checks every request's Host with it (RFC 9112 3.2: an
+// invalid one is answered 400), the loader an upstream's `host:`.
+const char* check_host(std::string_view host);
+
+}  // namespace ringway::config

@@ -6,6 +6,7 @@
 
 #include "config/address.h"
 #include "config/parse.h"
+#include "config/route_syntax.h"
 #include "config/text_util.h"
 
 namespace ringway::config::detail {
@@ -26,15 +27,6 @@ bool is_upstream_name(std::string_view name) {
     if (!ok) return false;
   }
   return true;
-}
-
-// The value goes verbatim into a request header: no whitespace, no controls,
-// nothing that would end the authority.
-bool is_host_header_value(std::string_view host) {
-  for (unsigned char c : host)
-    if (c <= 0x20 || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\')
-      return false;
-  return !host.empty();
 }
 
 void parse_endpoints(const Field& field, Upstream& upstream) {
@@ -99,8 +91,10 @@ Upstream parse_upstream(const Field& entry) {
     upstream.host_header = get_string(*f);
     if (upstream.host_header.empty())
       f->fail("must not be empty (leave \"host\" out to pass the client's Host through)");
-    if (!is_host_header_value(upstream.host_header))
-      f->fail("invalid Host header value " + quote(upstream.host_header));
+    // It goes verbatim into every request: held to the rule the gateway
+    // holds clients' Host values to.
+    if (const char* why = check_host(upstream.host_header))
+      f->fail("invalid Host header value " + quote(upstream.host_header) + ": " + why);
   }
   if (const Field* f = map.find("max_connections_per_worker"))
     upstream.max_connections_per_worker = static_cast<uint32_t>(get_int(*f, 1, 1 << 20));

@@ -175,46 +175,7 @@ const char* check_authority(std::string_view authority) {
   return nullptr;
 }
 
-bool sub_delim(unsigned char c) {
-  return std::strchr("!$&'()*+,;=", c) != nullptr && c != 0;
-}
-
 }  // namespace
-
-const char* check_host(std::string_view host) {
-  size_t i = 0;
-  if (!host.empty() && host[0] == '[') {
-    // IP-literal: an IPv6 address or IPvFuture; their exact syntax is left to
-    // the resolver, the characters are checked here.
-    const size_t close = host.find(']');
-    if (close == std::string_view::npos || close == 1) return "invalid IP literal in host";
-    for (i = 1; i < close; ++i) {
-      const unsigned char c = byte_at(host, i);
-      if (!kTables.unreserved[c] && !sub_delim(c) && c != ':') return "invalid IP literal in host";
-    }
-    i = close + 1;
-  } else {
-    for (; i < host.size() && host[i] != ':'; ++i) {
-      const unsigned char c = byte_at(host, i);
-      if (c == '%') {
-        if (i + 2 >= host.size() || kTables.hex[byte_at(host, i + 1)] == 0xFF ||
-            kTables.hex[byte_at(host, i + 2)] == 0xFF)
-          return "invalid percent-encoding in host";
-        i += 2;
-      } else if (!kTables.unreserved[c] && !sub_delim(c)) {
-        return "invalid character in host";
-      }
-    }
-  }
-  if (i == 0) return "empty host";
-  if (i < host.size()) {
-    if (host[i] != ':') return "invalid character in host";
-    if (host.size() - i - 1 > 5) return "invalid port in host";
-    for (++i; i < host.size(); ++i)
-      if (host[i] < '0' || host[i] > '9') return "invalid port in host";
-  }
-  return nullptr;
-}
 
 const char* normalize_target(std::string_view target, TargetParts& out) {
   out.query = {};

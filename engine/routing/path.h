@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/route_syntax.h"
+
 namespace ringway::routing {
 
 struct TargetParts {
@@ -35,10 +37,9 @@ struct TargetParts {
 // The query is passed through as received; only control characters are refused.
 const char* normalize_target(std::string_view target, TargetParts& out);
 
-// Checks a Host field value, or an absolute-form authority without userinfo,
-// against RFC 3986's `host [ ":" port ]` (IP-literal, IPv4 or reg-name:
-// unreserved, sub-delims and %XX). Returns nullptr if valid, else a short
-// reason for a 400 (RFC 9112 3.2: an invalid Host value is answered 400).
-const char* check_host(std::string_view host);
+// Checks a Host value against RFC 3986 `host [ ":" port ]`: nullptr if
+// valid, else a short reason for a 400 (config/route_syntax.h, where the
+// loader checks an upstream's `host:` with the same rule).
+using config::check_host;
 
 }  // namespace ringway::routing

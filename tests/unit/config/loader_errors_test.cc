@@ -396,7 +396,18 @@ TEST(LoaderErrorsTest, UpstreamSettings) {
   EXPECT_EQ(upstream_error("    host: \"\"\n"),
             "t.yaml:4:11: upstreams.origin.host: must not be empty (leave \"host\" out to pass the client's Host through)");
   EXPECT_EQ(upstream_error("    host: \"api internal\"\n"),
-            "t.yaml:4:11: upstreams.origin.host: invalid Host header value \"api internal\"");
+            "t.yaml:4:11: upstreams.origin.host: invalid Host header value \"api internal\": "
+            "invalid character in host");
+  // The rule clients' Host values are held to (RFC 3986 host[:port]).
+  EXPECT_EQ(upstream_error("    host: \"api<x>\"\n"),
+            "t.yaml:4:11: upstreams.origin.host: invalid Host header value \"api<x>\": "
+            "invalid character in host");
+  EXPECT_EQ(upstream_error("    host: \"api.internal:80x\"\n"),
+            "t.yaml:4:11: upstreams.origin.host: invalid Host header value \"api.internal:80x\": "
+            "invalid port in host");
+  EXPECT_EQ(upstream_error("    host: \"api%zz\"\n"),
+            "t.yaml:4:11: upstreams.origin.host: invalid Host header value \"api%zz\": "
+            "invalid percent-encoding in host");
   EXPECT_EQ(upstream_error("    max_connections_per_worker: 10\n    max_idle_per_worker: 20\n"),
             "t.yaml:5:26: upstreams.origin.max_idle_per_worker: must not exceed "
             "max_connections_per_worker (10), got 20");
