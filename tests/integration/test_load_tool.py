@@ -159,6 +159,16 @@ class LoadToolTest(unittest.TestCase):
         # The 50 warm-up requests reached the origin but are not in the report.
         self.assertEqual(after - before - 1, out["requests"] + 50)
 
+    def test_warmup_backlog_is_not_counted_as_lost(self):
+        # A slow origin: the warm-up's requests are still queued when the
+        # measured window starts. They are not the window's: neither answers
+        # nor losses (unsent, timeouts) of the report.
+        out = run_json("--rate", 20, "--warmup", "500ms", "--duration", "1s", "--connections", 1,
+                       "--timeout", "10s", self.url("/delay/200"))
+        self.assertEqual(out["scheduled"], 20)
+        self.assertEqual(out["requests"] + out["unsent"] + out["errors"] + out["timeouts"], 20, out)
+        self.assertEqual(out["unanswered"], out["unsent"] + out["timeouts"])
+
     def test_request_file_mix_and_headers(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "mix.txt")

@@ -104,8 +104,9 @@ void Client::account_schedule(int64_t stop_ns, int64_t gave_up_ns) {
     counters_.scheduled += due > warm ? due - warm : 0;
     // Due before the end but never sent: the backlog of a server that could
     // not keep up. Reported, never silently dropped; each one had waited at
-    // least from its intended time until the run gave up.
-    for (uint64_t k = c.pacer.taken(); k < due; ++k) {
+    // least from its intended time until the run gave up. (One step each:
+    // even tens of millions take well under a second, once, at the end.)
+    for (uint64_t k = std::max(c.pacer.taken(), warm); k < due; ++k) {
       ++counters_.unsent;
       const int64_t intended = timing_.start_ns + s.offset_of(c.global, k);
       unanswered_.record((gave_up_ns - intended + 500) / 1000);

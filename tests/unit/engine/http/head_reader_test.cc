@@ -945,6 +945,32 @@ TEST_F(ChunkedBody, TrailerObsFoldAndEmptyNameRefused) {
   }
 }
 
+// The fold scans stop where the head and the message end: a body, or the
+// next pipelined request, may start with a blank.
+TEST(HeadReaderMalformed, ABlankAfterTheHeadIsNotAFold) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n";
+  const std::string input = head + "  ab";
+  HeadReader r(HTTP_REQUEST);
+  r.reset(HeadLimits{});
+  size_t used = 0;
+  ASSERT_EQ(feed_one(r, input, &used), HeadStatus::kComplete);
+  EXPECT_EQ(used, head.size());
+}
+
+TEST_F(ChunkedBody, ABlankAfterTheTrailersIsNotAFold) {
+  const std::string body = "1\r\na\r\n0\r\nX-T: v\r\n\r\n";
+  const std::string input = body + " GET / HTTP/1.1\r\n";
+  for (size_t cut = 1; cut < body.size(); ++cut) {
+    start();
+    const long a = r->feed_chunked(input.data(), cut);
+    ASSERT_EQ(a, static_cast<long>(cut)) << cut;
+    EXPECT_EQ(r->feed_chunked(input.data() + cut, input.size() - cut),
+              static_cast<long>(body.size() - cut))
+        << cut;
+    EXPECT_TRUE(r->message_complete()) << cut;
+  }
+}
+
 TEST_F(ChunkedBody, PlainTrailersPassHoweverSplit) {
   for (const std::string trailers : {"X-T: v\r\n\r\n", "X-T:\r\n\r\n", "X-T: \r\nY: 2\r\n\r\n",
                                      "X-T:\t v w \r\nY:z\r\n\r\n"}) {
