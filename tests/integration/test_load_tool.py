@@ -5,6 +5,8 @@ only ratios that queueing makes large."""
 
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -134,6 +136,27 @@ class LoadToolTest(unittest.TestCase):
         every = out["latency_all_us"]
         self.assertGreaterEqual(every["max"], lat["max"], (every, lat))
         self.assertGreater(every["max"], 1_000_000, every)
+
+    def test_wrk_does_not_see_the_queueing_ringway_load_does(self):
+        # The same slow origin (200 ms per response, one connection): wrk sends
+        # each request when the previous answer is in, so it reports the
+        # service time; at 20 requests/s wanted, ringway-load reports the
+        # queueing users would have seen. Only the ratio queueing makes large
+        # is asserted, no absolute timing.
+        wrk = shutil.which("wrk")
+        if wrk is None:
+            self.skipTest("wrk not installed")
+        delay_ms = 200
+        proc = subprocess.run([wrk, "-t1", "-c1", "-d2s", "--latency", self.url("/delay/%d" % delay_ms)],
+                              capture_output=True, text=True, timeout=30 * harness.SLOW)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", proc.stdout, re.M)
+        self.assertIsNotNone(m, proc.stdout)
+        wrk_p99_us = float(m.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6}[m.group(2)]
+        out = run_json("--rate", 20, "--duration", "2s", "--connections", 1, "--timeout", "10s",
+                       self.url("/delay/%d" % delay_ms))
+        self.assertLess(wrk_p99_us, 2 * delay_ms * 1000, proc.stdout)
+        self.assertGreater(out["latency_us"]["p99"], 2 * wrk_p99_us, (out["latency_us"], proc.stdout))
 
     def test_closed_loop(self):
         before = origin_requests(self.origin.port)
