@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include <cerrno>
@@ -186,6 +187,7 @@ bool Server::start(std::string* error) {
     *error = "ringway: " + *error;
     return false;
   }
+  for (auto& w : workers_) w->start_accepting();
   fprintf(stderr, "ringway %s: %zu worker(s), io_uring %s\n", RINGWAY_VERSION, nworkers,
           workers_.front()->ring_mode().c_str());
   const auto& listeners = snapshot_.config->listeners;
@@ -231,10 +233,16 @@ void Server::reload() {
             error.c_str());
     return;
   }
-  for (auto& w : workers_) {
-    w->request_drain();
-    retired_.push_back(std::move(w));
-  }
+  for (auto& w : workers_) w->request_drain();
+  // Old and new workers share each listening socket, and io_uring polls an
+  // accept exclusively: a connection arriving while an old worker's accept is
+  // still armed wakes only that one, whose cancellation then drops the
+  // wake-up, and the connection would wait in the queue unseen (found as a
+  // request hanging after a reload). So the new workers accept only once the
+  // old ones have let go; what queued meanwhile is taken at once.
+  for (auto& w : workers_) w->wait_accepts_released(std::chrono::seconds(1));
+  for (auto& w : next_workers) w->start_accepting();
+  for (auto& w : workers_) retired_.push_back(std::move(w));
   workers_ = std::move(next_workers);
   snapshot_ = std::move(next);
   fprintf(stderr, "ringway: configuration reloaded (%zu worker(s))\n", nworkers);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "engine/core/io_tag.h"
 
@@ -48,6 +49,19 @@ void Worker::request_drain() {
   command_.store(1);
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::start_accepting() {
+  accept_go_.store(true);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::wait_accepts_released(std::chrono::milliseconds max) const {
+  const auto deadline = std::chrono::steady_clock::now() + max;
+  while (!accepts_released_.load(std::memory_order_acquire) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
 }
 
 void Worker::request_stop() {
@@ -112,6 +126,12 @@ bool Worker::accepting() const {
 // and new connections are refused at once instead of waiting for the exit.
 // After a reload the next generation's worker holds a duplicate and goes on
 // accepting from the same socket, so nothing queued in it is lost.
+// Draining, and the last accept's cancellation has come back: no wake-up for
+// a connection can reach this ring any more (Server::reload waits for this).
+void Worker::release_accepts_if_done() {
+  if (draining_ && !accepting()) accepts_released_.store(true, std::memory_order_release);
+}
+
 void Worker::stop_listening() {
   for (auto& l : listeners_) {
     if (l.fd < 0) continue;
@@ -134,6 +154,7 @@ void Worker::handle(const io_uring_cqe* cqe) {
       if (!(cqe->flags & IORING_CQE_F_MORE)) {
         l->accepting = false;
         if (!draining_ && l->fd >= 0) arm_accept(*l);
+        release_accepts_if_done();
       }
       // At capacity the listener keeps accepting and the proxy closes the
       // newcomers at once: a refusal the client sees, instead of a queue.
@@ -164,12 +185,17 @@ void Worker::handle(const io_uring_cqe* cqe) {
       proxy_->on_fetch_send(object_of<proxy::FetchConn>(ud), cqe->res);
       return;
     case Op::kWake: {
+      if (accept_go_.exchange(false) && !draining_) {
+        for (auto& l : listeners_)
+          if (l.fd >= 0 && !l.accepting) arm_accept(l);
+      }
       int cmd = command_.load();
       if (cmd >= 1 && !draining_) {
         draining_ = true;
         drain_deadline_ = monotonic_ms() + snapshot_.config->engine.drain_timeout.count();
         stop_listening();
         proxy_->begin_drain();
+        release_accepts_if_done();
       }
       if (cmd == 2) drain_deadline_ = 0;
       arm_wake();
@@ -229,6 +255,7 @@ void Worker::run() {
       !client_buffers_.init(ring_.raw(), 0, e.buffer_count, e.buffer_size, &error) ||
       !upstream_buffers_.init(ring_.raw(), 1, e.buffer_count, e.buffer_size, &error)) {
     start_error_ = "worker " + std::to_string(index_) + ": " + error;
+    accepts_released_.store(true, std::memory_order_release);
     finished_.store(true);
     started_.store(-1);
     started_.notify_all();
@@ -241,7 +268,6 @@ void Worker::run() {
                                           static_cast<uint32_t>(index_));
   if (proxy_->fixed_file_slots() > 0)
     ring_mode_ += ", " + std::to_string(proxy_->fixed_file_slots()) + " registered file slots";
-  for (auto& l : listeners_) arm_accept(l);
   arm_wake();
   batch_now_ = ring_.batching() && e.batch_min_rps == 0;
   started_.store(1);
@@ -279,6 +305,7 @@ void Worker::run() {
   stats_.batched_turns = batched_turns_;
   left_ = proxy_->leave_filter_states();
   proxy_.reset();
+  accepts_released_.store(true, std::memory_order_release);
   finished_.store(true);
 }
 

@@ -4,6 +4,7 @@
 // keeps per connection. Other threads reach it only through its eventfd.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,11 +25,17 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   // Starts the thread; returns once the ring is set up (false + error if not).
+  // The worker does not accept connections until start_accepting().
   bool start(std::string* error);
+  // Arms the accepts on this worker's listening sockets (any thread).
+  void start_accepting();
   // Asks the worker to drain and exit (any thread).
   void request_drain();
   // Asks the worker to stop at once (any thread).
   void request_stop();
+  // After request_drain(): returns once this worker's accepts are cancelled
+  // and seen through (or it finished), or after `max`.
+  void wait_accepts_released(std::chrono::milliseconds max) const;
   void join();
   // The thread has finished (drained or stopped); join() will not block.
   bool finished() const { return finished_.load(); }
@@ -59,6 +66,7 @@ class Worker {
   void handle(const io_uring_cqe* cqe);
   void stop_listening();
   bool accepting() const;  // an accept is armed (or its cancellation unseen)
+  void release_accepts_if_done();
   void maybe_trim_buffers(unsigned completions, int64_t now);
   void update_batching(int64_t now);
   void adopt_handed_over();
@@ -70,6 +78,8 @@ class Worker {
   int wake_fd_ = -1;
   alignas(16) uint64_t wake_value_ = 0;
   std::atomic<int> command_{0};  // 1 = drain, 2 = stop
+  std::atomic<bool> accept_go_{false};          // start_accepting() was called
+  std::atomic<bool> accepts_released_{false};  // draining, no accept armed any more
 
   Ring ring_;
   BufferRing client_buffers_;    // receives from clients
