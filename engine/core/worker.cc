@@ -121,17 +121,18 @@ bool Worker::accepting() const {
                      [](const ListenSocket& l) { return l.accepting; });
 }
 
-// Cancels the accepts and closes this worker's descriptor of each listening
-// socket. Where nothing else holds the socket (a shutdown), it closes: queued
-// and new connections are refused at once instead of waiting for the exit.
-// After a reload the next generation's worker holds a duplicate and goes on
-// accepting from the same socket, so nothing queued in it is lost.
 // Draining, and the last accept's cancellation has come back: no wake-up for
 // a connection can reach this ring any more (Server::reload waits for this).
 void Worker::release_accepts_if_done() {
   if (draining_ && !accepting()) accepts_released_.store(true, std::memory_order_release);
 }
 
+// Cancels the accepts and closes this worker's descriptor of each listening
+// socket. Where nothing else holds the socket (a shutdown), it closes: queued
+// and new connections are refused at once instead of waiting for the exit.
+// After a reload the next generation's worker holds a duplicate and takes
+// over accepting from the same socket once this worker's accept is cancelled
+// (Server::reload), so nothing queued in it is lost.
 void Worker::stop_listening() {
   for (auto& l : listeners_) {
     if (l.fd < 0) continue;
