@@ -192,10 +192,11 @@ class Context {
   // names and values added to the request, the response or a local response.
   std::string_view keep(std::string_view s) { return arena_.emplace_back(s); }
 
-  // Request header edits (names are case-insensitive).
+  // Request header edits (names are case-insensitive, and '_' stands for
+  // '-': X_User_Id goes with X-User-Id, as CGI-style upstreams merge them).
   void remove_request_header(std::string_view name);
   void set_request_header(std::string_view name, std::string_view value);  // copies both
-  // Response header edits, same rules, on `response`.
+  // Response header edits, case-insensitive, on `response`.
   void remove_response_header(std::string_view name);
   void set_response_header(std::string_view name, std::string_view value);
   void add_response_header(std::string_view name, std::string_view value);

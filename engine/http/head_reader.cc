@@ -291,8 +291,8 @@ long HeadReader::feed_chunked(const char* data, size_t len, PayloadPieces* paylo
     return -1;
   }
   if (in_trailers_) {
-    const char* from = trailers_before ? data : trailers_from_;
-    if (trailer_folded(from, end)) {
+    if (trailers_before) trailers_from_ = data;
+    if (trailer_folded(trailers_from_, end)) {
       message_done_ = false;  // refused, not complete (llhttp read it to the end)
       return refuse_obs_fold();
     }

@@ -81,6 +81,14 @@ class HeadReader {
   // feed_chunked() reached the end of the message.
   bool message_complete() const { return message_done_; }
 
+  // The message has a trailer section (fields after the last chunk). Its
+  // bytes in the last feed_chunked() buffer begin at trailers_start(): where
+  // the section began, or the buffer's first byte if it began in an earlier
+  // one. A proxy that drops trailers forwards the bytes before it and ends
+  // the message with its own CRLF.
+  bool has_trailers() const { return in_trailers_; }
+  const char* trailers_start() const { return trailers_from_; }
+
   // The last chunked parse produced this many payload bytes (for body limits).
   uint64_t chunked_payload_bytes() const { return chunked_payload_; }
 
@@ -119,7 +127,7 @@ class HeadReader {
   bool spilled_ = false;
   bool in_value_ = false;
   // The trailer field being read (an empty name is refused), whether the
-  // trailer section has begun, where in this buffer it began, and whether
+  // trailer section has begun, where its bytes in this buffer begin, and whether
   // the bytes checked so far end at a line start (see trailer_folded).
   uint32_t trailer_name_bytes_ = 0;
   bool in_trailers_ = false;

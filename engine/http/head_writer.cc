@@ -134,8 +134,14 @@ bool ConnectionTokens::names(std::string_view header) const {
   return false;
 }
 
-void write_upstream_request(const RequestHead& head, const ConnectionTokens& conn,
-                            const UpstreamRequest& req, std::string& out) {
+void ConnectionTokens::remove_named(HeaderList& headers) const {
+  if (named.empty()) return;
+  headers.erase(std::remove_if(headers.begin(), headers.end(),
+                               [&](const Header& h) { return names(h.name); }),
+                headers.end());
+}
+
+void write_upstream_request(const RequestHead& head, const UpstreamRequest& req, std::string& out) {
   out.append(head.method);
   out.push_back(' ');
   out.append(req.path);
@@ -148,7 +154,7 @@ void write_upstream_request(const RequestHead& head, const ConnectionTokens& con
 
   for (const auto& h : head.headers) {
     std::string_view n = h.name;
-    if (is_hop_by_hop(n) || conn.names(n)) continue;
+    if (is_hop_by_hop(n)) continue;
     switch (n.size()) {
       case 3:
         if (iequals(n, "via")) continue;
@@ -185,8 +191,8 @@ void write_upstream_request(const RequestHead& head, const ConnectionTokens& con
   out.append("\r\n", 2);
 }
 
-void write_client_response(const HeaderList& headers, const ConnectionTokens& conn,
-                           const ClientResponse& resp, std::string& out) {
+void write_client_response(const HeaderList& headers, const ClientResponse& resp,
+                           std::string& out) {
   out.append("HTTP/1.1 ", 9);
   append_number(out, static_cast<uint64_t>(resp.status));
   out.push_back(' ');
@@ -198,7 +204,7 @@ void write_client_response(const HeaderList& headers, const ConnectionTokens& co
       append_header(out, n, h.value);  // the length a GET would have had
       continue;
     }
-    if (is_hop_by_hop(n) || conn.names(n)) continue;
+    if (is_hop_by_hop(n)) continue;
     if (n.size() == 3 && iequals(n, "via")) continue;
     append_header(out, n, h.value);
   }

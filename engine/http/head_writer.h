@@ -31,6 +31,11 @@ struct ConnectionTokens {
     close = keep_alive = false;
   }
   bool names(std::string_view header) const;
+  // Removes the headers the tokens name: they are the previous hop's own
+  // (RFC 9110 7.6.1). Done as the message arrives, before filters run, so
+  // that a name listed here cannot remove a header a filter sets later
+  // (X-User-Id from a token: "Connection: X-User-Id" must not drop it).
+  void remove_named(HeaderList& headers) const;
 
  private:
   static constexpr size_t kScanLimit = 8;  // longer lists are sorted and searched
@@ -48,9 +53,9 @@ struct UpstreamRequest {
   bool http10 = false;
 };
 
-// Appends the request head to send upstream.
-void write_upstream_request(const RequestHead& head, const ConnectionTokens& conn,
-                            const UpstreamRequest& req, std::string& out);
+// Appends the request head to send upstream. Headers the client's Connection
+// named are already gone (ConnectionTokens::remove_named).
+void write_upstream_request(const RequestHead& head, const UpstreamRequest& req, std::string& out);
 
 struct ClientResponse {
   int status = 200;
@@ -61,9 +66,10 @@ struct ClientResponse {
   bool keep_alive = false;    // "Connection: keep-alive" (HTTP/1.0 clients)
 };
 
-// Appends the response head to send to the client. `headers` are the upstream's.
-void write_client_response(const HeaderList& headers, const ConnectionTokens& conn,
-                           const ClientResponse& resp, std::string& out);
+// Appends the response head to send to the client. `headers` are the
+// upstream's, without those its Connection named (remove_named).
+void write_client_response(const HeaderList& headers, const ClientResponse& resp,
+                           std::string& out);
 
 // Appends a complete short response of the gateway's own (error pages, 404).
 void write_local_response(int status, std::string_view body, bool close, bool head_request,

@@ -226,9 +226,11 @@ void Proxy::start_request(ClientConn* c) {
   ex->http10 = ex->head.version_minor == 0;
   ex->head_request = ex->head.method == "HEAD";
   ex->keep_alive = ex->request.keep_alive() && !draining_;
-  ex->request_connection.parse(ex->head.headers);
   ex->request_done = true;  // until we know there is a body
   if (!check_request(c)) return;
+  http::ConnectionTokens connection;
+  connection.parse(ex->head.headers);
+  connection.remove_named(ex->head.headers);
 
   ex->request_left = ex->request.content_length();
   ex->request_done = ex->request_framing == http::BodyFraming::kNone;
@@ -268,7 +270,7 @@ void Proxy::forward_request(Exchange* ex) {
   req.content_length = ex->request_left;
   req.http10 = ex->http10;
   ex->upstream_head.clear();
-  http::write_upstream_request(ex->head, ex->request_connection, req, ex->upstream_head);
+  http::write_upstream_request(ex->head, req, ex->upstream_head);
 
   if (ex->expect_continue && !ex->request_done && !ex->http10) {
     c->out.push(k100Continue, sizeof k100Continue - 1, kNoBuffer);
@@ -285,12 +287,15 @@ void Proxy::pump_request_body(ClientConn* c) {
   // Filters reading the request body get its decoded pieces.
   http::HeadReader::PayloadPieces* pieces =
       ex->chain != nullptr && (ex->chain->phases & filter::kRequestBody) ? &pieces_ : nullptr;
-  while (!ex->request_done && !c->in.empty() && !u->out.full()) {
+  // Room for a piece of body and the CRLF that ends a message whose trailers
+  // were dropped.
+  while (!ex->request_done && !c->in.empty() && u->out.count() + 2 <= OutputQueue::kCapacity) {
     Chunk& chunk = c->in.front();
-    uint32_t n = chunk.len;
+    uint32_t n = chunk.len;  // bytes consumed
+    uint32_t forward = 0;    // of those, bytes sent on
     if (pieces != nullptr) pieces->clear();
     if (ex->request_framing == http::BodyFraming::kContentLength) {
-      n = static_cast<uint32_t>(std::min<uint64_t>(n, ex->request_left));
+      n = forward = static_cast<uint32_t>(std::min<uint64_t>(n, ex->request_left));
       ex->request_left -= n;
       ex->request_done = ex->request_left == 0;
       if (pieces != nullptr) pieces->emplace_back(chunk.data, n);
@@ -304,13 +309,23 @@ void Proxy::pump_request_body(ClientConn* c) {
         respond_local(c, 413, "request body too large", true);
         return;
       }
-      n = static_cast<uint32_t>(r);
+      n = forward = static_cast<uint32_t>(r);
       ex->request_done = ex->request.message_complete();
+      // Request trailers are dropped (as nginx does): an upstream that
+      // merges them into its header section would take a client's
+      // X-User-Id there for the one a filter set.
+      if (ex->request.has_trailers())
+        forward = static_cast<uint32_t>(ex->request.trailers_start() - chunk.data);
     }
     if (pieces != nullptr && !filter_request_body(ex, *pieces, ex->request_done)) return;
-    if (n > 0) {
+    if (forward > 0) {
       hold(chunk.bid);
-      u->out.push(chunk.data, n, chunk.bid);
+      u->out.push(chunk.data, forward, chunk.bid);
+      moved = true;
+    }
+    if (ex->request_done && ex->request_framing == http::BodyFraming::kChunked &&
+        ex->request.has_trailers()) {
+      u->out.push("\r\n", 2, kNoBuffer);
       moved = true;
     }
     drop(c->in.consume(n));

@@ -93,7 +93,6 @@ struct Exchange {
   // Request side.
   http::HeadReader request{HTTP_REQUEST};
   http::RequestHead head;
-  http::ConnectionTokens request_connection;
   http::BodyFraming request_framing = http::BodyFraming::kNone;
   uint64_t request_left = 0;     // Content-Length bytes still to forward
   bool request_done = false;     // the whole request reached the upstream queue

@@ -150,7 +150,7 @@ void Proxy::respond_from_filter(Exchange* ex, size_t position) {
   resp.keep_alive = !resp.close && ex->http10;
   c->close_after = c->close_after || resp.close;
   ex->client_head.clear();
-  http::write_client_response(headers, http::ConnectionTokens{}, resp, ex->client_head);
+  http::write_client_response(headers, resp, ex->client_head);
   c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
   if (!body.empty()) c->out.push(body.data(), static_cast<uint32_t>(body.size()), kNoBuffer);
   ctx.response_body_bytes = body.size();

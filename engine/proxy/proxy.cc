@@ -190,7 +190,6 @@ void Proxy::free_exchange(Exchange* ex) {
   ex->head.path.clear();
   ex->head.query = {};
   ex->head.host = {};
-  ex->request_connection.reset();
   ex->request_framing = http::BodyFraming::kNone;
   ex->request_left = 0;
   ex->request_done = false;

@@ -190,6 +190,7 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   ex->response.fill(scratch_headers_);
   http::ConnectionTokens tokens;
   tokens.parse(scratch_headers_);
+  tokens.remove_named(scratch_headers_);
   if (ex->chain != nullptr && (ex->chain->phases & (filter::kResponseHead | filter::kResponseBody))) {
     if (!run_response_filters(ex, scratch_headers_, code)) return false;
     code = ex->ctx.response.status;
@@ -210,7 +211,7 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   resp.keep_alive = !resp.close && ex->http10;
   c->close_after = c->close_after || resp.close;
   ex->client_head.clear();
-  http::write_client_response(scratch_headers_, tokens, resp, ex->client_head);
+  http::write_client_response(scratch_headers_, resp, ex->client_head);
   c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
   ex->response_started = true;
   if (ex->response_framing == http::BodyFraming::kNone) {

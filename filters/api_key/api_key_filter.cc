@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "config/text_util.h"
-#include "filters/api_key/query_param.h"
+#include "filters/query_param.h"
 #include "filters/header_rules.h"
 
 namespace ringway::filters {
@@ -170,10 +170,10 @@ class ApiKeyFilter final : public filter::Filter {
       found = !key.empty();
     }
     if (!found && !s_.query.empty()) {
-      api_key::ParamLookup p = api_key::find_param(head.query, s_.query);
+      ParamLookup p = find_param(head.query, s_.query);
       if (p.count > 1) return refuse(ctx, "invalid API key\n");
       if (p.count == 1 && !p.raw.empty()) {
-        if (!api_key::percent_decode(p.raw, decoded)) return refuse(ctx, "invalid API key\n");
+        if (!percent_decode(p.raw, decoded)) return refuse(ctx, "invalid API key\n");
         key = decoded;
         found = !key.empty();
       }
@@ -201,8 +201,8 @@ class ApiKeyFilter final : public filter::Filter {
     ctx.authenticated = true;
     if (s_.hide_credentials) {
       if (!s_.header.empty()) ctx.remove_request_header(s_.header);
-      if (!s_.query.empty() && api_key::find_param(head.query, s_.query).count > 0) {
-        std::string query = api_key::remove_param(head.query, s_.query);
+      if (!s_.query.empty() && find_param(head.query, s_.query).count > 0) {
+        std::string query = remove_param(head.query, s_.query);
         // The target as received goes too, so that nothing that prints it
         // later (a log line) shows the key.
         size_t mark = head.target.find('?');

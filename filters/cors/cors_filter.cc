@@ -55,15 +55,18 @@ class CorsFilter final : public filter::Filter {
   }
 
   filter::Outcome on_response_head(filter::Context& ctx) const override {
-    if (ctx.request->find("origin") == nullptr) return filter::Outcome::kProceed;
-    // The answer depends on Origin whether or not this one was allowed.
-    add_vary(ctx, "Origin");
+    // The route's CORS answer is the gateway's alone: the upstream's own
+    // headers would let through origins the policy refuses.
+    for (const char* h : {"access-control-allow-origin", "access-control-allow-credentials",
+                          "access-control-expose-headers", "access-control-allow-methods",
+                          "access-control-allow-headers", "access-control-max-age"})
+      ctx.remove_response_header(h);
+    // Unless every origin gets the same "*", the answer depends on Origin,
+    // also for a request without one: a cache must not hand the answer
+    // without Access-Control-Allow-Origin to an allowed origin.
+    if (!p_.any_origin || p_.credentials) add_vary(ctx, "Origin");
     CorsState* s = ctx.state_if_any<CorsState>();
     if (s == nullptr || s->origin.empty()) return filter::Outcome::kProceed;
-    // The upstream's own CORS headers would contradict ours.
-    for (const char* h : {"access-control-allow-origin", "access-control-allow-credentials",
-                          "access-control-expose-headers"})
-      ctx.remove_response_header(h);
     ctx.add_response_header("Access-Control-Allow-Origin", allow_origin_value(s->origin));
     if (p_.credentials) ctx.add_response_header("Access-Control-Allow-Credentials", "true");
     if (!p_.expose_headers.empty())
@@ -74,6 +77,9 @@ class CorsFilter final : public filter::Filter {
  private:
   bool origin_allowed(std::string_view origin) const {
     if (p_.any_origin) return true;
+    // "null" (sandboxed frames, data: URLs) can be sent by any page: only
+    // "*", which answers "*", lets it read.
+    if (origin == "null") return false;
     for (const auto& o : p_.origins)
       if (o == origin) return true;
     for (const auto& re : p_.patterns)
@@ -139,6 +145,8 @@ class CorsFilter final : public filter::Filter {
   CorsPolicy p_;
 };
 
+constexpr const char* kUnrelatedOrigin = "https://unrelated-site.invalid";
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
@@ -199,6 +207,12 @@ std::shared_ptr<const filter::Filter> compile_cors(const FilterBuild& build) {
     if (p.credentials && p.any_origin)
       f->fail("credentials: true needs an explicit list of origins, not \"*\" "
               "(any site could then read responses with the user's cookies)");
+    // The same hole through a pattern: one that matches an origin nobody
+    // owns matches everybody's ("~.*", "~https://.*").
+    for (const auto& re : p.patterns)
+      if (p.credentials && re2::RE2::FullMatch(kUnrelatedOrigin, *re))
+        f->fail("credentials: true with the origin pattern \"~" + re->pattern() +
+                "\", which matches any site (it matches " + std::string(kUnrelatedOrigin) + ")");
   }
   if (const Field* f = map.find("max_age"))
     p.max_age = std::to_string(get_duration(*f, std::chrono::seconds(0), std::chrono::hours(24)).count() / 1000);

@@ -61,9 +61,11 @@ bool append_scalar(dom::element e, std::string* out) {
 
 // A forwarded claim's header value: a scalar as text, an array of scalars
 // joined with ","; false (header left unset) for null, objects and nested
-// arrays.
-bool header_value(dom::element e, std::string* out) {
+// arrays. *split is set when an element holds a ',' itself: ["user,admin"]
+// would read upstream as the two elements of ["user", "admin"].
+bool header_value(dom::element e, std::string* out, bool* split) {
   out->clear();
+  *split = false;
   if (e.type() != dom::element_type::ARRAY) return append_scalar(e, out);
   dom::array items;
   if (e.get_array().get(items) != simdjson::SUCCESS) return false;
@@ -71,7 +73,9 @@ bool header_value(dom::element e, std::string* out) {
   for (dom::element item : items) {
     if (!first) out->push_back(',');
     first = false;
+    const size_t from = out->size();
     if (!append_scalar(item, out)) return false;
+    *split = *split || out->find(',', from) != std::string::npos;
   }
   return !first;
 }
@@ -141,6 +145,10 @@ Failure check_scopes(const dom::element* scope, const dom::element* scp,
 }  // namespace
 
 bool is_header_safe(std::string_view value) {
+  // RFC 9110 5.5: recipients strip leading and trailing whitespace.
+  if (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.back() == ' ' ||
+                         value.back() == '\t'))
+    return false;
   for (char ch : value) {
     const unsigned char c = static_cast<unsigned char>(ch);
     if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
@@ -175,10 +183,13 @@ Failure check_claims(std::string_view payload_segment, const ClaimPolicy& policy
         if (policy.required_claims[i] == name) required_seen |= uint64_t{1} << i;
 
     for (size_t i = 0; i < policy.forward_claims.size(); ++i) {
-      if (policy.forward_claims[i] != name || !header_value(v, &value)) continue;
+      bool split = false;
+      if (policy.forward_claims[i] != name || !header_value(v, &value, &split)) continue;
       // A claim value is attacker-influenced text about to become a header:
-      // CR/LF would split it, NUL truncates it in some upstreams.
-      if (!is_header_safe(value)) return Failure::kClaimValue;
+      // CR/LF would split it, NUL truncates it in some upstreams, and what
+      // an upstream would read differently (trimmed, or split at a comma)
+      // could name another user or role.
+      if (split || !is_header_safe(value)) return Failure::kClaimValue;
       grant->headers.emplace_back(static_cast<uint32_t>(i), value);
     }
 

@@ -1,5 +1,7 @@
 #include "filters/jwt/token_source.h"
 
+#include "filters/query_param.h"
+
 namespace ringway::filters::jwt {
 namespace {
 
@@ -54,20 +56,25 @@ size_t from_cookie(const TokenSource& src, const http::RequestHead& request,
 
 size_t from_query(const TokenSource& src, const http::RequestHead& request,
                   std::string_view* value) {
-  // Taken as is, without percent-decoding: a JWT's characters are all
+  // Names are compared percent-decoded ("access%5Ftoken" is access_token to
+  // most upstreams); the value is taken as is: a JWT's characters are all
   // unreserved, so an escaped one can only make the token invalid.
-  size_t count = 0;
-  std::string_view rest = request.query;
-  while (!rest.empty()) {
-    const size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) != src.name) continue;
-    if (++count > 1) return count;
-    *value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+  ParamLookup found = find_param(request.query, src.name);
+  if (found.count == 1) *value = found.raw;
+  return found.count;
+}
+
+size_t count_in(const TokenSource& src, const http::RequestHead& request,
+                std::string_view* value) {
+  switch (src.kind) {
+    case TokenSource::Kind::kHeader:
+      return from_header(src, request, value);
+    case TokenSource::Kind::kCookie:
+      return from_cookie(src, request, value);
+    case TokenSource::Kind::kQuery:
+      return from_query(src, request, value);
   }
-  return count;
+  return 0;
 }
 
 }  // namespace
@@ -75,23 +82,17 @@ size_t from_query(const TokenSource& src, const http::RequestHead& request,
 Lookup find_token(const std::vector<TokenSource>& sources, const http::RequestHead& request,
                   std::string_view* token, size_t* source) {
   for (size_t i = 0; i < sources.size(); ++i) {
-    const TokenSource& src = sources[i];
-    if (source != nullptr) *source = i;
     std::string_view value;
-    size_t count = 0;
-    switch (src.kind) {
-      case TokenSource::Kind::kHeader:
-        count = from_header(src, request, &value);
-        break;
-      case TokenSource::Kind::kCookie:
-        count = from_cookie(src, request, &value);
-        break;
-      case TokenSource::Kind::kQuery:
-        count = from_query(src, request, &value);
-        break;
-    }
+    const size_t count = count_in(sources[i], request, &value);
     if (count == 0) continue;
+    if (source != nullptr) *source = i;
     if (count > 1) return Lookup::kAmbiguous;
+    // RFC 6750 2: one method per request. A second token in a later source
+    // would travel upstream unverified next to the checked one.
+    for (size_t j = i + 1; j < sources.size(); ++j) {
+      std::string_view other;
+      if (count_in(sources[j], request, &other) != 0) return Lookup::kAmbiguous;
+    }
     if (value.empty()) return Lookup::kEmpty;
     *token = value;
     return Lookup::kFound;

@@ -4,7 +4,8 @@
 // tried in configured order; the first one present is used.
 //
 // A source that appears twice (two Authorization headers, a cookie or query
-// parameter repeated) is ambiguous: intermediaries and upstreams disagree on
+// parameter repeated, also under a percent-encoded name), or tokens in two
+// configured sources, is ambiguous: intermediaries and upstreams disagree on
 // which copy counts, so the request is refused rather than guessed at.
 
 #include <string>
@@ -27,7 +28,7 @@ struct TokenSource {
 enum class Lookup {
   kAbsent,     // no source present: 401 without an error code
   kFound,      // *token set
-  kAmbiguous,  // a source present more than once: 400
+  kAmbiguous,  // a source present more than once, or two sources present: 400
   kEmpty,      // a source present but empty ("Bearer" alone): malformed
 };
 

@@ -208,6 +208,14 @@ filters:
         self.assertEqual(r.status, 200)
         r = self.get("/web/headers", token)  # the header is not a source here
         self.assertEqual(r.status, 401)
+        # One method per request (RFC 6750 2): the second token would reach
+        # the upstream unverified. Parameter names compare decoded.
+        for path, headers in (("/web/headers?access_token=x.y.z", [("Cookie", "session=" + token)]),
+                              ("/web/headers?access_token=%s&access%%5Ftoken=x.y.z" % token, [])):
+            with self.subTest(path=path):
+                r = self.get(path, headers=headers)
+                self.assertEqual(r.status, 400, r.body)
+                self.assertIn(b"more than one token", r.body)
 
     def test_keep_alive_after_refusal(self):
         c = harness.RawClient(self.port)

@@ -204,9 +204,18 @@ class FilterChainTest(GatewayTestCase):
         r = request(self.port, path="/cors/headers", headers=[("Origin", "https://evil.example")])
         self.assertEqual(r.status, 200)
         self.assertIsNone(r.header("access-control-allow-origin"))
-        # Not a CORS request: untouched.
+        # Not a CORS request: no CORS headers, but Vary: Origin, so that a
+        # cache does not give this answer to an allowed origin.
         r = request(self.port, path="/cors/headers")
-        self.assertIsNone(r.header("vary"))
+        self.assertIsNone(r.header("access-control-allow-origin"))
+        self.assertEqual(r.header("vary"), "Origin")
+        # The upstream's own CORS headers never reach a refused origin.
+        path = ("/cors/bytes/1?header=Access-Control-Allow-Origin:https://evil.example"
+                "&header=Access-Control-Allow-Credentials:true")
+        r = request(self.port, path=path, headers=[("Origin", "https://evil.example")])
+        self.assertEqual(r.status, 200)
+        self.assertIsNone(r.header("access-control-allow-origin"))
+        self.assertIsNone(r.header("access-control-allow-credentials"))
 
     def test_body_limit_by_content_length(self):
         r = request(self.port, method="POST", path="/limited/echo", body=b"a" * 1024)

@@ -55,11 +55,13 @@ UpstreamRequest basic_req() {
   return r;
 }
 
-std::string upstream(const RequestHead& head, const UpstreamRequest& req) {
+// As the proxy does: the headers the client's Connection names go first.
+std::string upstream(RequestHead head, const UpstreamRequest& req) {
   ConnectionTokens conn;
   conn.parse(head.headers);
+  conn.remove_named(head.headers);
   std::string out;
-  write_upstream_request(head, conn, req, out);
+  write_upstream_request(head, req, out);
   return out;
 }
 
@@ -81,9 +83,8 @@ TEST(WriteUpstreamRequest, ExactBytesForASimpleRequest) {
 
 TEST(WriteUpstreamRequest, AppendsToExistingOutput) {
   RequestHead head = make_head({});
-  ConnectionTokens conn;
   std::string out = "PREVIOUS";
-  write_upstream_request(head, conn, basic_req(), out);
+  write_upstream_request(head, basic_req(), out);
   EXPECT_EQ(out.rfind("PREVIOUSGET /rewritten?a=1 HTTP/1.1\r\n", 0), 0u);
 }
 
@@ -242,8 +243,9 @@ std::string client(const std::vector<Header>& headers, const ClientResponse& res
   for (auto& h : headers) list.push_back(h);
   ConnectionTokens conn;
   conn.parse(list);
+  conn.remove_named(list);
   std::string out;
-  write_client_response(list, conn, resp, out);
+  write_client_response(list, resp, out);
   return out;
 }
 
@@ -368,13 +370,14 @@ TEST(WriteClientResponse, RoundTripKeepsFraming) {
     up.fill(headers);
     ConnectionTokens conn;
     conn.parse(headers);
+    conn.remove_named(headers);
     ClientResponse resp;
     resp.status = up.status_code();
     resp.framing = up.response_framing(c.head);
     resp.content_length = up.content_length();
     resp.head_request = c.head;
     std::string out;
-    write_client_response(headers, conn, resp, out);
+    write_client_response(headers, resp, out);
 
     HeadReader down(HTTP_RESPONSE);
     down.reset(HeadLimits{});

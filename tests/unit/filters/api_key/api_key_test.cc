@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "filters/api_key/api_key_filter.h"
-#include "filters/api_key/query_param.h"
+#include "filters/query_param.h"
 
 namespace ringway::filters {
 namespace {
@@ -24,32 +24,32 @@ constexpr const char* kFileKey = "a0cc538968c3de95e887314617b79289de0f999e78c8f7
 
 TEST(QueryParam, PercentDecode) {
   std::string out;
-  EXPECT_TRUE(api_key::percent_decode("a%2Bb%2fc%3D+d", out));
+  EXPECT_TRUE(percent_decode("a%2Bb%2fc%3D+d", out));
   EXPECT_EQ(out, "a+b/c=+d");
-  EXPECT_FALSE(api_key::percent_decode("abc%4", out));
-  EXPECT_FALSE(api_key::percent_decode("abc%", out));
-  EXPECT_FALSE(api_key::percent_decode("%zz", out));
+  EXPECT_FALSE(percent_decode("abc%4", out));
+  EXPECT_FALSE(percent_decode("abc%", out));
+  EXPECT_FALSE(percent_decode("%zz", out));
 }
 
 TEST(QueryParam, Find) {
-  auto p = api_key::find_param("a=1&api_key=xyz&b", "api_key");
+  auto p = find_param("a=1&api_key=xyz&b", "api_key");
   EXPECT_EQ(p.count, 1u);
   EXPECT_EQ(p.raw, "xyz");
-  EXPECT_EQ(api_key::find_param("api%5Fkey=q", "api_key").raw, "q");
-  EXPECT_EQ(api_key::find_param("api_key=1&api_key=2", "api_key").count, 2u);
-  EXPECT_EQ(api_key::find_param("api_keyx=1&xapi_key=2", "api_key").count, 0u);
-  EXPECT_EQ(api_key::find_param("", "api_key").count, 0u);
-  p = api_key::find_param("api_key", "api_key");
+  EXPECT_EQ(find_param("api%5Fkey=q", "api_key").raw, "q");
+  EXPECT_EQ(find_param("api_key=1&api_key=2", "api_key").count, 2u);
+  EXPECT_EQ(find_param("api_keyx=1&xapi_key=2", "api_key").count, 0u);
+  EXPECT_EQ(find_param("", "api_key").count, 0u);
+  p = find_param("api_key", "api_key");
   EXPECT_EQ(p.count, 1u);
   EXPECT_EQ(p.raw, "");
 }
 
 TEST(QueryParam, Remove) {
-  EXPECT_EQ(api_key::remove_param("a=1&api_key=xyz&b=2", "api_key"), "a=1&b=2");
-  EXPECT_EQ(api_key::remove_param("api_key=xyz", "api_key"), "");
-  EXPECT_EQ(api_key::remove_param("api_key=xyz&b=%20", "api_key"), "b=%20");
-  EXPECT_EQ(api_key::remove_param("a=1&api%5fkey=x&api_key=y", "api_key"), "a=1");
-  EXPECT_EQ(api_key::remove_param("a=1&&b=2", "api_key"), "a=1&&b=2");
+  EXPECT_EQ(remove_param("a=1&api_key=xyz&b=2", "api_key"), "a=1&b=2");
+  EXPECT_EQ(remove_param("api_key=xyz", "api_key"), "");
+  EXPECT_EQ(remove_param("api_key=xyz&b=%20", "api_key"), "b=%20");
+  EXPECT_EQ(remove_param("a=1&api%5fkey=x&api_key=y", "api_key"), "a=1");
+  EXPECT_EQ(remove_param("a=1&&b=2", "api_key"), "a=1&&b=2");
 }
 
 // ---- compiling -------------------------------------------------------------

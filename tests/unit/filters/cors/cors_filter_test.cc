@@ -148,8 +148,25 @@ TEST(CorsFilter, AnyOriginWithoutCredentialsAnswersStar) {
   Exchange get("GET", "https://anyone.example");
   ASSERT_EQ(f->on_request_head(get.ctx), filter::Outcome::kProceed);
   ASSERT_EQ(f->on_response_head(get.ctx), filter::Outcome::kProceed);
+  // The same answer for every origin: nothing to Vary on.
   EXPECT_EQ(lines(get.ctx.response.headers),
-            (Lines{"Vary: Origin", "Access-Control-Allow-Origin: *", "Access-Control-Expose-Headers: X-Id"}));
+            (Lines{"Access-Control-Allow-Origin: *", "Access-Control-Expose-Headers: X-Id"}));
+  // "null" (sandboxed frames) is some origin too.
+  Exchange null_origin("GET", "null");
+  ASSERT_EQ(f->on_request_head(null_origin.ctx), filter::Outcome::kProceed);
+  ASSERT_EQ(f->on_response_head(null_origin.ctx), filter::Outcome::kProceed);
+  EXPECT_EQ(lines(null_origin.ctx.response.headers)[0], "Access-Control-Allow-Origin: *");
+}
+
+TEST(CorsFilter, NullOriginIsNeverMatchedByAPattern) {
+  auto f = must("    origins: [\"~.*\"]\n");
+  Exchange x("GET", "null");
+  ASSERT_EQ(f->on_request_head(x.ctx), filter::Outcome::kProceed);
+  ASSERT_EQ(f->on_response_head(x.ctx), filter::Outcome::kProceed);
+  EXPECT_EQ(lines(x.ctx.response.headers), (Lines{"Vary: Origin"}));
+  Exchange pre = preflight("null", "GET");
+  ASSERT_EQ(f->on_request_head(pre.ctx), filter::Outcome::kRespond);
+  EXPECT_EQ(pre.ctx.local().status, 403);
 }
 
 TEST(CorsFilter, AnyHeaderEchoesTheRequestedHeaders) {
@@ -199,23 +216,28 @@ TEST(CorsFilter, DisallowedOriginGetsOnlyVary) {
   auto f = must(kFull);
   Exchange x("POST", "https://evil.example");
   ASSERT_EQ(f->on_request_head(x.ctx), filter::Outcome::kProceed);  // the browser blocks the read
-  x.ctx.response.headers = {{"Content-Type", "application/json"}};
+  // An upstream that echoes every origin does not open the route.
+  x.ctx.response.headers = {{"Content-Type", "application/json"},
+                            {"Access-Control-Allow-Origin", "https://evil.example"},
+                            {"Access-Control-Allow-Credentials", "true"},
+                            {"Access-Control-Allow-Methods", "DELETE"}};
   ASSERT_EQ(f->on_response_head(x.ctx), filter::Outcome::kProceed);
   EXPECT_EQ(lines(x.ctx.response.headers), (Lines{"Content-Type: application/json", "Vary: Origin"}));
 }
 
-TEST(CorsFilter, NoOriginIsNotACorsRequest) {
+TEST(CorsFilter, NoOriginIsNotACorsRequestButItsAnswerVaries) {
   auto f = must(kFull);
   Exchange x("OPTIONS");
   x.header("Access-Control-Request-Method", "PUT");
   ASSERT_EQ(f->on_request_head(x.ctx), filter::Outcome::kProceed);  // forwarded, not answered
   x.ctx.response.headers = {{"Access-Control-Allow-Origin", "*"}};
   ASSERT_EQ(f->on_response_head(x.ctx), filter::Outcome::kProceed);
-  EXPECT_EQ(lines(x.ctx.response.headers), (Lines{"Access-Control-Allow-Origin: *"}));
+  // A cache must not give this answer (no Allow-Origin) to an allowed origin.
+  EXPECT_EQ(lines(x.ctx.response.headers), (Lines{"Vary: Origin"}));
 }
 
 TEST(CorsFilter, VaryMerging) {
-  auto f = must("    origins: \"*\"\n");
+  auto f = must("    origins: [https://a.example]\n");
   struct Case {
     http::HeaderList upstream;
     Lines expected;
@@ -232,7 +254,7 @@ TEST(CorsFilter, VaryMerging) {
     x.ctx.response.headers = c.upstream;
     ASSERT_EQ(f->on_response_head(x.ctx), filter::Outcome::kProceed);
     Lines got = lines(x.ctx.response.headers);
-    got.pop_back();  // Access-Control-Allow-Origin: *
+    got.pop_back();  // Access-Control-Allow-Origin: https://a.example
     EXPECT_EQ(got, c.expected);
   }
 }
@@ -246,6 +268,14 @@ TEST(CorsConfig, CredentialsWithAnyOriginRefused) {
   EXPECT_EQ(compile("    origins: [https://a.example, \"*\"]\n    credentials: true\n").error.find(":5:18: "),
             kFile.size());
   EXPECT_TRUE(compile("    origins: \"*\"\n    credentials: false\n").filter);
+}
+
+TEST(CorsConfig, CredentialsWithAPatternMatchingAnySiteRefused) {
+  EXPECT_EQ(compile("    origins: [\"~.*\"]\n    credentials: true\n").error,
+            kFile + ":5:18: filters.c.credentials: credentials: true with the origin pattern \"~.*\", "
+                    "which matches any site (it matches https://unrelated-site.invalid)");
+  EXPECT_NE(compile("    origins: [\"~https://.*\"]\n    credentials: true\n").error, "");
+  EXPECT_TRUE(compile("    origins: ['~^https://[a-z]+\\.example\\.org$']\n    credentials: true\n").filter);
 }
 
 TEST(CorsConfig, Origins) {

@@ -197,10 +197,13 @@ TEST(TokenSource, CookiesQueryAndFallbackOrder) {
   EXPECT_EQ(find(sources, Head().h("Cookie", "xsession=1; sessionx=2"), &token), Lookup::kAbsent);
   EXPECT_EQ(find(sources, Head().h("Cookie", "session=1").h("Cookie", "session=2"), &token),
             Lookup::kAmbiguous);
-  // The header source comes first.
+  // One method per request (RFC 6750 2): a second token elsewhere would
+  // reach the upstream unverified. Another scheme is not a token.
   EXPECT_EQ(find(sources, Head().h("Cookie", "session=c").h("Authorization", "Bearer h"), &token),
+            Lookup::kAmbiguous);
+  EXPECT_EQ(find(sources, Head().h("Cookie", "session=c").h("Authorization", "Basic h"), &token),
             Lookup::kFound);
-  EXPECT_EQ(token, "h");
+  EXPECT_EQ(token, "c");
 
   Head q;
   q.head.query = "x=1&access_token=qt&y=2";
@@ -212,6 +215,15 @@ TEST(TokenSource, CookiesQueryAndFallbackOrder) {
   EXPECT_EQ(find(sources, q, &token), Lookup::kEmpty);
   q.head.query = "my_access_token=a";
   EXPECT_EQ(find(sources, q, &token), Lookup::kAbsent);
+  // Names compare percent-decoded, as most upstreams read them.
+  q.head.query = "access%5Ftoken=qt";
+  EXPECT_EQ(find(sources, q, &token), Lookup::kFound);
+  EXPECT_EQ(token, "qt");
+  q.head.query = "access_token=a&access%5ftoken=b";
+  EXPECT_EQ(find(sources, q, &token), Lookup::kAmbiguous);
+  Head both = Head().h("Authorization", "Bearer h");
+  both.head.query = "access_token=q";
+  EXPECT_EQ(find(sources, both, &token), Lookup::kAmbiguous);
 }
 
 TEST(TokenSource, CookieHeaderWithoutOneCookie) {

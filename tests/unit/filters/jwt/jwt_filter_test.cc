@@ -252,6 +252,12 @@ TEST_F(JwtFilterTest, ForwardedValuesMustBeSafeHeaderText) {
   EXPECT_EQ(refusal(rs256(claims(R"(,"email":"a\u0000b")"))), "invalid claim value");
   EXPECT_EQ(refusal(rs256(claims(R"(,"email":"a\u007fb")"))), "invalid claim value");
   EXPECT_EQ(refusal(rs256(claims(R"(,"email":"tab\tok")"))), "");
+  // What an upstream would read as another value: whitespace it strips, an
+  // array element that its comma splits in two.
+  EXPECT_EQ(refusal(rs256(claims(R"(,"email":"admin\t")"))), "invalid claim value");
+  EXPECT_EQ(refusal(rs256(claims(R"(,"email":" admin")"))), "invalid claim value");
+  EXPECT_EQ(refusal(rs256(claims(R"(,"email":["user,admin"])"))), "invalid claim value");
+  EXPECT_EQ(refusal(rs256(claims(R"(,"email":"a,b")"))), "") << "a string is one value";
   // A claim that is not forwarded may hold anything.
   EXPECT_EQ(refusal(rs256(claims(R"(,"note":"line1\r\nline2")"))), "");
 
@@ -262,12 +268,15 @@ TEST_F(JwtFilterTest, ForwardedValuesMustBeSafeHeaderText) {
   EXPECT_THAT(x->request_headers("X-User-Email"), ElementsAre("a@x,b@y,3,true"));
   // Objects and null forward nothing (and still strip the client's copy).
   x = std::make_unique<Exchange>();
-  x->header("X-User-Id", "mallory").header("Authorization",
-                                           "Bearer " + rs256(R"({"iss":"https://issuer.example","aud":"api","exp":)" +
-                                                             std::to_string(kNowS + 60) + R"(,"sub":{"id":1},"email":null})"));
+  x->header("X-User-Id", "mallory").header("X_User_Id", "mallory").header("x_user-ID", "mallory");
+  x->header("Authorization", "Bearer " + rs256(R"({"iss":"https://issuer.example","aud":"api","exp":)" +
+                                               std::to_string(kNowS + 60) +
+                                               R"(,"sub":{"id":1},"email":null})"));
   h_.run(*x);
   ASSERT_EQ(x->outcome, Outcome::kProceed);
   EXPECT_THAT(x->request_headers("X-User-Id"), IsEmpty());
+  EXPECT_THAT(x->request_headers("X_User_Id"), IsEmpty()) << "CGI reads it as X-User-Id";
+  EXPECT_THAT(x->request_headers("x_user-ID"), IsEmpty());
   EXPECT_THAT(x->request_headers("X-User-Email"), IsEmpty());
 }
 

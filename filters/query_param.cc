@@ -1,6 +1,6 @@
-#include "filters/api_key/query_param.h"
+#include "filters/query_param.h"
 
-namespace ringway::filters::api_key {
+namespace ringway::filters {
 namespace {
 
 int hex_value(char c) {
@@ -73,4 +73,4 @@ std::string remove_param(std::string_view query, std::string_view name) {
   return out;
 }
 
-}  // namespace ringway::filters::api_key
+}  // namespace ringway::filters

@@ -1,5 +1,5 @@
 #pragma once
-// Query-string helpers for the api_key filter: find one parameter's value,
+// Query-string helpers for filters (api_key, jwt): find one parameter's value,
 // drop a parameter. A query is "name=value" pairs joined by '&'; names and
 // values are percent-decoded (%XX) before use; '+' is taken literally, not
 // as a space, so that base64 keys sent unencoded still match.
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace ringway::filters::api_key {
+namespace ringway::filters {
 
 // Decodes %XX escapes into `out`; false on a malformed escape ("%4", "%zz").
 bool percent_decode(std::string_view in, std::string& out);
@@ -23,4 +23,4 @@ ParamLookup find_param(std::string_view query, std::string_view name);
 // kept byte for byte and in order.
 std::string remove_param(std::string_view query, std::string_view name);
 
-}  // namespace ringway::filters::api_key
+}  // namespace ringway::filters
