@@ -338,7 +338,11 @@ void Proxy::pump_request_body(ClientConn* c) {
 void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool close) {
   Exchange* ex = c->ex;
   if (ex->response_started) {
-    // Part of a response is already out: only closing can tell the client.
+    // Part of a response is already out: only closing can tell the client,
+    // and with a reset, not a FIN, which would end a body that has no length
+    // (close-delimited) as if it were whole.
+    const linger abort{1, 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
     close_client(c, false);
     return;
   }

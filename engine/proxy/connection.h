@@ -36,7 +36,8 @@ struct Socket {
   bool recv_armed = false;   // a multishot recv is in flight
   bool recv_paused = false;  // stopped on purpose (backpressure)
   bool closed = false;       // closing: wait for pending ops, then free
-  bool peer_eof = false;     // the peer shut its write side
+  bool peer_eof = false;     // the peer shut its write side, or the connection failed
+  bool peer_reset = false;   // failed (reset, timeout): what came may not be all that was sent
   bool starved = false;      // on the worker's list of receives waiting for buffers
   core::TimerNode timer;
   InputQueue in;

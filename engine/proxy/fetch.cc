@@ -90,7 +90,8 @@ void Proxy::on_fetch_recv(FetchConn* f, const io_uring_cqe* cqe) {
     starve(f, core::Op::kFetchRecv);
   } else if (res != -ECANCELED) {
     f->peer_eof = true;
-    bool complete = f->head_done && f->framing == http::BodyFraming::kUntilClose;
+    // Only a clean close ends a close-delimited body; a reset cuts it.
+    bool complete = res == 0 && f->head_done && f->framing == http::BodyFraming::kUntilClose;
     finish_fetch(f, complete ? f->response.status_code() : 0);
     return;
   }

@@ -141,6 +141,7 @@ void Proxy::on_upstream_recv(UpstreamConn* u, const io_uring_cqe* cqe) {
     starve(u, core::Op::kUpstreamRecv);
   } else if (res != -ECANCELED) {
     u->peer_eof = true;
+    u->peer_reset = res < 0;
     upstream_input_closed(u);
   }
   if (!u->closed && !u->recv_armed && !u->recv_paused) arm_recv(u, core::Op::kUpstreamRecv);
@@ -267,9 +268,14 @@ void Proxy::pump_response_body(UpstreamConn* u) {
     drop(u->in.consume(n));
   }
   if (u->peer_eof && u->in.empty() && !ex->response_done) {
-    if (ex->response_framing != http::BodyFraming::kUntilClose) {
-      // The upstream closed before the body it announced was complete.
-      upstream_failed(u, 502, "upstream closed the connection mid-response", false);
+    // The upstream closed before the body it announced was complete, or a
+    // reset cut a body that only a clean close ends (RFC 9112 8: that one
+    // is incomplete, and must not be passed on or cached as whole).
+    if (ex->response_framing != http::BodyFraming::kUntilClose || u->peer_reset) {
+      upstream_failed(u, 502,
+                      u->peer_reset ? "upstream connection failed mid-response"
+                                    : "upstream closed the connection mid-response",
+                      false);
       return;
     }
     if (!c->out.full()) {
