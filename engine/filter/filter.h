@@ -56,7 +56,9 @@ class WorkerServices {
   struct FetchRequest {
     std::string_view upstream;  // an entry of the config's upstreams
     std::string_view path;      // origin-form, with the query
-    http::HeaderList headers;   // extra request headers, copied (a Host here replaces the default)
+    // Extra request headers, copied. A Host here is sent unless the upstream
+    // configures its own `host:`, which wins, as for forwarded requests.
+    http::HeaderList headers;
     size_t max_body = 1 << 20;
   };
   struct FetchResult {

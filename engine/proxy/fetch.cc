@@ -26,10 +26,12 @@ bool Proxy::fetch(const FetchRequest& request, FetchCallback done) {
   f->max_body = request.max_body;
   f->done = std::move(done);
   f->response.reset(head_limits_);
-  std::string_view host =
-      pool.config->host_header.empty() ? std::string_view(pool.config->name) : pool.config->host_header;
+  // As for forwarded requests: the upstream's configured Host, else the one
+  // the request names, else the upstream's name.
+  std::string_view host = pool.config->name;
   for (const http::Header& h : request.headers)
     if (http::iequals(h.name, "host")) host = h.value;
+  if (!pool.config->host_header.empty()) host = pool.config->host_header;
   f->request.append("GET ").append(request.path).append(" HTTP/1.1\r\nHost: ").append(host);
   f->request.append("\r\nUser-Agent: ringway\r\nConnection: close\r\n");
   for (const http::Header& h : request.headers) {

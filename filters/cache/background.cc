@@ -68,8 +68,8 @@ void CacheFilter::background_done(CacheWorker& w, const EntryPtr& old, uint64_t 
       EntryPtr fresh = make_entry(old->key, old->vary, old->secondary, old->status, std::move(headers),
                                   old->body, *r.headers, EntryTimes{request_time, now, now},
                                   options_.heuristic);
-      w.store.remove(old);
-      w.store.insert(fresh);
+      // No request of a client's behind it: judged as a plain GET's.
+      replace_freshened(w, old, fresh, false, CacheControl{}, now);
       ++w.stats.revalidated;
     }
   } else if (r.status >= 200 && r.status < 500) {

@@ -92,7 +92,7 @@ uint64_t catch_up(const PurgeLog& log, Store& store, uint64_t& applied, uint64_t
   uint64_t n = 0;
   for (const PurgeRecord& r : records) {
     if (r.origin == store_id) continue;
-    if (!r.prefix && !r.host.empty())
+    if (!r.prefix && !r.every_host)
       n += store.erase_key(r.host + r.path);
     else
       n += store.erase_if([&](std::string_view key) { return r.matches(key); });
@@ -147,6 +147,7 @@ void CacheWorker::adopt_slice() {
 uint64_t CacheFilter::purge(std::string_view host, std::string_view path, bool prefix) const {
   PurgeRecord r;
   r.host = to_lower_ascii(host);
+  r.every_host = host.empty();
   r.prefix = prefix;
   r.path.assign(path);
   if (!prefix) {

@@ -171,6 +171,11 @@ class CacheFilter final : public filter::Filter {
   void background_done(CacheWorker& w, const EntryPtr& old, uint64_t leader, int64_t request_time,
                        const filter::WorkerServices::FetchResult& r) const;
   void store_capture(filter::Context& ctx, CacheWorker& w, CacheRequest& st) const;
+  // response_phase.cc: a stored response freshened by a 304 (4.3.4) may only
+  // go back into the store if it is still storable: the 304 may have added
+  // Set-Cookie, private or no-store, which make it this client's answer only.
+  void replace_freshened(CacheWorker& w, const EntryPtr& old, const EntryPtr& fresh, bool authorized,
+                         const CacheControl& request_cc, int64_t now) const;
   // request_phase.cc
   filter::Outcome lookup(filter::Context& ctx, CacheWorker& w, CacheRequest& st, int64_t now) const;
   // serve.cc

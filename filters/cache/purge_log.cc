@@ -6,7 +6,7 @@
 namespace ringway::filters::cache {
 
 bool PurgeRecord::matches(std::string_view key) const {
-  if (!host.empty() && key_host(key) != host) return false;
+  if (!every_host && key_host(key) != host) return false;
   std::string_view path_query = key_path(key);
   return prefix ? path_query.starts_with(path) : path_query == path;
 }

@@ -19,9 +19,10 @@
 namespace ringway::filters::cache {
 
 struct PurgeRecord {
-  std::string host;  // lower-cased; "" matches every host
+  std::string host;  // lower-cased; "" is the key host of requests without Host
   std::string path;  // path with "?query", or a prefix of it
   bool prefix = false;
+  bool every_host = false;  // an operator's purge without a host; never an invalidation
   uint64_t origin = 0;  // the store (PurgeLog::new_store_id) that applied it already, 0 for none
 
   bool matches(std::string_view key) const;

@@ -23,16 +23,28 @@ bool safe_method(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE";
 }
 
-// Preconditions and ranges only an origin can evaluate (4.3.2), and
-// requests whose responses the cache does not keep.
+// Preconditions and ranges only an origin can evaluate (4.3.2), requests
+// whose responses the cache does not keep, and a GET or HEAD with content:
+// the body is forwarded but is not in the key, and an origin that reads it
+// would have its answer to one client's body served to everyone ("fat GET"
+// poisoning).
 bool origin_only(const http::HeaderList& headers) {
   for (const auto& h : headers) {
     std::string_view n = h.name;
     if (http::iequals(n, "range") || http::iequals(n, "if-match") ||
-        http::iequals(n, "if-unmodified-since") || http::iequals(n, "if-range"))
+        http::iequals(n, "if-unmodified-since") || http::iequals(n, "if-range") ||
+        http::iequals(n, "transfer-encoding") || (http::iequals(n, "content-length") && h.value != "0"))
       return true;
   }
   return false;
+}
+
+// May a stale entry be served while it is refreshed (RFC 5861 3)? Not to a
+// request that asks for a fresh answer: no-cache, a max-age it is older
+// than (max-age=0 included), any min-fresh (5.2.1).
+bool accepts_stale_while_revalidate(const Entry& e, const CacheControl& rc, int64_t now) {
+  if (rc.no_cache || rc.min_fresh != CacheControl::kAbsent) return false;
+  return rc.max_age == CacheControl::kAbsent || (rc.max_age > 0 && e.age(now) <= rc.max_age);
 }
 
 // May a fresh or stale entry answer this request without contacting the
@@ -94,7 +106,7 @@ filter::Outcome CacheFilter::lookup(filter::Context& ctx, CacheWorker& w, CacheR
     }
   }
   auto flight = w.in_flight.find(st.key);
-  if (e && !st.request_cc.no_cache && !e->fresh(now) &&
+  if (e && !e->fresh(now) && accepts_stale_while_revalidate(*e, st.request_cc, now) &&
       e->may_serve_stale(now, e->stale_while_revalidate)) {
     // stale-while-revalidate (RFC 5861 3): serve the stale copy instead of
     // waiting, while someone refreshes it: a request already on its way,

@@ -52,8 +52,7 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
         updated_headers(old->headers, ctx.response.headers, options_.status_header, now);
     EntryPtr fresh = make_entry(old->key, old->vary, old->secondary, old->status, std::move(headers), old->body,
                                 ctx.response.headers, EntryTimes{st->request_time, now, now}, options_.heuristic);
-    w.store.remove(old);
-    w.store.insert(fresh);
+    replace_freshened(w, old, fresh, st->authorized, st->request_cc, now);
     release(w, *st);
     ++w.stats.revalidated;
     return serve(ctx, fresh, kRevalidated, client, now);
@@ -112,6 +111,17 @@ std::string_view CacheFilter::on_response_body(filter::Context& ctx, std::string
   cap.body.append(piece);
   if (last) store_capture(ctx, w, *st);
   return piece;
+}
+
+void CacheFilter::replace_freshened(CacheWorker& w, const EntryPtr& old, const EntryPtr& fresh,
+                                    bool authorized, const CacheControl& request_cc,
+                                    int64_t now) const {
+  w.store.remove(old);
+  const http::HeaderList headers = fresh->header_views();
+  const StorePolicy policy{options_.cache_authorized, options_.heuristic};
+  if (storability("GET", authorized, request_cc, fresh->status, headers,
+                  read_response_facts(headers, now), now, policy) == StoreVerdict::kStore)
+    w.store.insert(fresh);
 }
 
 }  // namespace ringway::filters::cache

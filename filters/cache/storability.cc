@@ -43,7 +43,10 @@ StoreVerdict storability(std::string_view method, bool request_authorized,
   const CacheControl& cc = facts.cc;
   if (method != "GET") return StoreVerdict::kMethod;
   if (!storable_status(status)) return StoreVerdict::kStatus;
-  // must-understand (5.2.2.3) overrides the response's no-store only for a
+  // must-understand (5.2.2.3): stored only with a status this cache
+  // understands, whatever else the response says.
+  if (cc.must_understand && !understood_status(status)) return StoreVerdict::kStatus;
+  // must-understand overrides the response's no-store only for a
   // status this cache understands; otherwise no-store wins.
   if (request_cc.no_store || (cc.no_store && !(cc.must_understand && understood_status(status))))
     return StoreVerdict::kNoStore;

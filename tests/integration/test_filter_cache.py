@@ -10,6 +10,7 @@ one-second resolution); nothing asserts on timings."""
 
 import json
 import os
+import socket
 import threading
 import time
 import unittest
@@ -401,6 +402,49 @@ class BackgroundRevalidationTest(unittest.TestCase):
         finally:
             self.assertEqual(gateway.stop(), 0, gateway.stderr())
             origin.stop()
+
+    def test_background_fetch_sends_the_upstreams_host(self):
+        # An upstream with `host:` gets it on the revalidation too, not the
+        # client's Host: on a virtual-host origin that is another resource.
+        hosts = []
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                with conn:
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        head += chunk
+                    for line in head.split(b"\r\n"):
+                        if line.lower().startswith(b"host:"):
+                            hosts.append(line[5:].strip().decode())
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nCache-Control: max-age=1, stale-while-revalidate=60"
+                                 b"\r\nETag: \"v1\"\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx")
+
+        threading.Thread(target=serve, daemon=True).start()
+        gateway = harness.Gateway(config([server.getsockname()[1]], upstream={"host": "internal.example"},
+                                         extra=FILTERS + "default_filters: [cache]\n"))
+        try:
+            self.assertEqual(request(gateway.port, path="/v", host="www.example").header("X-Cache"), "MISS")
+            time.sleep(2.2 * harness.SLOW)
+            self.assertEqual(request(gateway.port, path="/v", host="www.example").header("X-Cache"), "STALE")
+            for _ in range(100):
+                if len(hosts) >= 2:
+                    break
+                time.sleep(0.05 * harness.SLOW)
+            self.assertEqual(hosts, ["internal.example", "internal.example"])
+        finally:
+            self.assertEqual(gateway.stop(), 0, gateway.stderr())
+            server.close()
 
 
 if __name__ == "__main__":

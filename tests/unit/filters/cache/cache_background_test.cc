@@ -65,6 +65,15 @@ TEST(BackgroundRevalidation, StaleServedAtOnceAndRevalidatedWithValidators) {
   EXPECT_EQ(cache.worker().stats.revalidated, 1u);
 }
 
+TEST(BackgroundRevalidation, NotModifiedAddingSetCookieDropsTheEntry) {
+  Cache cache(kConfig);
+  stale_entry(cache, 10);
+  EXPECT_EQ(fetch(cache).header("x-cache"), "STALE");
+  cache.services.complete(0, 304, {{"ETag", "\"v1\""}, {"Set-Cookie", "sid=someone"}});
+  Exchange next(cache, "GET", "/api/a", {{"Accept-Language", "fr"}});
+  EXPECT_EQ(next.request(), filter::Outcome::kProceed);
+}
+
 TEST(BackgroundRevalidation, ChangedResponseDropsTheEntry) {
   Cache cache(kConfig);
   stale_entry(cache, 10);
@@ -95,12 +104,20 @@ TEST(BackgroundRevalidation, OutsideTheWindowTheRequestRevalidatesItself) {
 }
 
 TEST(BackgroundRevalidation, NoCacheRequestsAreNotServedStale) {
+  // Nor requests asking for a younger or a fresh answer (5.2.1).
+  for (const char* cc : {"no-cache", "max-age=0", "max-age=5", "min-fresh=30"}) {
+    Cache cache(kConfig);
+    stale_entry(cache, 10);  // age 70
+    Exchange ex(cache, "GET", "/api/a", {{"Accept-Language", "fr"}, {"Cache-Control", cc}});
+    EXPECT_EQ(ex.request(), filter::Outcome::kProceed) << cc;
+    EXPECT_TRUE(cache.services.fetches.empty());
+    ex.log(true);
+  }
   Cache cache(kConfig);
   stale_entry(cache, 10);
-  Exchange ex(cache, "GET", "/api/a", {{"Accept-Language", "fr"}, {"Cache-Control", "no-cache"}});
-  EXPECT_EQ(ex.request(), filter::Outcome::kProceed);
-  EXPECT_TRUE(cache.services.fetches.empty());
-  ex.log(true);
+  Exchange ex(cache, "GET", "/api/a", {{"Accept-Language", "fr"}, {"Cache-Control", "max-age=100"}});
+  EXPECT_EQ(ex.request(), filter::Outcome::kRespond) << "old enough: served stale";
+  ex.log();
 }
 
 }  // namespace

@@ -233,6 +233,19 @@ TEST(CacheFilter, RangeRequestsBypass) {
   EXPECT_TRUE(get(cache, "/a", cacheable(), {{"If-Match", "\"v1\""}}).from_origin);
 }
 
+TEST(CacheFilter, GetWithABodyBypasses) {
+  // The body is not in the key: an origin that reads it must not have its
+  // answer stored for everyone ("fat GET" poisoning), nor get a stored one.
+  Cache cache(kConfig);
+  EXPECT_TRUE(get(cache, "/a", cacheable(), {{"Content-Length", "5"}}).from_origin);
+  EXPECT_TRUE(get(cache, "/a", cacheable(), {{"Transfer-Encoding", "chunked"}}).from_origin);
+  EXPECT_EQ(cache.worker().store.entries(), 0u);
+  get(cache, "/a", cacheable(), {{"Content-Length", "0"}});
+  EXPECT_EQ(cache.worker().store.entries(), 1u);
+  EXPECT_TRUE(get(cache, "/a", cacheable(), {{"Content-Length", "5"}}).from_origin);
+  EXPECT_FALSE(get(cache, "/a", cacheable()).from_origin);
+}
+
 TEST(CacheFilter, ClientConditionalsIgnoredForAStoredNon2xx) {
   // RFC 9110 13.2.1: preconditions only apply to what would be a 2xx.
   Cache cache(kConfig);

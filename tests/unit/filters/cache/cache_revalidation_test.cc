@@ -164,6 +164,29 @@ TEST(Revalidation, NotModifiedForAnotherETagWithMustRevalidateIs502) {
   EXPECT_EQ(r.status, 502);
 }
 
+TEST(Revalidation, NotModifiedThatMakesTheResponseUnstorableIsThisClientsOnly) {
+  // The freshened response is what would be stored: a 304 adding Set-Cookie,
+  // private or no-store gives it to this client and drops the entry, or the
+  // next client would get this one's cookie.
+  for (Fields extra : {Fields{{"set-cookie", "sid=client-2"}}, Fields{{"cache-control", "private, max-age=60"}},
+                       Fields{{"cache-control", "no-store, max-age=60"}}}) {
+    Cache cache(kConfig);
+    get(cache, "/a", cacheable("body", "max-age=60"));
+    cache.advance(70);
+    Exchange ex(cache, "GET", "/a");
+    ASSERT_EQ(ex.request(), filter::Outcome::kProceed);
+    Fields headers{{"ETag", "\"v1\""}};
+    headers.insert(headers.end(), extra.begin(), extra.end());
+    auto r = ex.respond(not_modified(headers));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "body");
+    EXPECT_EQ(r.header(extra[0].first), extra[0].second);
+    EXPECT_EQ(cache.worker().store.entries(), 0u) << extra[0].second;
+    Exchange next(cache, "GET", "/a");
+    EXPECT_EQ(next.request(), filter::Outcome::kProceed) << "not served from the cache";
+  }
+}
+
 TEST(Revalidation, UnstorableFullResponseDropsTheStaleEntry) {
   Cache cache(kConfig);
   get(cache, "/a", cacheable("old", "max-age=60, stale-if-error=600"));

@@ -75,13 +75,16 @@ TEST(Storability, MustUnderstandOverridesNoStore) {
 }
 
 TEST(Storability, MustUnderstandOnlyForStatusesItUnderstands) {
-  // ... and only those: for a status it does not know, no-store wins.
+  // ... and only those: a status it does not know is never stored.
   Case c;
-  c.response = headers({{"Cache-Control", "max-age=60, must-understand, no-store"}});
-  for (int status : {299, 418, 599, 451}) {
-    c.status = status;
-    EXPECT_EQ(verdict(c), StoreVerdict::kNoStore) << status;
+  for (const char* cc : {"max-age=60, must-understand, no-store", "max-age=60, must-understand"}) {
+    c.response = headers({{"Cache-Control", cc}});
+    for (int status : {299, 418, 599, 451}) {
+      c.status = status;
+      EXPECT_EQ(verdict(c), StoreVerdict::kStatus) << status << " " << cc;
+    }
   }
+  c.response = headers({{"Cache-Control", "max-age=60, must-understand, no-store"}});
   for (int status : {200, 404, 410, 501}) {
     c.status = status;
     EXPECT_EQ(verdict(c), StoreVerdict::kStore) << status;

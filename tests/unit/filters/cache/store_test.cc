@@ -202,8 +202,13 @@ TEST(PurgeLog, RecordsMatchKeys) {
   EXPECT_TRUE(prefix.matches("h/a"));
   EXPECT_TRUE(prefix.matches("h/ab?x"));
   EXPECT_FALSE(prefix.matches("h/b"));
-  PurgeRecord any_host{"", "/", true};
+  PurgeRecord any_host{"", "/", true, true};
   EXPECT_TRUE(any_host.matches("g/x"));
+  // An invalidation by a request without Host names the key host "" only:
+  // it must not reach every virtual host (RFC 9111 4.4).
+  PurgeRecord no_host{"", "/x", false};
+  EXPECT_TRUE(no_host.matches("/x"));
+  EXPECT_FALSE(no_host.matches("g/x"));
 }
 
 TEST(PurgeLog, SequenceAndCatchUp) {
