@@ -61,6 +61,7 @@ void HeadReader::reset(const HeadLimits& limits) {
   in_trailers_ = false;
   trailer_line_start_ = false;
   trailers_from_ = nullptr;
+  last_byte_ = 0;
   complete_ = false;
   message_done_ = false;
   head_bytes_ = 0;
@@ -297,6 +298,16 @@ long HeadReader::feed_chunked(const char* data, size_t len, PayloadPieces* paylo
       return refuse_obs_fold();
     }
   }
+  if (message_done_) {
+    // llhttp takes a bare LF for the CRLF that ends the message; forwarded
+    // as it came, it would leave an upstream that wants CRLF waiting.
+    const char before = end - data >= 2 ? end[-2] : last_byte_;
+    if (end == data || end[-1] != '\n' || before != '\r') {
+      message_done_ = false;
+      return -1;
+    }
+  }
+  if (end > data) last_byte_ = end[-1];
   return end - data;
 }
 

@@ -132,6 +132,7 @@ class HeadReader {
   uint32_t trailer_name_bytes_ = 0;
   bool in_trailers_ = false;
   const char* trailers_from_ = nullptr;
+  char last_byte_ = 0;  // of the previous feed_chunked() buffer: a CRLF may straddle two
   bool trailer_line_start_ = false;
   bool complete_ = false;
   bool message_done_ = false;

@@ -178,6 +178,12 @@ bool Proxy::check_request(ClientConn* c) {
     respond_local(c, 400, "unsupported Transfer-Encoding", true);
     return false;
   }
+  // TRACE echoes the request as the upstream got it, headers the gateway
+  // adds included, to any script that can send one (cross-site tracing).
+  if (head.method == "TRACE") {
+    respond_local(c, 501, "TRACE not supported", transfer_encodings > 0 || ex->request.content_length() > 0);
+    return false;
+  }
   if (head.method == "CONNECT") {
     respond_local(c, 405, "CONNECT is not supported", true);
     return false;

@@ -10,6 +10,23 @@
 #include "engine/proxy/proxy.h"
 
 namespace ringway::proxy {
+namespace {
+
+// Only a single "chunked" is passed on (the gateway re-emits that framing):
+// any other coding would reach the client as body bytes with nothing to say
+// how to decode them (RFC 9112 6.1, 7), and an HTTP/1.0 exchange carries none.
+bool transfer_coding_understood(const http::HeaderList& headers, bool http10) {
+  int codings = 0;
+  bool chunked = false;
+  for (const auto& h : headers) {
+    if (!http::iequals(h.name, "transfer-encoding")) continue;
+    ++codings;
+    chunked = http::iequals(h.value, "chunked");
+  }
+  return codings == 0 || (codings == 1 && chunked && !http10);
+}
+
+}  // namespace
 
 void Proxy::acquire_upstream(Exchange* ex) {
   UpstreamPool& pool = *pools_[ex->route->upstream_index];
@@ -189,6 +206,10 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   ex->response_framing = ex->response.response_framing(ex->head_request);
   ex->response_left = ex->response.content_length();
   ex->response.fill(scratch_headers_);
+  if (!transfer_coding_understood(scratch_headers_, ex->http10 || ex->response.version_minor() == 0)) {
+    upstream_failed(u, 502, "unsupported Transfer-Encoding from upstream", false);
+    return false;
+  }
   http::ConnectionTokens tokens;
   tokens.parse(scratch_headers_);
   tokens.remove_named(scratch_headers_);

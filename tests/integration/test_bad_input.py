@@ -70,6 +70,26 @@ class BadInput(GatewayTestCase):
         self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                      b"zz\r\nhello\r\n0\r\n\r\n", 400, "chunked")
 
+    def test_bare_lf_ending_a_chunked_body(self):
+        # llhttp takes it; passed on, an upstream wanting CRLF would hang.
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"1\r\na\r\n0\r\n\n", 400, "chunked")
+
+    def test_path_parameters(self):
+        # Servlet containers strip ";params" before routing: /admin;x/y is
+        # their /admin/y, whatever route /admin;x/y matched here.
+        for target in (b"/admin;/secret", b"/admin;x=1", b"/public/..;/admin"):
+            self.refused(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n", 400, "semicolon")
+
+    def test_trace_is_not_forwarded(self):
+        c = RawClient(self.port)
+        c.send(b"TRACE / HTTP/1.1\r\nHost: x\r\nMax-Forwards: 0\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual(r.status, 501)
+        c.send(build_request("GET", "/bytes/3"))  # the connection goes on
+        self.assertEqual(len(c.read_response().body), 3)
+        c.close()
+
     def test_chunk_size_overflow(self):
         self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                      b"fffffffffffffffffff\r\nx\r\n0\r\n\r\n", 400)

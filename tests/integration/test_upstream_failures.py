@@ -374,6 +374,69 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class FixedOrigin:
+    """Answers every request with the same bytes, then closes."""
+
+    def __init__(self, response):
+        self.response = response
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                conn.sendall(self.response)
+
+    def stop(self):
+        self.sock.close()
+
+
+class UpstreamFraming(unittest.TestCase):
+    """Response framings the gateway cannot pass on faithfully are 502, and
+    the client connection goes on."""
+
+    def answer(self, response, version="1.1"):
+        origin = FixedOrigin(response)
+        gw = Gateway(config([origin.port]))
+        c = RawClient(gw.port)
+        try:
+            c.send(build_request("GET", "/x", version=version))
+            return c.read_response()
+        finally:
+            c.close()
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
+
+    def test_transfer_codings_other_than_chunked(self):
+        # Passed on, the gzip bytes would reach the client as the body.
+        for te in (b"gzip", b"gzip, chunked", b"chunked, gzip", b"identity"):
+            with self.subTest(te=te):
+                r = self.answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + te +
+                                b"\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+                self.assertEqual(r.status, 502)
+
+    def test_chunked_to_an_http10_exchange(self):
+        # An HTTP/1.0 client cannot read chunks (RFC 9112 6.1); nor may an
+        # HTTP/1.0 response carry them.
+        body = b"\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        self.assertEqual(self.answer(b"HTTP/1.1 200 OK" + body, version="1.0").status, 502)
+        self.assertEqual(self.answer(b"HTTP/1.0 200 OK" + body).status, 502)
+        self.assertEqual(self.answer(b"HTTP/1.1 200 OK" + body).body, b"abc")
+
+
 class ResettingOrigin:
     """Answers every request with a cacheable 200 whose body has no length
     (it ends with the connection), then resets the connection instead of

@@ -924,6 +924,30 @@ TEST_F(ChunkedBody, TrailerSplitAcrossFeeds) {
   EXPECT_TRUE(r->message_complete());
 }
 
+// The message ends with CRLF, not a bare LF, which llhttp would take: it is
+// forwarded as received, and an upstream wanting CRLF would wait for more.
+TEST_F(ChunkedBody, BareLfEndingTheMessageRefused) {
+  for (llhttp_type_t type : {HTTP_REQUEST, HTTP_RESPONSE}) {
+    for (const std::string body : {"1\r\na\r\n0\r\n\n", "1\r\na\r\n0\r\nX: y\r\n\n"}) {
+      for (size_t cut = 1; cut <= body.size(); ++cut) {
+        start(type);
+        long a = r->feed_chunked(body.data(), cut);
+        long b = a < 0 || cut == body.size() ? a : r->feed_chunked(body.data() + cut, body.size() - cut);
+        EXPECT_TRUE(a < 0 || b < 0) << body << " cut at " << cut;
+        EXPECT_FALSE(r->message_complete());
+      }
+    }
+    // CRLF split across two buffers is fine.
+    const std::string good = "1\r\na\r\n0\r\n\r\n";
+    for (size_t cut = 1; cut < good.size(); ++cut) {
+      start(type);
+      EXPECT_EQ(r->feed_chunked(good.data(), cut), static_cast<long>(cut));
+      EXPECT_EQ(r->feed_chunked(good.data() + cut, good.size() - cut), static_cast<long>(good.size() - cut));
+      EXPECT_TRUE(r->message_complete()) << cut;
+    }
+  }
+}
+
 // Trailers are held to the head's rules: no obs-fold, no empty name (they
 // are forwarded as received, so a fold would reach the other side).
 TEST_F(ChunkedBody, TrailerObsFoldAndEmptyNameRefused) {
