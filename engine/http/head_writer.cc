@@ -38,6 +38,18 @@ void append_joined(std::string& out, const HeaderList& headers, std::string_view
   out.append("\r\n", 2);
 }
 
+// `s` equals the lower-case `name` ignoring case and taking '_' for '-'.
+bool iequals_dash(std::string_view s, std::string_view name) {
+  if (s.size() != name.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (static_cast<unsigned>(c - 'A') < 26u) c += 32;
+    if (c == '_') c = '-';
+    if (c != static_cast<unsigned char>(name[i])) return false;
+  }
+  return true;
+}
+
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
@@ -165,14 +177,22 @@ void write_upstream_request(const RequestHead& head, const UpstreamRequest& req,
       case 6:
         if (iequals(n, "expect")) continue;  // 100-continue is answered by the gateway
         break;
+      case 9:
+        // RFC 7239 from a client is forged at an edge: the gateway states
+        // the client in X-Forwarded-* and must not be contradicted.
+        if (iequals(n, "forwarded")) continue;
+        break;
+      // The X-Forwarded-* the gateway writes, also spelled with '_', which
+      // CGI-style upstreams read as the same header.
       case 15:
-        if (iequals(n, "x-forwarded-for")) continue;
+        if (iequals_dash(n, "x-forwarded-for")) continue;
         break;
       case 16:
-        if (iequals(n, "x-forwarded-host")) continue;
+        // The port belongs with the proto and host the gateway states.
+        if (iequals_dash(n, "x-forwarded-host") || iequals_dash(n, "x-forwarded-port")) continue;
         break;
       case 17:
-        if (iequals(n, "x-forwarded-proto")) continue;
+        if (iequals_dash(n, "x-forwarded-proto")) continue;
         break;
     }
     append_header(out, n, h.value);

@@ -163,6 +163,23 @@ TEST(WriteUpstreamRequest, ForwardedProtoAndHostAreReplaced) {
   EXPECT_THAT(out, Not(HasSubstr("spoofed")));
 }
 
+TEST(WriteUpstreamRequest, ForgedForwardingHeadersUnderOtherNamesAreDropped) {
+  // CGI-style upstreams read X_Forwarded_For as X-Forwarded-For; RFC 7239
+  // Forwarded from a client would contradict what the gateway states.
+  RequestHead head = make_head({{"X_Forwarded_For", "6.6.6.6"},
+                                {"x_forwarded-proto", "https"},
+                                {"X-Forwarded_Host", "spoofed.example"},
+                                {"Forwarded", "for=6.6.6.6;proto=https;host=spoofed.example"},
+                                {"X-Forwarded-Port", "443"}, {"X-Kept", "1"}});
+  std::string out = upstream(head, basic_req());
+  EXPECT_THAT(out, Not(HasSubstr("6.6.6.6")));
+  EXPECT_THAT(out, Not(HasSubstr("https")));
+  EXPECT_THAT(out, Not(HasSubstr("spoofed")));
+  EXPECT_THAT(out, HasSubstr("X-Forwarded-For: 192.0.2.7\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("443")));
+  EXPECT_THAT(out, HasSubstr("X-Kept: 1\r\n"));  // with the proto and host the gateway states
+}
+
 TEST(WriteUpstreamRequest, NoForwardedHostWithoutAHost) {
   RequestHead head = make_head({});
   head.host = {};
