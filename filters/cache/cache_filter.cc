@@ -1,5 +1,6 @@
 #include "filters/cache/cache_filter.h"
 
+#include <algorithm>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
@@ -50,10 +51,27 @@ std::string route_signature(const FilterBuild& build) {
   return sig;
 }
 
+// The header names the routes running this filter match on (see
+// CacheOptions::route_vary).
+std::vector<std::string> route_vary(const FilterBuild& build) {
+  std::vector<std::string> names;
+  for (const config::Route& route : build.config.routes) {
+    bool runs = false;
+    for (size_t f : route.filters) runs = runs || build.config.filters[f].name == build.spec.name;
+    if (!runs) continue;
+    for (const auto& h : route.match.headers) {
+      std::string name = cache::to_lower_ascii(h.name);
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+    }
+  }
+  return names;
+}
+
 }  // namespace
 
 std::shared_ptr<const filter::Filter> compile_cache(const FilterBuild& build) {
   cache::CacheOptions options = cache::read_cache_options(build);
+  options.route_vary = route_vary(build);
   std::string routes = route_signature(build);
   // A reload keeps the stored responses (each worker's successor adopts its
   // store) when they still mean the same; sharing the purge log is how the

@@ -1,6 +1,8 @@
 // Response head and body: refresh on 304, stale-if-error on 5xx, capture of
 // storable responses.
 
+#include <algorithm>
+
 #include "filters/cache/cache_filter_impl.h"
 #include "filters/cache/conditional.h"
 #include "filters/cache/storability.h"
@@ -87,6 +89,8 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
   cap->status = status;
   cap->headers = storable_headers(ctx.response.headers, options_.status_header, now);
   cap->vary = vary_names(ctx.response.headers);
+  for (const std::string& name : options_.route_vary)
+    if (std::find(cap->vary.begin(), cap->vary.end(), name) == cap->vary.end()) cap->vary.push_back(name);
   cap->secondary = secondary_key(request, cap->vary);
   if (const http::Header* age = find_header(ctx.response.headers, "age")) cap->age.assign(age->value);
   cap->response_time = now;

@@ -233,6 +233,23 @@ TEST(CacheFilter, RangeRequestsBypass) {
   EXPECT_TRUE(get(cache, "/a", cacheable(), {{"If-Match", "\"v1\""}}).from_origin);
 }
 
+TEST(CacheFilter, RoutesChosenByHeadersDoNotShareEntries) {
+  // /t with X-Tenant: blue goes to one route (upstream, rewrite), without it
+  // to another: one URL, two answers. Stored responses vary on the header.
+  config::Route blue, rest;
+  blue.match.headers.push_back({"X-Tenant", "blue"});
+  blue.filters = {0};
+  rest.filters = {0};
+  Cache cache(kConfig, 1, nullptr, {blue, rest});
+  EXPECT_EQ(get(cache, "/t", cacheable("blue page"), {{"X-Tenant", "blue"}}).body, "blue page");
+  auto other = get(cache, "/t", cacheable("green page"));
+  EXPECT_TRUE(other.from_origin);
+  EXPECT_EQ(other.body, "green page");
+  EXPECT_EQ(get(cache, "/t", Origin{}, {{"x-tenant", "blue"}}).body, "blue page");
+  EXPECT_EQ(get(cache, "/t", Origin{}).body, "green page");
+  EXPECT_TRUE(get(cache, "/t", cacheable("red page"), {{"X-Tenant", "red"}}).from_origin);
+}
+
 TEST(CacheFilter, GetWithABodyBypasses) {
   // The body is not in the key: an origin that reads it must not have its
   // answer stored for everyone ("fat GET" poisoning), nor get a stored one.
