@@ -228,8 +228,23 @@ void CacheFilter::release_key(CacheWorker& w, const std::string& key, uint64_t l
   for (const auto& h : waiters) h.resume();
 }
 
+bool CacheFilter::charge_capture(CacheWorker& w, Capture& cap, uint64_t bytes) {
+  const uint64_t others = w.capturing - cap.charged;
+  if (others + bytes > w.store.max_bytes()) return false;
+  w.capturing = others + bytes;
+  cap.charged = bytes;
+  return true;
+}
+
+void CacheFilter::drop_capture(CacheWorker& w, CacheRequest& st) {
+  if (!st.capture) return;
+  w.capturing -= st.capture->charged;
+  st.capture.reset();
+}
+
 void CacheFilter::store_capture(filter::Context& ctx, CacheWorker& w, CacheRequest& st) const {
   std::unique_ptr<Capture> cap = std::move(st.capture);
+  w.capturing -= cap->charged;
   // A body shorter than its Content-Length was cut off: not stored.
   if (cap->expected_length < 0 || static_cast<uint64_t>(cap->expected_length) == cap->body.size()) {
     http::HeaderList age;
@@ -254,7 +269,7 @@ void CacheFilter::on_log(filter::Context& ctx) const {
   // guaranteed to be readable here).
   if (st->mode == Mode::kUnsafe && ctx.response.status >= 200 && ctx.response.status < 400)
     invalidate(ctx, w, *st, false);
-  st->capture.reset();  // a body that never reached its last piece is not stored
+  drop_capture(w, *st);  // a body that never reached its last piece is not stored
   release(w, *st);      // waiters re-run: a hit if stored, else their own fetch
 }
 

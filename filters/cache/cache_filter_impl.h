@@ -67,6 +67,10 @@ struct CacheWorker final : filter::WorkerState {
   std::deque<std::unique_ptr<LeftStore>> adopting;
   absl::flat_hash_map<std::string, InFlight> in_flight;
   uint64_t next_leader = 0;
+  // Body bytes held by captures in progress (reserved or received): bounded
+  // by the store's own budget, so that many slow responses on their way in
+  // cannot hold more memory than the cache may keep.
+  uint64_t capturing = 0;
   CacheStats stats;
 
   void report(std::vector<std::pair<std::string_view, uint64_t>>& out) const override {
@@ -110,6 +114,7 @@ struct Capture {
   int64_t response_time = 0;
   int64_t expected_length = -1;
   std::string body;
+  uint64_t charged = 0;  // body bytes counted in CacheWorker::capturing
 };
 
 struct CacheRequest final : filter::RequestState {
@@ -171,6 +176,11 @@ class CacheFilter final : public filter::Filter {
   void background_done(CacheWorker& w, const EntryPtr& old, uint64_t leader, int64_t request_time,
                        const filter::WorkerServices::FetchResult& r) const;
   void store_capture(filter::Context& ctx, CacheWorker& w, CacheRequest& st) const;
+  // Counts `bytes` as what `cap` holds; false (nothing counted) when that
+  // would take the worker's captures past the store's budget.
+  static bool charge_capture(CacheWorker& w, Capture& cap, uint64_t bytes);
+  // Ends st's capture, if any, without storing it.
+  static void drop_capture(CacheWorker& w, CacheRequest& st);
   // response_phase.cc: a stored response freshened by a 304 (4.3.4) may only
   // go back into the store if it is still storable: the 304 may have added
   // Set-Cookie, private or no-store, which make it this client's answer only.

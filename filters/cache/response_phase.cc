@@ -95,7 +95,13 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
   if (const http::Header* age = find_header(ctx.response.headers, "age")) cap->age.assign(age->value);
   cap->response_time = now;
   cap->expected_length = length;
-  if (length > 0) cap->body.reserve(static_cast<size_t>(length));
+  if (length > 0) {
+    if (!charge_capture(w, *cap, static_cast<uint64_t>(length))) {
+      release(w, *st);  // too much on its way in already: passed on, not stored
+      return filter::Outcome::kProceed;
+    }
+    cap->body.reserve(static_cast<size_t>(length));
+  }
   st->capture = std::move(cap);
   ctx.watch_response_body();
   return filter::Outcome::kProceed;
@@ -107,8 +113,9 @@ std::string_view CacheFilter::on_response_body(filter::Context& ctx, std::string
   if (st == nullptr || !st->capture) return piece;
   auto& w = ctx.worker<CacheWorker>();
   Capture& cap = *st->capture;
-  if (cap.body.size() + piece.size() > options_.max_entry_bytes) {
-    st->capture.reset();
+  const uint64_t size = cap.body.size() + piece.size();
+  if (size > options_.max_entry_bytes || (size > cap.charged && !charge_capture(w, cap, size))) {
+    drop_capture(w, *st);
     release(w, *st);
     return piece;
   }

@@ -250,6 +250,37 @@ TEST(CacheFilter, RoutesChosenByHeadersDoNotShareEntries) {
   EXPECT_TRUE(get(cache, "/t", cacheable("red page"), {{"X-Tenant", "red"}}).from_origin);
 }
 
+TEST(CacheFilter, ResponsesOnTheirWayInAreBoundedByTheStoreBudget) {
+  // Many slow cacheable responses must not hold more memory than the store
+  // may keep: a capture that would pass the budget is not made.
+  Cache cache("{ type: cache, max_bytes: 1MiB, max_entry_bytes: 768KiB }");
+  Origin big = cacheable(std::string(600 * 1024, 'x'));
+  Exchange a(cache, "GET", "/a"), b(cache, "GET", "/b");
+  ASSERT_EQ(a.request(), filter::Outcome::kProceed);
+  ASSERT_EQ(b.request(), filter::Outcome::kProceed);
+  a.response_head(big);
+  b.response_head(big);  // 1.2 MiB on their way in: b is passed on only
+  EXPECT_EQ(cache.worker().capturing, 600u * 1024);
+  b.body_piece(big.body, true);
+  b.log();
+  a.body_piece(big.body, true);
+  a.log();
+  EXPECT_EQ(cache.worker().capturing, 0u);
+  EXPECT_FALSE(get(cache, "/a", Origin{}).from_origin);
+  EXPECT_TRUE(get(cache, "/b", big).from_origin);
+  // Unknown lengths are counted as they grow; an abandoned capture gives its
+  // bytes back.
+  Origin chunked = cacheable("");
+  chunked.chunked = true;
+  Exchange c(cache, "GET", "/c");
+  ASSERT_EQ(c.request(), filter::Outcome::kProceed);
+  c.response_head(chunked);
+  c.body_piece(std::string(1000, 'y'), false);
+  EXPECT_EQ(cache.worker().capturing, 1000u);
+  c.log(true);
+  EXPECT_EQ(cache.worker().capturing, 0u);
+}
+
 TEST(CacheFilter, GetWithABodyBypasses) {
   // The body is not in the key: an origin that reads it must not have its
   // answer stored for everyone ("fat GET" poisoning), nor get a stored one.
