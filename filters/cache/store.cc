@@ -47,7 +47,9 @@ bool Store::insert(EntryPtr entry) {
   }
   bytes_ += entry->size;
   lru_.push_front(Node{std::move(entry), ++tick_});
-  variants.push_back(lru_.begin());
+  // Newest first: when several variants match (the origin changed its
+  // Vary), the most recent response is used (RFC 9111 4.1).
+  variants.insert(variants.begin(), lru_.begin());
   evict_to_fit();
   return true;
 }

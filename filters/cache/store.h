@@ -25,8 +25,9 @@ class Store {
 
   explicit Store(uint64_t max_bytes) : max_bytes_(max_bytes) {}
 
-  // The variant of `key` whose Vary values match the request, most recently
-  // used first; marks it used. nullptr when none matches.
+  // The variant of `key` whose Vary values match the request, the most
+  // recently stored when several do (RFC 9111 4.1); marks it used. nullptr
+  // when none matches.
   EntryPtr lookup(std::string_view key, const http::HeaderList& request_headers);
 
   // Adds an entry, replacing a variant with the same secondary key, then

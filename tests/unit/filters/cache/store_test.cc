@@ -89,6 +89,21 @@ TEST(Store, VariantsBySecondaryKey) {
   EXPECT_EQ(s.bytes(), a2->size + b->size);
 }
 
+TEST(Store, TheMostRecentOfSeveralMatchingVariantsIsUsed) {
+  // The origin dropped its Vary: the old variant and the new one both match
+  // (RFC 9111 4.1: the most recent response is used), whichever was used last.
+  Store s(1 << 20);
+  auto gz = headers({{"Accept-Encoding", "gzip"}});
+  EntryPtr old = entry("h/a", 10, gz, {"accept-encoding"});
+  EntryPtr now = entry("h/a", 20, gz, {});
+  s.insert(old);
+  EXPECT_EQ(s.lookup("h/a", gz), old);
+  s.insert(now);
+  EXPECT_EQ(s.lookup("h/a", gz), now);
+  EXPECT_EQ(s.lookup("h/a", gz), now);
+  EXPECT_EQ(s.lookup("h/a", headers({{"Accept-Encoding", "br"}})), now);
+}
+
 TEST(Store, VariantCountIsBounded) {
   Store s(1 << 24);
   std::vector<std::string> vary{"x-v"};
