@@ -66,6 +66,74 @@ class Origin:
         self.proc.stdout.close()
 
 
+class ScriptedUpstream:
+    """A raw upstream on a free loopback port, for answers the origin in
+    tools/ will not give. It reads each request whole (head, and a
+    Content-Length or chunked body), keeps its raw bytes in `requests`, sends
+    what answer(index, raw) returns and closes the connection; with
+    reset=True it resets it instead (SO_LINGER 0)."""
+
+    def __init__(self, answer, reset=False):
+        self.answer = answer
+        self.reset = reset
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @staticmethod
+    def _message_end(buf):
+        """Where the request in buf ends, or None while incomplete."""
+        head_end = buf.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
+        head_end += 4
+        head = buf[:head_end].lower()
+        m = re.search(rb"\r\ncontent-length: *(\d+)", head)
+        if m:
+            end = head_end + int(m.group(1))
+            return end if len(buf) >= end else None
+        if b"transfer-encoding: chunked" not in head:
+            return head_end
+        # The last chunk ("0" line), its trailers, then a blank line.
+        last = buf.find(b"\r\n0\r\n", head_end - 2)
+        blank = buf.find(b"\r\n\r\n", last + 2) if last >= 0 else -1
+        return blank + 4 if blank >= 0 else None
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                buf = b""
+                while self._message_end(buf) is None:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                self.requests.append(buf)
+                try:
+                    conn.sendall(self.answer(len(self.requests) - 1, buf))
+                except OSError:
+                    continue
+                if self.reset:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+
+    def stop(self):
+        self.sock.close()
+
+
+def raw_response(status, headers=(), body=b""):
+    """An HTTP/1.1 response with Content-Length and Connection: close."""
+    lines = ["HTTP/1.1 %s" % status] + list(headers) + ["Content-Length: %d" % len(body),
+                                                         "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
 class Gateway:
     """ringway running on a generated config."""
 

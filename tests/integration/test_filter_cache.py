@@ -10,14 +10,14 @@ one-second resolution); nothing asserts on timings."""
 
 import json
 import os
-import socket
+import re
 import threading
 import time
 import unittest
 import zlib
 
 import harness
-from harness import GatewayTestCase, config, request
+from harness import GatewayTestCase, config, raw_response, request
 
 FILTERS = """\
 filters:
@@ -290,50 +290,11 @@ filters:
         self.assertEqual(request(self.port, path=other).header("x-cache"), "HIT")
 
 
-class ScriptedOrigin:
-    """Answers the requests in turn with the given responses (each closes
-    its connection), and records the request heads."""
-
-    def __init__(self, responses):
-        self.responses = list(responses)
-        self.heads = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    head += chunk
-                self.heads.append(head.decode())
-                conn.sendall(self.responses.pop(0) if self.responses else
-                             b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
-
-    def stop(self):
-        self.sock.close()
-
-
-def response(status, headers, body=b""):
-    lines = ["HTTP/1.1 %s" % status] + headers + ["Content-Length: %d" % len(body), "Connection: close"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
 class OriginChangesItsAnswerTest(unittest.TestCase):
     """The same URL answered 200 first and then otherwise by the origin."""
 
     def gateway(self, responses):
-        self.origin = ScriptedOrigin(responses)
+        self.origin = harness.ScriptedUpstream(lambda i, _: responses[i])
         self.gw = harness.Gateway(config([self.origin.port], extra=FILTERS + "default_filters: [cache]\n"))
         return self.gw.port
 
@@ -342,8 +303,8 @@ class OriginChangesItsAnswerTest(unittest.TestCase):
         self.origin.stop()
 
     def test_stale_if_error(self):
-        port = self.gateway([response("200 OK", ["Cache-Control: max-age=1, stale-if-error=600"], b"first"),
-                             response("503 Service Unavailable", [])])
+        port = self.gateway([raw_response("200 OK", ["Cache-Control: max-age=1, stale-if-error=600"], b"first"),
+                             raw_response("503 Service Unavailable")])
         first = request(port, path="/sie")
         self.assertEqual((first.status, first.header("X-Cache")), (200, "MISS"))
         time.sleep(2.2 * harness.SLOW)
@@ -353,15 +314,15 @@ class OriginChangesItsAnswerTest(unittest.TestCase):
         self.assertEqual(r.body, b"first")
 
     def test_revalidation_with_304(self):
-        port = self.gateway([response("200 OK", ["Cache-Control: max-age=1", 'ETag: "v1"'], b"first"),
-                             response("304 Not Modified", ["Cache-Control: max-age=60", 'ETag: "v1"'])])
+        port = self.gateway([raw_response("200 OK", ["Cache-Control: max-age=1", 'ETag: "v1"'], b"first"),
+                             raw_response("304 Not Modified", ["Cache-Control: max-age=60", 'ETag: "v1"'])])
         self.assertEqual(request(port, path="/rv").header("X-Cache"), "MISS")
         time.sleep(2.2 * harness.SLOW)
         r = request(port, path="/rv")
         self.assertEqual(r.status, 200, r.raw_head)
         self.assertEqual(r.header("X-Cache"), "REVALIDATED")
         self.assertEqual(r.body, b"first")
-        self.assertIn('If-None-Match: "v1"', self.origin.heads[1])
+        self.assertIn(b'If-None-Match: "v1"', self.origin.requests[1])
         self.assertEqual(request(port, path="/rv").header("X-Cache"), "HIT")
 
 
@@ -436,45 +397,23 @@ class BackgroundRevalidationTest(unittest.TestCase):
     def test_background_fetch_sends_the_upstreams_host(self):
         # An upstream with `host:` gets it on the revalidation too, not the
         # client's Host: on a virtual-host origin that is another resource.
-        hosts = []
-        server = socket.socket()
-        server.bind(("127.0.0.1", 0))
-        server.listen(8)
-
-        def serve():
-            while True:
-                try:
-                    conn, _ = server.accept()
-                except OSError:
-                    return
-                with conn:
-                    head = b""
-                    while b"\r\n\r\n" not in head:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            break
-                        head += chunk
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"host:"):
-                            hosts.append(line[5:].strip().decode())
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nCache-Control: max-age=1, stale-while-revalidate=60"
-                                 b"\r\nETag: \"v1\"\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx")
-
-        threading.Thread(target=serve, daemon=True).start()
-        gateway = harness.Gateway(config([server.getsockname()[1]], upstream={"host": "internal.example"},
+        origin = harness.ScriptedUpstream(lambda i, _: raw_response(
+            "200 OK", ["Cache-Control: max-age=1, stale-while-revalidate=60", 'ETag: "v1"'], b"x"))
+        gateway = harness.Gateway(config([origin.port], upstream={"host": "internal.example"},
                                          extra=FILTERS + "default_filters: [cache]\n"))
         try:
             self.assertEqual(request(gateway.port, path="/v", host="www.example").header("X-Cache"), "MISS")
             time.sleep(2.2 * harness.SLOW)
             self.assertEqual(request(gateway.port, path="/v", host="www.example").header("X-Cache"), "STALE")
             for _ in range(100):
-                if len(hosts) >= 2:
+                if len(origin.requests) >= 2:
                     break
                 time.sleep(0.05 * harness.SLOW)
-            self.assertEqual(hosts, ["internal.example", "internal.example"])
+            hosts = [re.search(rb"\r\nHost: ([^\r]*)", r).group(1) for r in origin.requests]
+            self.assertEqual(hosts, [b"internal.example", b"internal.example"])
         finally:
             self.assertEqual(gateway.stop(), 0, gateway.stderr())
-            server.close()
+            origin.stop()
 
 
 if __name__ == "__main__":

@@ -2,61 +2,11 @@
 headers filter's X-Real-IP and X-Tenant) cannot be forged or removed by a
 client: not by naming them in Connection, not under an underscore spelling
 that CGI-style upstreams read as the same header, not as chunked trailers.
-The upstream is a recorder that keeps the raw bytes of every request."""
+The upstream keeps the raw bytes of every request."""
 
-import socket
-import threading
 import unittest
 
 import harness
-
-
-class RecordingUpstream:
-    """Reads whole requests (Content-Length or chunked bodies, raw bytes
-    kept), answers each with 200 "ok"."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.requests = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn):
-        buf = b""
-        with conn:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-                end = buf.index(b"\r\n\r\n") + 4
-                if b"transfer-encoding: chunked" in buf[:end].lower():
-                    # The tests' bodies are one chunk without CRLF CRLF in
-                    # it: the message ends at the first blank line after
-                    # the last chunk's "0" line, trailers or not.
-                    while buf.find(b"\r\n\r\n", buf.find(b"\r\n0\r\n", end - 4) + 2) < 0:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            return
-                        buf += chunk
-                    end = buf.find(b"\r\n\r\n", buf.find(b"\r\n0\r\n", end - 4) + 2) + 4
-                self.requests.append(buf[:end])
-                buf = buf[end:]
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-
-    def stop(self):
-        self.sock.close()
 
 
 FILTERS = """\
@@ -73,7 +23,7 @@ class ForgedHeaders(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.upstream = RecordingUpstream()
+        cls.upstream = harness.ScriptedUpstream(lambda i, _: harness.raw_response("200 OK", body=b"ok"))
         cls.gateway = harness.Gateway(harness.config([cls.upstream.port], extra=FILTERS))
 
     @classmethod

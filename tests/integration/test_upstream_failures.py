@@ -6,8 +6,8 @@ import threading
 import time
 import unittest
 
-from harness import (SLOW, Gateway, GatewayTestCase, Origin, RawClient, build_request, config,
-                     request)
+from harness import (SLOW, Gateway, GatewayTestCase, Origin, RawClient, ScriptedUpstream,
+                     build_request, config, request)
 
 
 def dead_port():
@@ -374,42 +374,12 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class FixedOrigin:
-    """Answers every request with the same bytes, then closes."""
-
-    def __init__(self, response):
-        self.response = response
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                buf = b""
-                while b"\r\n\r\n" not in buf:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
-                conn.sendall(self.response)
-
-    def stop(self):
-        self.sock.close()
-
-
 class UpstreamFraming(unittest.TestCase):
     """Response framings the gateway cannot pass on faithfully are 502, and
     the client connection goes on."""
 
     def answer(self, response, version="1.1"):
-        origin = FixedOrigin(response)
+        origin = ScriptedUpstream(lambda i, _: response)
         gw = Gateway(config([origin.port]))
         c = RawClient(gw.port)
         try:
@@ -437,48 +407,14 @@ class UpstreamFraming(unittest.TestCase):
         self.assertEqual(self.answer(b"HTTP/1.1 200 OK" + body).body, b"abc")
 
 
-class ResettingOrigin:
-    """Answers every request with a cacheable 200 whose body has no length
-    (it ends with the connection), then resets the connection instead of
-    closing it: the body was cut, and only a clean close would end it."""
-
-    BODY = b"x" * 3000
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.requests = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-            self.requests += 1
-            conn.sendall(b"HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\n\r\n" + self.BODY)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            conn.close()
-
-    def stop(self):
-        self.sock.close()
-
-
 class ResetMidResponse(unittest.TestCase):
     """A reset is not the end of a close-delimited body (RFC 9112 8): the
     client is told with a reset of its own, and the cache keeps nothing."""
 
     def test_reset_is_passed_on_and_not_cached(self):
-        origin = ResettingOrigin()
+        # A cacheable 200 whose body has no length: only the close ends it.
+        origin = ScriptedUpstream(lambda i, _: b"HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\n\r\n" +
+                                  b"x" * 3000, reset=True)
         gw = Gateway(config([origin.port], extra="filters:\n  c: { type: cache }\ndefault_filters: [c]\n"))
         try:
             for attempt in (1, 2):
@@ -488,7 +424,7 @@ class ResetMidResponse(unittest.TestCase):
                     while c.sock.recv(65536):
                         pass
                 c.close()
-                self.assertEqual(origin.requests, attempt, "served from the cache")
+                self.assertEqual(len(origin.requests), attempt, "served from the cache")
         finally:
             self.assertEqual(gw.stop(), 0, gw.stderr())
             origin.stop()
