@@ -65,9 +65,10 @@ void CacheFilter::background_done(CacheWorker& w, const EntryPtr& old, uint64_t 
     if (etag == nullptr || old->etag.empty() || weak_etag_match(etag->value, old->etag)) {
       std::vector<StoredHeader> headers =
           updated_headers(old->headers, *r.headers, options_.status_header, now);
-      EntryPtr fresh = make_entry(old->key, old->vary, old->secondary, old->status, std::move(headers),
-                                  old->body, *r.headers, EntryTimes{request_time, now, now},
-                                  options_.heuristic);
+      auto fresh = make_entry(old->key, old->vary, old->secondary, old->status, std::move(headers),
+                              old->body, *r.headers, EntryTimes{request_time, now, now},
+                              options_.heuristic);
+      fresh->route = old->route;
       // No request of a client's behind it: judged as a plain GET's.
       replace_freshened(w, old, fresh, false, CacheControl{}, now);
       ++w.stats.revalidated;

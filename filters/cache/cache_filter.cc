@@ -1,6 +1,5 @@
 #include "filters/cache/cache_filter.h"
 
-#include <algorithm>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
@@ -51,27 +50,10 @@ std::string route_signature(const FilterBuild& build) {
   return sig;
 }
 
-// The header names the routes running this filter match on (see
-// CacheOptions::route_vary).
-std::vector<std::string> route_vary(const FilterBuild& build) {
-  std::vector<std::string> names;
-  for (const config::Route& route : build.config.routes) {
-    bool runs = false;
-    for (size_t f : route.filters) runs = runs || build.config.filters[f].name == build.spec.name;
-    if (!runs) continue;
-    for (const auto& h : route.match.headers) {
-      std::string name = cache::to_lower_ascii(h.name);
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
-    }
-  }
-  return names;
-}
-
 }  // namespace
 
 std::shared_ptr<const filter::Filter> compile_cache(const FilterBuild& build) {
   cache::CacheOptions options = cache::read_cache_options(build);
-  options.route_vary = route_vary(build);
   std::string routes = route_signature(build);
   // A reload keeps the stored responses (each worker's successor adopts its
   // store) when they still mean the same; sharing the purge log is how the
@@ -250,10 +232,11 @@ void CacheFilter::store_capture(filter::Context& ctx, CacheWorker& w, CacheReque
     http::HeaderList age;
     if (!cap->age.empty()) age.push_back({"Age", cap->age});
     auto body = std::make_shared<const std::string>(std::move(cap->body));
-    EntryPtr e = make_entry(st.key, std::move(cap->vary), std::move(cap->secondary), cap->status,
-                            std::move(cap->headers), std::move(body), age,
-                            EntryTimes{st.request_time, cap->response_time, unix_seconds(ctx)},
-                            options_.heuristic);
+    auto e = make_entry(st.key, std::move(cap->vary), std::move(cap->secondary), cap->status,
+                        std::move(cap->headers), std::move(body), age,
+                        EntryTimes{st.request_time, cap->response_time, unix_seconds(ctx)},
+                        options_.heuristic);
+    e->route = route_name(ctx);
     if (st.stale) w.store.remove(st.stale);  // 4.3.3: the full response replaces it
     if (w.store.insert(std::move(e))) ++w.stats.stored;
   }

@@ -208,5 +208,7 @@ inline constexpr std::string_view kRevalidated = "REVALIDATED";
 inline constexpr std::string_view kBypassLabel = "BYPASS";
 
 int64_t unix_seconds(const filter::Context& ctx);
+// The name of the request's route ("" without one: unit tests).
+std::string_view route_name(const filter::Context& ctx);
 
 }  // namespace ringway::filters::cache

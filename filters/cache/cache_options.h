@@ -21,11 +21,6 @@ struct CacheOptions {
   bool cache_authorized = false;
   bool ignore_query = false;
   bool collapse = true;
-  // Request header names the routes running this cache select by (their
-  // match.headers), lower-cased: the same URL may be answered by another
-  // route, upstream or rewrite depending on them, so every stored response
-  // varies on them as if its Vary named them (RFC 9111 4.1).
-  std::vector<std::string> route_vary;
 
   uint64_t per_worker_bytes() const { return workers > 0 ? max_bytes / workers : max_bytes; }
 };

@@ -25,6 +25,10 @@ struct Entry {
   std::string key;                 // primary key (key.h)
   std::vector<std::string> vary;   // lower-cased names from Vary
   std::string secondary;           // secondary key of the request that stored it
+  // The route that stored it: routes chosen by headers or method answer one
+  // URL differently (another upstream or rewrite), so only its own route
+  // may use it.
+  std::string route;
   int status = 200;
   std::vector<StoredHeader> headers;  // as sent to clients, minus Age and hop-by-hop fields
   std::shared_ptr<const std::string> body;

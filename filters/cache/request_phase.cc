@@ -97,7 +97,7 @@ filter::Outcome CacheFilter::lookup(filter::Context& ctx, CacheWorker& w, CacheR
                                     int64_t now) const {
   http::RequestHead& req = *ctx.request;
   const bool get = req.method == "GET";
-  EntryPtr e = w.store.lookup(st.key, req.headers);
+  EntryPtr e = w.store.lookup(st.key, req.headers, route_name(ctx));
   if (e) {
     bool stale = false;
     if (satisfies_request(*e, st.request_cc, now, stale)) {

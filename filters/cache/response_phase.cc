@@ -1,8 +1,6 @@
 // Response head and body: refresh on 304, stale-if-error on 5xx, capture of
 // storable responses.
 
-#include <algorithm>
-
 #include "filters/cache/cache_filter_impl.h"
 #include "filters/cache/conditional.h"
 #include "filters/cache/storability.h"
@@ -52,8 +50,9 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
     }
     std::vector<StoredHeader> headers =
         updated_headers(old->headers, ctx.response.headers, options_.status_header, now);
-    EntryPtr fresh = make_entry(old->key, old->vary, old->secondary, old->status, std::move(headers), old->body,
-                                ctx.response.headers, EntryTimes{st->request_time, now, now}, options_.heuristic);
+    auto fresh = make_entry(old->key, old->vary, old->secondary, old->status, std::move(headers), old->body,
+                            ctx.response.headers, EntryTimes{st->request_time, now, now}, options_.heuristic);
+    fresh->route = old->route;
     replace_freshened(w, old, fresh, st->authorized, st->request_cc, now);
     release(w, *st);
     ++w.stats.revalidated;
@@ -89,8 +88,6 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
   cap->status = status;
   cap->headers = storable_headers(ctx.response.headers, options_.status_header, now);
   cap->vary = vary_names(ctx.response.headers);
-  for (const std::string& name : options_.route_vary)
-    if (std::find(cap->vary.begin(), cap->vary.end(), name) == cap->vary.end()) cap->vary.push_back(name);
   cap->secondary = secondary_key(request, cap->vary);
   if (const http::Header* age = find_header(ctx.response.headers, "age")) cap->age.assign(age->value);
   cap->response_time = now;

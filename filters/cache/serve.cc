@@ -24,6 +24,10 @@ int64_t unix_seconds(const filter::Context& ctx) {
   return ctx.unix_ms >= 0 ? ctx.unix_ms / 1000 : 0;
 }
 
+std::string_view route_name(const filter::Context& ctx) {
+  return ctx.route != nullptr ? std::string_view(ctx.route->name) : std::string_view();
+}
+
 void CacheFilter::label(filter::Context& ctx, std::string_view value) const {
   if (!options_.status_header.empty()) ctx.set_response_header(options_.status_header, value);
 }

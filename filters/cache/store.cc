@@ -6,7 +6,7 @@
 
 namespace ringway::filters::cache {
 
-EntryPtr Store::lookup(std::string_view key, const http::HeaderList& request_headers) {
+EntryPtr Store::lookup(std::string_view key, const http::HeaderList& request_headers, std::string_view route) {
   auto slot = index_.find(absl::string_view(key.data(), key.size()));
   if (slot == index_.end()) return nullptr;
   // Variants differ only by their Vary values; usually there is one. The
@@ -14,7 +14,7 @@ EntryPtr Store::lookup(std::string_view key, const http::HeaderList& request_hea
   // names (the origin changed its Vary).
   for (Lru::iterator it : slot->second) {
     const Entry& e = *it->entry;
-    if (secondary_key(request_headers, e.vary) != e.secondary) continue;
+    if (e.route != route || secondary_key(request_headers, e.vary) != e.secondary) continue;
     lru_.splice(lru_.begin(), lru_, it);
     it->used = ++tick_;
     return it->entry;
@@ -28,7 +28,7 @@ bool Store::insert(EntryPtr entry) {
   // Same variant (same Vary names and values): the new one replaces it.
   for (auto v = variants.begin(); v != variants.end(); ++v) {
     const Entry& old = *(*v)->entry;
-    if (old.vary == entry->vary && old.secondary == entry->secondary) {
+    if (old.route == entry->route && old.vary == entry->vary && old.secondary == entry->secondary) {
       bytes_ -= old.size;
       lru_.erase(*v);
       variants.erase(v);

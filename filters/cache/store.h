@@ -28,7 +28,7 @@ class Store {
   // The variant of `key` whose Vary values match the request, the most
   // recently stored when several do (RFC 9111 4.1); marks it used. nullptr
   // when none matches.
-  EntryPtr lookup(std::string_view key, const http::HeaderList& request_headers);
+  EntryPtr lookup(std::string_view key, const http::HeaderList& request_headers, std::string_view route = {});
 
   // Adds an entry, replacing a variant with the same secondary key, then
   // evicts least recently used entries until the store fits. An entry larger

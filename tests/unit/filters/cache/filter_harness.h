@@ -59,19 +59,15 @@ struct RecordingServices final : filter::WorkerServices {
   std::vector<Fetch> fetches;
 };
 
-// `running`: the filter a reload replaces (FilterBuild::running). `routes`:
-// the config's routes (the filter is index 0 of their `filters`).
+// `running`: the filter a reload replaces (FilterBuild::running).
 inline std::shared_ptr<const filter::Filter> build_filter(const std::string& yaml, uint32_t workers = 1,
-                                                          const filter::Filter* running = nullptr,
-                                                          std::vector<config::Route> routes = {}) {
+                                                          const filter::Filter* running = nullptr) {
   YAML::Node n = YAML::Load(yaml);
   config::FilterSpec spec{"c", "cache", std::make_shared<const YAML::Node>(n), "filters.c"};
   config::detail::Field field{YAML::Node(), n, "filters.c"};
   config::Config cfg;
   cfg.source_file = "test.yaml";
   cfg.engine.workers = workers;
-  cfg.filters.push_back(spec);
-  cfg.routes = std::move(routes);
   return compile_cache(FilterBuild{spec, field, cfg, nullptr, running});
 }
 
@@ -99,9 +95,8 @@ struct Origin {
 
 class Cache {
  public:
-  explicit Cache(const std::string& yaml, uint32_t workers = 1, const filter::Filter* running = nullptr,
-                 std::vector<config::Route> routes = {})
-      : filter_(build_filter(yaml, workers, running, std::move(routes))) {
+  explicit Cache(const std::string& yaml, uint32_t workers = 1, const filter::Filter* running = nullptr)
+      : filter_(build_filter(yaml, workers, running)) {
     for (uint32_t i = 0; i < workers; ++i) workers_.push_back(filter_->make_worker_state(i));
     for (auto& w : workers_) raw_.push_back(w.get());  // stable: contexts point here
   }
@@ -155,6 +150,9 @@ class Exchange {
       ctx_.services = &cache_.services;
     }
   }
+
+  // The route the request took (by default none, or the services route).
+  void take_route(const config::Route* route) { ctx_.route = route; }
 
   filter::Outcome request() {
     tick();
