@@ -15,23 +15,9 @@ void remove_all(http::HeaderList& headers, std::string_view name) {
                 headers.end());
 }
 
-// Equal ignoring case and taking '_' for '-': CGI, WSGI and Rack map both
-// X-User-Id and X_User_Id to HTTP_X_USER_ID, so a header a filter asserts
-// upstream must not survive under the other spelling.
-bool same_cgi_name(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
-    if (static_cast<unsigned>(x - 'A') < 26u) x += 32;
-    if (static_cast<unsigned>(y - 'A') < 26u) y += 32;
-    if (x != y) return false;
-  }
-  return true;
-}
-
 void remove_request_spellings(http::HeaderList& headers, std::string_view name) {
   headers.erase(std::remove_if(headers.begin(), headers.end(),
-                               [&](const http::Header& h) { return same_cgi_name(h.name, name); }),
+                               [&](const http::Header& h) { return http::same_cgi_name(h.name, name); }),
                 headers.end());
 }
 

@@ -38,18 +38,6 @@ void append_joined(std::string& out, const HeaderList& headers, std::string_view
   out.append("\r\n", 2);
 }
 
-// `s` equals the lower-case `name` ignoring case and taking '_' for '-'.
-bool iequals_dash(std::string_view s, std::string_view name) {
-  if (s.size() != name.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (static_cast<unsigned>(c - 'A') < 26u) c += 32;
-    if (c == '_') c = '-';
-    if (c != static_cast<unsigned char>(name[i])) return false;
-  }
-  return true;
-}
-
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
@@ -148,9 +136,28 @@ bool ConnectionTokens::names(std::string_view header) const {
 
 void ConnectionTokens::remove_named(HeaderList& headers) const {
   if (named.empty()) return;
-  headers.erase(std::remove_if(headers.begin(), headers.end(),
-                               [&](const Header& h) { return names(h.name); }),
-                headers.end());
+  // Framing and Host stay: the gateway reads them itself and re-emits them,
+  // and filters judge the request by them (a cache must see that a GET has
+  // a body even when "Connection: content-length" names it).
+  auto removed = [&](const Header& h) {
+    return names(h.name) && !iequals(h.name, "content-length") &&
+           !iequals(h.name, "transfer-encoding") && !iequals(h.name, "host");
+  };
+  headers.erase(std::remove_if(headers.begin(), headers.end(), removed), headers.end());
+}
+
+void drop_client_forwarding(HeaderList& headers) {
+  auto forged = [](const Header& h) {
+    const std::string_view n = h.name;
+    if (n.size() == 9) return iequals(n, "forwarded");
+    if (n.size() < 15 || n.size() > 17) return false;
+    // Only the '_' spellings of those the writer extends or replaces.
+    if (n.find('_') == std::string_view::npos)
+      return iequals(n, "x-forwarded-port");
+    return same_cgi_name(n, "x-forwarded-for") || same_cgi_name(n, "x-forwarded-host") ||
+           same_cgi_name(n, "x-forwarded-proto") || same_cgi_name(n, "x-forwarded-port");
+  };
+  headers.erase(std::remove_if(headers.begin(), headers.end(), forged), headers.end());
 }
 
 void write_upstream_request(const RequestHead& head, const UpstreamRequest& req, std::string& out) {
@@ -177,22 +184,14 @@ void write_upstream_request(const RequestHead& head, const UpstreamRequest& req,
       case 6:
         if (iequals(n, "expect")) continue;  // 100-continue is answered by the gateway
         break;
-      case 9:
-        // RFC 7239 from a client is forged at an edge: the gateway states
-        // the client in X-Forwarded-* and must not be contradicted.
-        if (iequals(n, "forwarded")) continue;
-        break;
-      // The X-Forwarded-* the gateway writes, also spelled with '_', which
-      // CGI-style upstreams read as the same header.
       case 15:
-        if (iequals_dash(n, "x-forwarded-for")) continue;
+        if (iequals(n, "x-forwarded-for")) continue;
         break;
       case 16:
-        // The port belongs with the proto and host the gateway states.
-        if (iequals_dash(n, "x-forwarded-host") || iequals_dash(n, "x-forwarded-port")) continue;
+        if (iequals(n, "x-forwarded-host")) continue;
         break;
       case 17:
-        if (iequals_dash(n, "x-forwarded-proto")) continue;
+        if (iequals(n, "x-forwarded-proto")) continue;
         break;
     }
     append_header(out, n, h.value);

@@ -53,6 +53,14 @@ struct UpstreamRequest {
   bool http10 = false;
 };
 
+// Removes what a client says about where the request came from that the
+// gateway states itself, before filters run (a filter may then set them):
+// RFC 7239 Forwarded, X-Forwarded-Port, and the '_' spellings of the
+// X-Forwarded-* names (CGI-style upstreams read them as the gateway's). At an
+// edge these can only be forged. X-Forwarded-For is extended, -Proto and
+// -Host replaced by write_upstream_request.
+void drop_client_forwarding(HeaderList& headers);
+
 // Appends the request head to send upstream. Headers the client's Connection
 // named are already gone (ConnectionTokens::remove_named).
 void write_upstream_request(const RequestHead& head, const UpstreamRequest& req, std::string& out);

@@ -27,6 +27,21 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Header names as CGI-style upstreams (CGI, WSGI, Rack, PHP) see them: case
+// ignored and '_' taken for '-', since X-User-Id and X_User_Id both become
+// HTTP_X_USER_ID there. A header the gateway asserts must be matched this
+// way wherever a client's copy is removed.
+inline bool same_cgi_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
+    if (static_cast<unsigned>(x - 'A') < 26u) x += 32;
+    if (static_cast<unsigned>(y - 'A') < 26u) y += 32;
+    if (x != y) return false;
+  }
+  return true;
+}
+
 using HeaderList = absl::InlinedVector<Header, 24>;
 
 struct RequestHead {

@@ -237,6 +237,7 @@ void Proxy::start_request(ClientConn* c) {
   http::ConnectionTokens connection;
   connection.parse(ex->head.headers);
   connection.remove_named(ex->head.headers);
+  http::drop_client_forwarding(ex->head.headers);
 
   ex->request_left = ex->request.content_length();
   ex->request_done = ex->request_framing == http::BodyFraming::kNone;

@@ -97,6 +97,17 @@ class CacheFilterTest(GatewayTestCase):
         self.assertEqual(r.header("X-Cache"), "BYPASS")
         self.assertEqual(request(self.port, path=path).header("X-Cache"), "HIT")
 
+    def test_get_with_a_body_bypasses(self):
+        # The body is forwarded but not in the key ("fat GET" poisoning),
+        # also when Connection names the framing header to hide it.
+        path = "/echo?%s&t=fat" % CACHEABLE
+        for headers in ([], [("Connection", "content-length")]):
+            r = request(self.port, path=path, body=b"EVIL!", headers=headers)
+            self.assertEqual((r.status, r.header("X-Cache")), (200, "BYPASS"), headers)
+        r = request(self.port, path=path)
+        self.assertEqual(r.header("X-Cache"), "MISS")
+        self.assertEqual(r.body, b"")
+
     def test_vary_variants(self):
         path = "/bytes/10?%s&header=Vary:Accept-Language&t=vary" % CACHEABLE
         en = [("Accept-Language", "en")]

@@ -55,11 +55,13 @@ UpstreamRequest basic_req() {
   return r;
 }
 
-// As the proxy does: the headers the client's Connection names go first.
+// As the proxy does: the headers the client's Connection names, and its
+// forwarding claims, go first.
 std::string upstream(RequestHead head, const UpstreamRequest& req) {
   ConnectionTokens conn;
   conn.parse(head.headers);
   conn.remove_named(head.headers);
+  drop_client_forwarding(head.headers);
   std::string out;
   write_upstream_request(head, req, out);
   return out;
@@ -178,6 +180,30 @@ TEST(WriteUpstreamRequest, ForgedForwardingHeadersUnderOtherNamesAreDropped) {
   EXPECT_THAT(out, HasSubstr("X-Forwarded-For: 192.0.2.7\r\n"));
   EXPECT_THAT(out, Not(HasSubstr("443")));
   EXPECT_THAT(out, HasSubstr("X-Kept: 1\r\n"));  // with the proto and host the gateway states
+}
+
+TEST(WriteUpstreamRequest, ForwardingHeadersAFilterSetAreKept) {
+  // Dropped on arrival, not when written: an operator's headers filter may
+  // set them (behind a TLS terminator, say).
+  RequestHead head = make_head({{"Forwarded", "proto=https"}, {"X-Forwarded-Port", "443"}});
+  std::string out;
+  write_upstream_request(head, basic_req(), out);
+  EXPECT_THAT(out, HasSubstr("Forwarded: proto=https\r\n"));
+  EXPECT_THAT(out, HasSubstr("X-Forwarded-Port: 443\r\n"));
+}
+
+TEST(ConnectionTokens, FramingAndHostAreNeverRemoved) {
+  // The gateway reads them itself; filters must see them too (a cache must
+  // know a GET has a body even when Connection names Content-Length).
+  HeaderList list{{"Connection", "content-length, Transfer-Encoding, host, x-a"},
+                  {"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}, {"Host", "h"}, {"X-A", "1"}};
+  ConnectionTokens conn;
+  conn.parse(list);
+  conn.remove_named(list);
+  ASSERT_EQ(list.size(), 4u);
+  EXPECT_EQ(list[1].name, "Content-Length");
+  EXPECT_EQ(list[2].name, "Transfer-Encoding");
+  EXPECT_EQ(list[3].name, "Host");
 }
 
 TEST(WriteUpstreamRequest, NoForwardedHostWithoutAHost) {
