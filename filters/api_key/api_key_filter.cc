@@ -156,14 +156,15 @@ class ApiKeyFilter final : public filter::Filter {
   filter::Outcome on_request_head(filter::Context& ctx) const override {
     http::RequestHead& head = *ctx.request;
     // The first source that carries a key decides; a key given twice in that
-    // source is refused (which one would the upstream read?).
+    // source is refused (which one would the upstream read?), also under a
+    // '_' spelling of the header, which CGI-style upstreams read as the same.
     std::string_view key;
     std::string decoded;
     bool found = false;
     if (!s_.header.empty()) {
       size_t count = 0;
       for (const auto& h : head.headers) {
-        if (!http::iequals(h.name, s_.header)) continue;
+        if (!http::same_cgi_name(h.name, s_.header)) continue;
         if (count++ == 0) key = h.value;
       }
       if (count > 1) return refuse(ctx, "invalid API key\n");

@@ -59,6 +59,13 @@ bool append_scalar(dom::element e, std::string* out) {
   }
 }
 
+// RFC 9110 5.5: recipients strip a field value's leading and trailing
+// whitespace.
+bool reads_differently(std::string_view value) {
+  return !value.empty() && (value.front() == ' ' || value.front() == '\t' || value.back() == ' ' ||
+                            value.back() == '\t');
+}
+
 // A forwarded claim's header value: a scalar as text, an array of scalars
 // joined with ","; false (header left unset) for null, objects and nested
 // arrays. *split is set when an element holds a ',' itself: ["user,admin"]
@@ -145,10 +152,6 @@ Failure check_scopes(const dom::element* scope, const dom::element* scp,
 }  // namespace
 
 bool is_header_safe(std::string_view value) {
-  // RFC 9110 5.5: recipients strip leading and trailing whitespace.
-  if (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.back() == ' ' ||
-                         value.back() == '\t'))
-    return false;
   for (char ch : value) {
     const unsigned char c = static_cast<unsigned char>(ch);
     if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
@@ -186,10 +189,12 @@ Failure check_claims(std::string_view payload_segment, const ClaimPolicy& policy
       bool split = false;
       if (policy.forward_claims[i] != name || !header_value(v, &value, &split)) continue;
       // A claim value is attacker-influenced text about to become a header:
-      // CR/LF would split it, NUL truncates it in some upstreams, and what
-      // an upstream would read differently (trimmed, or split at a comma)
-      // could name another user or role.
-      if (split || !is_header_safe(value)) return Failure::kClaimValue;
+      // CR/LF would split it, NUL truncates it in some upstreams: refused.
+      if (!is_header_safe(value)) return Failure::kClaimValue;
+      // What an upstream would read as another value (whitespace it strips,
+      // an array element its comma splits in two) could name another user
+      // or role: not forwarded (the client's copies are gone all the same).
+      if (split || reads_differently(value)) continue;
       grant->headers.emplace_back(static_cast<uint32_t>(i), value);
     }
 

@@ -16,7 +16,8 @@ size_t from_header(const TokenSource& src, const http::RequestHead& request,
                    std::string_view* value) {
   size_t count = 0;
   for (const http::Header& h : request.headers) {
-    if (!http::iequals(h.name, src.name)) continue;
+    // Also a '_' spelling: CGI-style upstreams read X_Auth as X-Auth.
+    if (!http::same_cgi_name(h.name, src.name)) continue;
     if (++count > 1) return count;
     *value = h.value;
   }
@@ -87,11 +88,13 @@ Lookup find_token(const std::vector<TokenSource>& sources, const http::RequestHe
     if (count == 0) continue;
     if (source != nullptr) *source = i;
     if (count > 1) return Lookup::kAmbiguous;
-    // RFC 6750 2: one method per request. A second token in a later source
-    // would travel upstream unverified next to the checked one.
+    // RFC 6750 2: one method per request. A different token in a later
+    // source would travel upstream unverified next to the checked one (the
+    // same token twice, a browser's cookie and header, is no ambiguity).
     for (size_t j = i + 1; j < sources.size(); ++j) {
       std::string_view other;
-      if (count_in(sources[j], request, &other) != 0) return Lookup::kAmbiguous;
+      const size_t n = count_in(sources[j], request, &other);
+      if (n > 1 || (n == 1 && other != value)) return Lookup::kAmbiguous;
     }
     if (value.empty()) return Lookup::kEmpty;
     *token = value;

@@ -1,12 +1,12 @@
 #pragma once
 // Where a request carries its token: a header (by default "Authorization:
-// Bearer <token>", RFC 6750 2.1), a cookie, or a query parameter. Sources are
-// tried in configured order; the first one present is used.
+// Bearer <token>", RFC 6750 2.1), a cookie, or a query parameter.
 //
-// A source that appears twice (two Authorization headers, a cookie or query
-// parameter repeated, also under a percent-encoded name), or tokens in two
-// configured sources, is ambiguous: intermediaries and upstreams disagree on
-// which copy counts, so the request is refused rather than guessed at.
+// A source that appears twice (two Authorization headers, a header also
+// under its '_' spelling, a cookie or query parameter repeated, also under a
+// percent-encoded name), or different tokens in two configured sources, is
+// ambiguous: intermediaries and upstreams disagree on which copy counts, so
+// the request is refused rather than guessed at.
 
 #include <string>
 #include <string_view>
@@ -28,7 +28,7 @@ struct TokenSource {
 enum class Lookup {
   kAbsent,     // no source present: 401 without an error code
   kFound,      // *token set
-  kAmbiguous,  // a source present more than once, or two sources present: 400
+  kAmbiguous,  // a source present more than once, or two different tokens: 400
   kEmpty,      // a source present but empty ("Bearer" alone): malformed
 };
 

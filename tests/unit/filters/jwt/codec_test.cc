@@ -176,6 +176,11 @@ TEST(TokenSource, BearerSchemeIsCaseInsensitiveAndOtherSchemesAreAbsent) {
             Lookup::kAmbiguous);
   EXPECT_EQ(find(bearer, Head().h("Authorization", "Basic x").h("authorization", "Bearer b"), &token),
             Lookup::kAmbiguous);
+  // CGI-style upstreams read a header's '_' spelling as the header.
+  TokenSource x_auth;
+  x_auth.name = "X-Auth";
+  x_auth.scheme = "";
+  EXPECT_EQ(find({x_auth}, Head().h("X-Auth", "good").h("X_Auth", "forged"), &token), Lookup::kAmbiguous);
 }
 
 TEST(TokenSource, CookiesQueryAndFallbackOrder) {
@@ -204,6 +209,10 @@ TEST(TokenSource, CookiesQueryAndFallbackOrder) {
   EXPECT_EQ(find(sources, Head().h("Cookie", "session=c").h("Authorization", "Basic h"), &token),
             Lookup::kFound);
   EXPECT_EQ(token, "c");
+  // The same token in two places is no ambiguity.
+  EXPECT_EQ(find(sources, Head().h("Cookie", "session=t").h("Authorization", "Bearer t"), &token),
+            Lookup::kFound);
+  EXPECT_EQ(token, "t");
 
   Head q;
   q.head.query = "x=1&access_token=qt&y=2";
