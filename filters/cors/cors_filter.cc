@@ -61,13 +61,21 @@ class CorsFilter final : public filter::Filter {
                           "access-control-expose-headers", "access-control-allow-methods",
                           "access-control-allow-headers", "access-control-max-age"})
       ctx.remove_response_header(h);
-    // Unless every origin gets the same "*", the answer depends on Origin,
-    // also for a request without one: a cache must not hand the answer
-    // without Access-Control-Allow-Origin to an allowed origin.
-    if (!p_.any_origin || p_.credentials) add_vary(ctx, "Origin");
-    CorsState* s = ctx.state_if_any<CorsState>();
-    if (s == nullptr || s->origin.empty()) return filter::Outcome::kProceed;
-    ctx.add_response_header("Access-Control-Allow-Origin", allow_origin_value(s->origin));
+    // "*" (never with credentials, refused at load) is everyone's answer,
+    // also to requests without Origin, so that a cache may hand it to any.
+    // Otherwise the answer depends on Origin, also for a request without
+    // one: a cache must not give the answer without Allow-Origin to an
+    // allowed origin.
+    std::string_view allow;
+    if (p_.any_origin) {
+      allow = "*";
+    } else {
+      add_vary(ctx, "Origin");
+      CorsState* s = ctx.state_if_any<CorsState>();
+      if (s == nullptr || s->origin.empty()) return filter::Outcome::kProceed;
+      allow = s->origin;
+    }
+    ctx.add_response_header("Access-Control-Allow-Origin", allow);
     if (p_.credentials) ctx.add_response_header("Access-Control-Allow-Credentials", "true");
     if (!p_.expose_headers.empty())
       ctx.add_response_header("Access-Control-Expose-Headers", p_.expose_headers);

@@ -151,6 +151,12 @@ TEST(CorsFilter, AnyOriginWithoutCredentialsAnswersStar) {
   // The same answer for every origin: nothing to Vary on.
   EXPECT_EQ(lines(get.ctx.response.headers),
             (Lines{"Access-Control-Allow-Origin: *", "Access-Control-Expose-Headers: X-Id"}));
+  // Everyone's answer, also without Origin: a cache may hand it to anyone.
+  Exchange plain("GET");
+  ASSERT_EQ(f->on_request_head(plain.ctx), filter::Outcome::kProceed);
+  ASSERT_EQ(f->on_response_head(plain.ctx), filter::Outcome::kProceed);
+  EXPECT_EQ(lines(plain.ctx.response.headers),
+            (Lines{"Access-Control-Allow-Origin: *", "Access-Control-Expose-Headers: X-Id"}));
   // "null" (sandboxed frames) is some origin too.
   Exchange null_origin("GET", "null");
   ASSERT_EQ(f->on_request_head(null_origin.ctx), filter::Outcome::kProceed);
