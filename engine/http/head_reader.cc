@@ -61,6 +61,7 @@ void HeadReader::reset(const HeadLimits& limits) {
   in_trailers_ = false;
   trailer_line_start_ = false;
   trailers_from_ = nullptr;
+  trailer_bytes_ = 0;
   last_byte_ = 0;
   complete_ = false;
   message_done_ = false;
@@ -103,8 +104,9 @@ int HeadReader::on_url(llhttp_t* p, const char* at, size_t len) {
 }
 
 // Field callbacks after the head are trailers of a chunked body: they are
-// forwarded as raw bytes, never recorded (they live in another buffer), but
-// held to the same rules as head fields (no empty name, no obs-fold).
+// never recorded (they live in another buffer; a proxy forwards or drops
+// them as raw bytes), but held to the same rules as head fields: no empty
+// name, no obs-fold, at most max_header_bytes in all.
 int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
   if (r->complete_) {
@@ -113,7 +115,7 @@ int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
       r->trailers_from_ = at;  // the trailer section's first byte
     }
     r->trailer_name_bytes_ += static_cast<uint32_t>(len);
-    return 0;
+    return r->count_trailer_bytes(len);
   }
   if (r->headers_.empty() || r->in_value_) {
     r->headers_.emplace_back();
@@ -125,7 +127,7 @@ int HeadReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
 
 int HeadReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
   HeadReader* r = self(p);
-  if (r->complete_) return 0;  // trailers are forwarded raw: only checked
+  if (r->complete_) return r->count_trailer_bytes(len);  // trailers: only checked
   r->in_value_ = true;
   r->append(r->headers_.back().value, at, len);
   return 0;
@@ -166,6 +168,14 @@ bool HeadReader::trailer_folded(const char* begin, const char* end) {
 int HeadReader::refuse_empty_name() {
   error_status_ = 400;  // ": value" (llhttp lets an empty name through)
   error_reason_ = "empty header name";
+  return -1;
+}
+
+int HeadReader::count_trailer_bytes(size_t len) {
+  trailer_bytes_ += len;
+  if (trailer_bytes_ <= limits_.max_header_bytes) return 0;
+  error_status_ = 431;
+  error_reason_ = "trailer section too large";
   return -1;
 }
 

@@ -110,6 +110,7 @@ class HeadReader {
   bool trailer_folded(const char* begin, const char* end);
   int refuse_empty_name();
   int refuse_obs_fold();
+  int count_trailer_bytes(size_t len);
   static int on_method(llhttp_t*, const char*, size_t);
   static int on_url(llhttp_t*, const char*, size_t);
   static int on_header_field(llhttp_t*, const char*, size_t);
@@ -132,6 +133,7 @@ class HeadReader {
   uint32_t trailer_name_bytes_ = 0;
   bool in_trailers_ = false;
   const char* trailers_from_ = nullptr;
+  uint64_t trailer_bytes_ = 0;  // field names and values of the trailer section
   char last_byte_ = 0;  // of the previous feed_chunked() buffer: a CRLF may straddle two
   bool trailer_line_start_ = false;
   bool complete_ = false;

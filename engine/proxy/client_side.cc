@@ -349,7 +349,7 @@ void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool cl
     // and with a reset, not a FIN, which would end a body that has no length
     // (close-delimited) as if it were whole.
     const linger abort{1, 0};
-    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    if (c->fd >= 0) setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
     close_client(c, false);
     return;
   }

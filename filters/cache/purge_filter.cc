@@ -23,6 +23,12 @@ class CachePurgeFilter final : public filter::Filter {
       r.body = "only PURGE is allowed here\n";
       return filter::Outcome::kRespond;
     }
+    // "" would mean every host to purge_cache: a request purges its own.
+    if (ctx.request->host.empty()) {
+      r.status = 400;
+      r.body = "PURGE needs a Host\n";
+      return filter::Outcome::kRespond;
+    }
     // The target as received, for the query; the normalised path for the
     // rest, so "/a/../b" purges what a GET of it would have hit.
     std::string target = ctx.request->path;

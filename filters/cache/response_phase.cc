@@ -76,15 +76,17 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
   StoreVerdict verdict = storability(ctx.request->method, st->authorized, st->request_cc, status,
                                      ctx.response.headers, facts, now, policy);
   const int64_t length = ctx.response.body_rewritten ? -1 : ctx.response.content_length;
-  if (verdict != StoreVerdict::kStore ||
-      (length >= 0 && static_cast<uint64_t>(length) > options_.max_entry_bytes)) {
+  const bool storable = verdict == StoreVerdict::kStore &&
+                        (length < 0 || static_cast<uint64_t>(length) <= options_.max_entry_bytes);
+  auto cap = std::make_unique<Capture>();
+  // Also not stored when too much is on its way into the store already.
+  if (!storable || (length > 0 && !charge_capture(w, *cap, static_cast<uint64_t>(length)))) {
     // A full response supersedes the stale one even when it is not stored
     // (it may have become private, say): the stale one must not be reused.
     if (st->stale && ctx.request->method == "GET" && status < 500) w.store.remove(st->stale);
     release(w, *st);  // waiters go to the origin themselves now
     return filter::Outcome::kProceed;
   }
-  auto cap = std::make_unique<Capture>();
   cap->status = status;
   cap->headers = storable_headers(ctx.response.headers, options_.status_header, now);
   cap->vary = vary_names(ctx.response.headers);
@@ -92,13 +94,7 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
   if (const http::Header* age = find_header(ctx.response.headers, "age")) cap->age.assign(age->value);
   cap->response_time = now;
   cap->expected_length = length;
-  if (length > 0) {
-    if (!charge_capture(w, *cap, static_cast<uint64_t>(length))) {
-      release(w, *st);  // too much on its way in already: passed on, not stored
-      return filter::Outcome::kProceed;
-    }
-    cap->body.reserve(static_cast<size_t>(length));
-  }
+  if (length > 0) cap->body.reserve(static_cast<size_t>(length));
   st->capture = std::move(cap);
   ctx.watch_response_body();
   return filter::Outcome::kProceed;

@@ -300,6 +300,14 @@ filters:
         request(self.port, method="PURGE", path="/bytes*")
         self.assertEqual(request(self.port, path=other).header("x-cache"), "HIT")
 
+    def test_purge_without_host_is_refused(self):
+        # An HTTP/1.0 request may have no Host: it purges no host, not all.
+        path = "/bytes/3?%s&t=nohost" % CACHEABLE
+        self.warm(path)
+        r = request(self.port, method="PURGE", path=path, version="1.0", host=None)
+        self.assertEqual((r.status, r.body), (400, b"PURGE needs a Host\n"))
+        self.assertEqual(request(self.port, path=path).header("x-cache"), "HIT")
+
 
 class OriginChangesItsAnswerTest(unittest.TestCase):
     """The same URL answered 200 first and then otherwise by the origin."""

@@ -370,9 +370,6 @@ class UploadTimeouts(unittest.TestCase):
             sink.close()
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class UpstreamFraming(unittest.TestCase):
     """Response framings the gateway cannot pass on faithfully are 502, and
@@ -428,3 +425,7 @@ class ResetMidResponse(unittest.TestCase):
         finally:
             self.assertEqual(gw.stop(), 0, gw.stderr())
             origin.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -948,6 +948,22 @@ TEST_F(ChunkedBody, BareLfEndingTheMessageRefused) {
   }
 }
 
+// An endless trailer section is not read forever: max_header_bytes in all.
+TEST_F(ChunkedBody, TrailerSectionIsBounded) {
+  start();
+  r->reset(HeadLimits{8192, 1024});
+  size_t used = 0;
+  ASSERT_EQ(r->feed(head_buf.data(), head_buf.size(), &used), HeadStatus::kComplete);
+  std::string body = "1\r\na\r\n0\r\n";
+  long n = r->feed_chunked(body.data(), body.size());
+  ASSERT_EQ(n, static_cast<long>(body.size()));
+  const std::string line = "X-Pad: " + std::string(90, 'p') + "\r\n";
+  bool refused = false;
+  for (int i = 0; i < 20 && !refused; ++i) refused = r->feed_chunked(line.data(), line.size()) < 0;
+  EXPECT_TRUE(refused);
+  EXPECT_FALSE(r->message_complete());
+}
+
 // Trailers are held to the head's rules: no obs-fold, no empty name (they
 // are forwarded as received, so a fold would reach the other side).
 TEST_F(ChunkedBody, TrailerObsFoldAndEmptyNameRefused) {
