@@ -13,4 +13,10 @@ bool is_gateway_managed_header(std::string_view name) {
   return false;
 }
 
+bool is_written_by_gateway(std::string_view name) {
+  for (std::string_view w : {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "via"})
+    if (http::iequals(name, w)) return true;
+  return false;
+}
+
 }  // namespace ringway::filters

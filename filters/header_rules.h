@@ -9,4 +9,9 @@ namespace ringway::filters {
 
 bool is_gateway_managed_header(std::string_view name);
 
+// Request headers the engine writes itself after the filters (X-Forwarded-For
+// extended, -Proto and -Host replaced, Via extended): a filter may remove
+// them, but what it sets would be overwritten or merged with the gateway's.
+bool is_written_by_gateway(std::string_view name);
+
 }  // namespace ringway::filters

@@ -262,6 +262,8 @@ std::shared_ptr<const filter::Filter> compile_api_key(const FilterBuild& build) 
 
   if (const Field* f = map.find("consumer_header")) {
     s.consumer_header = header_name(*f);
+    if (is_written_by_gateway(s.consumer_header))
+      f->fail(config::detail::quote(s.consumer_header) + " is written by the gateway after the filters");
     if (http::iequals(s.consumer_header, s.header))
       f->fail("must differ from the header that carries the key");
   }

@@ -30,7 +30,8 @@ bool status_has_body(int status) {
 int64_t body_length(const http::RequestHead* request, const filter::ResponseHead& response) {
   if (request == nullptr || request->method != "HEAD") return response.content_length;
   const http::Header* cl = find(response.headers, "content-length");
-  if (cl == nullptr) return -1;
+  // A filter's own answer has no Content-Length field yet, only its length.
+  if (cl == nullptr) return response.content_length > 0 ? response.content_length : -1;
   std::string_view digits = http::trim_ows(cl->value);
   int64_t n = 0;
   if (digits.empty() || digits.size() > 18) return -1;
@@ -48,11 +49,17 @@ bool compressible(const CompressConfig& config, const filter::ResponseHead& resp
     // Any coding, even an unknown one, means the bytes are not ours to read.
     if (http::iequals(h.name, "content-encoding") && !http::trim_ows(h.value).empty()) return false;
     if (http::iequals(h.name, "content-range")) return false;
+    // Digests of the content (RFC 9530, RFC 1864, RFC 3230) would no longer
+    // match the coded bytes: a client checking them would refuse them all.
+    if (http::iequals(h.name, "content-digest") || http::iequals(h.name, "repr-digest") ||
+        http::iequals(h.name, "content-md5") || http::iequals(h.name, "digest"))
+      return false;
   }
   if (any_has_token(response.headers, "cache-control", "no-transform")) return false;
   const http::Header* type = find(response.headers, "content-type");
   if (type == nullptr || !config.types.matches(type->value)) return false;
-  if (length >= 0 && static_cast<uint64_t>(length) < config.min_length) return false;
+  // An empty body stays empty: "gzip" on zero bytes is no gzip member.
+  if (length == 0 || (length > 0 && static_cast<uint64_t>(length) < config.min_length)) return false;
   return true;
 }
 

@@ -4,6 +4,7 @@
 
 #include "config/text_util.h"
 #include "engine/routing/path.h"
+#include "filters/header_rules.h"
 #include "filters/headers/value_template.h"
 
 namespace ringway::filters {
@@ -20,11 +21,24 @@ struct HeaderEdits {
   bool empty() const { return remove.empty() && set.empty() && add.empty(); }
 };
 
-HeaderEdits parse_direction(const Field& field) {
+// Request headers the engine writes after the filters may be removed, not set.
+void refuse_written_by_gateway(const Field& field, const std::vector<HeaderTemplate>& templates) {
+  for (const HeaderTemplate& t : templates)
+    if (is_written_by_gateway(t.name))
+      field.fail(config::detail::quote(t.name) + " is written by the gateway after the filters and cannot be set");
+}
+
+HeaderEdits parse_direction(const Field& field, bool request) {
   MapReader map(field, "in " + field.path, {"set", "add", "remove"});
   HeaderEdits edits;
-  if (const Field* f = map.find("set")) edits.set = read_header_templates(*f);
-  if (const Field* f = map.find("add")) edits.add = read_header_templates(*f);
+  if (const Field* f = map.find("set")) {
+    edits.set = read_header_templates(*f);
+    if (request) refuse_written_by_gateway(*f, edits.set);
+  }
+  if (const Field* f = map.find("add")) {
+    edits.add = read_header_templates(*f);
+    if (request) refuse_written_by_gateway(*f, edits.add);
+  }
   if (const Field* f = map.find("remove")) {
     for (const Field& item : config::detail::list_elements(*f, true, "a header name or a list of them"))
       edits.remove.push_back(read_header_name(item));
@@ -109,8 +123,8 @@ std::shared_ptr<const filter::Filter> compile_headers(const FilterBuild& build) 
   MapReader map(build.field, "in filter " + config::detail::quote(build.spec.name),
                 {"type", "request", "response", "rewrite"});
   HeaderEdits request, response;
-  if (const Field* f = map.find("request")) request = parse_direction(*f);
-  if (const Field* f = map.find("response")) response = parse_direction(*f);
+  if (const Field* f = map.find("request")) request = parse_direction(*f, true);
+  if (const Field* f = map.find("response")) response = parse_direction(*f, false);
   std::unique_ptr<re2::RE2> regex;
   std::string replace;
   if (const Field* f = map.find("rewrite")) {

@@ -161,7 +161,7 @@ void read_forward_claims(const Field& field, JwtSettings& s) {
     if (claim.empty()) config::detail::fail_at(entry.key_mark(), field.path + ": empty claim name");
     std::string header = config::detail::get_nonempty_string(entry);
     if (!config::detail::is_http_token(header)) entry.fail("invalid header name " + quote(header));
-    if (is_gateway_managed_header(header))
+    if (is_gateway_managed_header(header) || is_written_by_gateway(header))
       entry.fail(quote(header) + " is managed by the proxy and cannot carry a claim");
     for (const auto& seen : s.forward_headers)
       if (http::iequals(seen, header)) entry.fail("header " + quote(header) + " is used twice");

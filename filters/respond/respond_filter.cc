@@ -38,8 +38,10 @@ class RespondFilter final : public filter::Filter {
         return filter::Outcome::kRespond;
       }
       if (keep_query_ && !ctx.request->query.empty()) {
-        value.push_back(value.find('?') == std::string::npos ? '?' : '&');
-        value.append(ctx.request->query);
+        // Before a "#fragment", which never reaches a server.
+        const size_t hash = std::min(value.find('#'), value.size());
+        const bool has_query = value.find('?') < hash;
+        value.insert(hash, std::string(has_query ? "&" : "?").append(ctx.request->query));
       }
       r.headers.push_back({"Location", ctx.keep(value)});
     }

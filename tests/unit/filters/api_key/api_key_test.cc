@@ -415,6 +415,9 @@ TEST(ApiKeyConfig, OtherSettings) {
             std::string::npos);
   EXPECT_NE(compile(keys_map() + "    header: Host\n").error.find("is managed by the gateway"),
             std::string::npos);
+  EXPECT_NE(compile(keys_map() + "    consumer_header: X-Forwarded-For\n").error.find(
+                ":7:22: filters.auth.consumer_header: \"X-Forwarded-For\" is written by the gateway"),
+            std::string::npos);
   EXPECT_NE(compile(keys_map() + "    consumer_header: x-api-key\n").error.find(
                 ":7:22: filters.auth.consumer_header: must differ from the header that carries the key"),
             std::string::npos);

@@ -270,6 +270,15 @@ TEST(HeadersConfig, HeaderNames) {
               std::string::npos)
         << managed;
   }
+  // What the gateway writes after the filters can be removed, not set.
+  for (const char* written : {"X-Forwarded-For", "x-forwarded-proto", "X-Forwarded-Host", "Via"}) {
+    EXPECT_NE(compile(std::string("    request: { set: { ") + written + ": x } }\n")
+                  .error.find("is written by the gateway after the filters and cannot be set"),
+              std::string::npos)
+        << written;
+    EXPECT_EQ(compile(std::string("    request: { remove: [") + written + "] }\n").error, "") << written;
+  }
+  EXPECT_EQ(compile("    request: { set: { Forwarded: \"proto=https\" } }\n").error, "");
 }
 
 TEST(HeadersConfig, Rewrite) {

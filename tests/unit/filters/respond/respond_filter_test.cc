@@ -175,6 +175,17 @@ TEST(RedirectFilter, KeepQueryJoinsALocationThatHasOne) {
   EXPECT_EQ(x.headers(), Lines{"Location: /login?next=/cart&id=7"});
 }
 
+TEST(RedirectFilter, KeepQueryGoesBeforeAFragment) {
+  auto f = redirect("    location: \"/new#top\"\n    keep_query: true\n");
+  Exchange x("/old", "q=1");
+  x.run(*f);
+  EXPECT_EQ(x.headers(), Lines{"Location: /new?q=1#top"});
+  auto g = redirect("    location: \"/new?a=1#x?y\"\n    keep_query: true\n");
+  Exchange y("/old", "q=1");
+  y.run(*g);
+  EXPECT_EQ(y.headers(), Lines{"Location: /new?a=1&q=1#x?y"});
+}
+
 TEST(RedirectFilter, LiteralLocation) {
   auto f = redirect("    status: 302\n    location: https://status.example.com/\n");
   Exchange x("/anything", "q=1");
