@@ -163,6 +163,10 @@ TEST_F(Exchange, RoundTripOnEveryPath) {
         std::string plain = shape == 3 ? random_body(size, size) : text_body(size, size + shape);
         start(known ? static_cast<int64_t>(size) : -1);
         ASSERT_EQ(head(), filter::Outcome::kProceed);
+        if (known && size == 0) {  // an empty body stays empty: nothing to code
+          EXPECT_EQ(header("Content-Encoding"), "<none>");
+          continue;
+        }
         ASSERT_EQ(header("Content-Encoding"), "gzip") << size;
         std::string gz;
         if (shape == 0) gz = body(plain, [&] { return std::max<size_t>(size, 1); });
