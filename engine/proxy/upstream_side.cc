@@ -321,8 +321,11 @@ void Proxy::finish_response(UpstreamConn* u) {
   Exchange* ex = u->ex;
   ClientConn* c = ex->client;
   ex->response_done = true;
+  // A 204 announcing a body (RFC 9110 15.3.5 forbids one) may send it late,
+  // where it would be read as the next request's response: not reused.
+  const bool contradicts_itself = ex->response.status_code() == 204 && ex->response.content_length() > 0;
   bool reusable = ex->response.keep_alive() && ex->request_done && u->in.empty() &&
-                  u->out.empty() && !u->peer_eof && !ex->http10 &&
+                  u->out.empty() && !u->peer_eof && !ex->http10 && !contradicts_itself &&
                   ex->response_framing != http::BodyFraming::kUntilClose && !draining_;
   u->ex = nullptr;
   ex->upstream = nullptr;

@@ -70,13 +70,16 @@ class ScriptedUpstream:
     """A raw upstream on a free loopback port, for answers the origin in
     tools/ will not give. It reads each request whole (head, and a
     Content-Length or chunked body), keeps its raw bytes in `requests`, sends
-    what answer(index, raw) returns and closes the connection; with
-    reset=True it resets it instead (SO_LINGER 0)."""
+    what answer(index, raw) returns and closes the connection: with
+    reset=True by resetting it (SO_LINGER 0); with keep_alive=True it keeps
+    it and reads the next request. `connections` counts those accepted."""
 
-    def __init__(self, answer, reset=False):
+    def __init__(self, answer, reset=False, keep_alive=False):
         self.answer = answer
         self.reset = reset
+        self.keep_alive = keep_alive
         self.requests = []
+        self.connections = 0
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -108,20 +111,29 @@ class ScriptedUpstream:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            with conn:
-                buf = b""
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn):
+        buf = b""
+        with conn:
+            while True:
                 while self._message_end(buf) is None:
                     chunk = conn.recv(65536)
                     if not chunk:
-                        break
+                        return
                     buf += chunk
-                self.requests.append(buf)
+                end = self._message_end(buf)
+                self.requests.append(buf[:end])
+                buf = buf[end:]
                 try:
-                    conn.sendall(self.answer(len(self.requests) - 1, buf))
+                    conn.sendall(self.answer(len(self.requests) - 1, self.requests[-1]))
                 except OSError:
-                    continue
+                    return
                 if self.reset:
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+                if not self.keep_alive:
+                    return
 
     def stop(self):
         self.sock.close()

@@ -404,6 +404,26 @@ class UpstreamFraming(unittest.TestCase):
         self.assertEqual(self.answer(b"HTTP/1.1 200 OK" + body).body, b"abc")
 
 
+class SelfContradictingResponses(unittest.TestCase):
+    """A 204 announcing a body could send it late, and it would be read as
+    the next request's response: its connection is not reused."""
+
+    def test_204_with_content_length_is_not_pooled(self):
+        origin = ScriptedUpstream(lambda i, _: b"HTTP/1.1 204 No Content\r\nContent-Length: 40\r\n\r\n",
+                                  keep_alive=True)
+        gw = Gateway(config([origin.port]))
+        try:
+            c = RawClient(gw.port)
+            for _ in range(3):
+                c.send(build_request("GET", "/x"))
+                self.assertEqual(c.read_response().status, 204)
+            c.close()
+            self.assertEqual(origin.connections, 3)
+        finally:
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
+
+
 class ResetMidResponse(unittest.TestCase):
     """A reset is not the end of a close-delimited body (RFC 9112 8): the
     client is told with a reset of its own, and the cache keeps nothing."""
