@@ -45,11 +45,13 @@ bool parse_element(std::string_view element, AcceptEncoding& into) {
     if (!weight) return false;
     q = *weight;
   }
-  // The same coding listed twice is not forbidden; the higher weight wins,
-  // which is what a client listing "gzip, x-gzip;q=0.5" means for gzip.
-  auto set = [q](int& slot) { slot = std::max(slot, q); };
-  if (http::iequals(coding, "gzip") || http::iequals(coding, "x-gzip")) {
+  // The same name listed twice is not forbidden; its lower weight counts
+  // ("gzip, gzip;q=0" refuses gzip, as nginx's first-entry rule does).
+  auto set = [q](int& slot) { slot = slot == kUnlisted ? q : std::min(slot, q); };
+  if (http::iequals(coding, "gzip")) {
     set(into.gzip);
+  } else if (http::iequals(coding, "x-gzip")) {
+    set(into.x_gzip);
   } else if (http::iequals(coding, "identity")) {
     set(into.identity);
   } else if (coding == "*") {
@@ -61,7 +63,7 @@ bool parse_element(std::string_view element, AcceptEncoding& into) {
 }  // namespace
 
 int AcceptEncoding::gzip_weight() const {
-  if (gzip != kUnlisted) return gzip;
+  if (const int own = std::max(gzip, x_gzip); own != kUnlisted) return own;
   if (any != kUnlisted) return any;
   return 0;
 }

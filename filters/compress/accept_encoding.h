@@ -19,12 +19,16 @@ namespace ringway::filters::compress {
 // Weights in thousandths (qvalue "0.5" is 500), so comparisons are exact.
 constexpr int kUnlisted = -1;
 
+// A name listed twice gets its lower weight: an explicit q=0 is not
+// overridden by another entry for the same name.
 struct AcceptEncoding {
-  int gzip = kUnlisted;      // highest weight given to "gzip" or "x-gzip"
+  int gzip = kUnlisted;      // weight of "gzip"
+  int x_gzip = kUnlisted;    // weight of "x-gzip", its alias (RFC 9110 8.4.1.3)
   int identity = kUnlisted;  // weight of "identity"
   int any = kUnlisted;       // weight of "*"
 
-  // Weight gzip ends up with: its own entry wins over "*"; unlisted is 0.
+  // Weight gzip ends up with: the higher of its two names' (one alias
+  // accepted is enough), which wins over "*"; unlisted is 0.
   int gzip_weight() const;
   // True when gzip may be sent and is not ranked below identity. Identity
   // that is neither listed nor covered by "*" has no rank: the client named

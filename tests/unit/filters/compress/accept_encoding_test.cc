@@ -50,7 +50,9 @@ TEST(AcceptEncoding, Table) {
       {"gzip;\tq=0.8", true},
       {"br;q=1.0, gzip;q=0.8, *;q=0.1", true},
       {"gzip;q=0, x-gzip", true},      // the higher weight of the alias wins
-      {"gzip, gzip;q=0", true},
+      {"gzip, gzip;q=0", false},       // a name twice: its lower weight
+      {"gzip;q=0, gzip", false},
+      {"gzip;q=0.5, gzip;q=0.8", true},
       // The wildcard.
       {"*", true},
       {"*;q=0.5", true},
@@ -112,7 +114,7 @@ TEST(AcceptEncoding, SeveralLinesFormOneList) {
   http::HeaderList excluded;
   excluded.push_back({"Accept-Encoding", "gzip"});
   excluded.push_back({"Accept-Encoding", "gzip;q=0"});
-  EXPECT_TRUE(client_accepts_gzip(excluded));  // the higher weight wins
+  EXPECT_FALSE(client_accepts_gzip(excluded));  // a name twice: its lower weight
 
   http::HeaderList bad;
   bad.push_back({"Accept-Encoding", "gzip"});
