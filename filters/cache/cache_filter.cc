@@ -14,7 +14,7 @@ namespace ringway::filters {
 namespace {
 
 // What the routes that run the filter being built do to a request before
-// it is stored, in file order: how they match, where they send it (upstream
+// it is stored, in file order: their names, how they match, where they send it (upstream
 // and its Host), how they rewrite the path, and which filters (with their
 // config) run before the cache. Stored responses mean the same after a
 // reload only if this is unchanged.
@@ -29,6 +29,7 @@ std::string route_signature(const FilterBuild& build) {
     for (size_t pos = 0; pos < route.filters.size(); ++pos) {
       if (config.filters[route.filters[pos]].name != build.spec.name) continue;
       const config::RouteMatch& m = route.match;
+      field(route.name);  // entries are tagged with it
       for (const auto& h : m.hosts) field(h);
       field(std::to_string(static_cast<int>(m.path_kind)));
       field(m.path);
