@@ -9,33 +9,30 @@ thread_local uint64_t Context::request_counter_ = 0;
 
 namespace {
 
+// Request headers are matched as CGI-style upstreams read them (a '_'
+// spelling is the same header); response headers case-insensitively.
+template <bool (*same)(std::string_view, std::string_view)>
 void remove_all(http::HeaderList& headers, std::string_view name) {
   headers.erase(std::remove_if(headers.begin(), headers.end(),
-                               [&](const http::Header& h) { return http::iequals(h.name, name); }),
+                               [&](const http::Header& h) { return same(h.name, name); }),
                 headers.end());
 }
-
-void remove_request_spellings(http::HeaderList& headers, std::string_view name) {
-  headers.erase(std::remove_if(headers.begin(), headers.end(),
-                               [&](const http::Header& h) { return http::same_cgi_name(h.name, name); }),
-                headers.end());
-}
+constexpr auto remove_request = remove_all<http::same_cgi_name>;
+constexpr auto remove_response = remove_all<http::iequals>;
 
 }  // namespace
 
-void Context::remove_request_header(std::string_view name) {
-  remove_request_spellings(request->headers, name);
-}
+void Context::remove_request_header(std::string_view name) { remove_request(request->headers, name); }
 
 void Context::set_request_header(std::string_view name, std::string_view value) {
-  remove_request_spellings(request->headers, name);
+  remove_request(request->headers, name);
   request->headers.push_back({keep(name), keep(value)});
 }
 
-void Context::remove_response_header(std::string_view name) { remove_all(response.headers, name); }
+void Context::remove_response_header(std::string_view name) { remove_response(response.headers, name); }
 
 void Context::set_response_header(std::string_view name, std::string_view value) {
-  remove_all(response.headers, name);
+  remove_response(response.headers, name);
   add_response_header(name, value);
 }
 

@@ -149,13 +149,11 @@ void ConnectionTokens::remove_named(HeaderList& headers) const {
 void drop_client_forwarding(HeaderList& headers) {
   auto forged = [](const Header& h) {
     const std::string_view n = h.name;
-    if (n.size() == 9) return iequals(n, "forwarded");
-    if (n.size() < 15 || n.size() > 17) return false;
-    // Only the '_' spellings of those the writer extends or replaces.
-    if (n.find('_') == std::string_view::npos)
-      return iequals(n, "x-forwarded-port");
-    return same_cgi_name(n, "x-forwarded-for") || same_cgi_name(n, "x-forwarded-host") ||
-           same_cgi_name(n, "x-forwarded-proto") || same_cgi_name(n, "x-forwarded-port");
+    if (iequals(n, "forwarded") || same_cgi_name(n, "x-forwarded-port")) return true;
+    // The others the writer extends or replaces: only their '_' spellings.
+    return n.find('_') != std::string_view::npos &&
+           (same_cgi_name(n, "x-forwarded-for") || same_cgi_name(n, "x-forwarded-host") ||
+            same_cgi_name(n, "x-forwarded-proto"));
   };
   headers.erase(std::remove_if(headers.begin(), headers.end(), forged), headers.end());
 }

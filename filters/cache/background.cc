@@ -63,14 +63,8 @@ void CacheFilter::background_done(CacheWorker& w, const EntryPtr& old, uint64_t 
   if (r.status == 304 && r.headers != nullptr) {
     const http::Header* etag = find_header(*r.headers, "etag");
     if (etag == nullptr || old->etag.empty() || weak_etag_match(etag->value, old->etag)) {
-      std::vector<StoredHeader> headers =
-          updated_headers(old->headers, *r.headers, options_.status_header, now);
-      auto fresh = make_entry(old->key, old->vary, old->secondary, old->status, std::move(headers),
-                              old->body, *r.headers, EntryTimes{request_time, now, now},
-                              options_.heuristic);
-      fresh->route = old->route;
       // No request of a client's behind it: judged as a plain GET's.
-      replace_freshened(w, old, fresh, false, CacheControl{}, now);
+      freshen(w, old, *r.headers, request_time, false, CacheControl{}, now);
       ++w.stats.revalidated;
     }
   } else if (r.status >= 200 && r.status < 500) {

@@ -181,11 +181,13 @@ class CacheFilter final : public filter::Filter {
   static bool charge_capture(CacheWorker& w, Capture& cap, uint64_t bytes);
   // Ends st's capture, if any, without storing it.
   static void drop_capture(CacheWorker& w, CacheRequest& st);
-  // response_phase.cc: a stored response freshened by a 304 (4.3.4) may only
-  // go back into the store if it is still storable: the 304 may have added
-  // Set-Cookie, private or no-store, which make it this client's answer only.
-  void replace_freshened(CacheWorker& w, const EntryPtr& old, const EntryPtr& fresh, bool authorized,
-                         const CacheControl& request_cc, int64_t now) const;
+  // response_phase.cc: `old` freshened with a 304's fields (4.3.3/4.3.4),
+  // replacing it. It goes back into the store only if still storable: the
+  // 304 may have added Set-Cookie, private or no-store, which make it this
+  // client's answer only. Returns it, stored or not.
+  EntryPtr freshen(CacheWorker& w, const EntryPtr& old, const http::HeaderList& not_modified,
+                   int64_t request_time, bool authorized, const CacheControl& request_cc,
+                   int64_t now) const;
   // request_phase.cc
   filter::Outcome lookup(filter::Context& ctx, CacheWorker& w, CacheRequest& st, int64_t now) const;
   // serve.cc

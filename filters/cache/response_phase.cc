@@ -48,12 +48,8 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
       ++w.stats.stale;
       return serve(ctx, old, kStale, client, now);
     }
-    std::vector<StoredHeader> headers =
-        updated_headers(old->headers, ctx.response.headers, options_.status_header, now);
-    auto fresh = make_entry(old->key, old->vary, old->secondary, old->status, std::move(headers), old->body,
-                            ctx.response.headers, EntryTimes{st->request_time, now, now}, options_.heuristic);
-    fresh->route = old->route;
-    replace_freshened(w, old, fresh, st->authorized, st->request_cc, now);
+    EntryPtr fresh =
+        freshen(w, old, ctx.response.headers, st->request_time, st->authorized, st->request_cc, now);
     release(w, *st);
     ++w.stats.revalidated;
     return serve(ctx, fresh, kRevalidated, client, now);
@@ -117,15 +113,20 @@ std::string_view CacheFilter::on_response_body(filter::Context& ctx, std::string
   return piece;
 }
 
-void CacheFilter::replace_freshened(CacheWorker& w, const EntryPtr& old, const EntryPtr& fresh,
-                                    bool authorized, const CacheControl& request_cc,
-                                    int64_t now) const {
+EntryPtr CacheFilter::freshen(CacheWorker& w, const EntryPtr& old, const http::HeaderList& not_modified,
+                              int64_t request_time, bool authorized, const CacheControl& request_cc,
+                              int64_t now) const {
+  auto fresh = make_entry(old->key, old->vary, old->secondary, old->status,
+                          updated_headers(old->headers, not_modified, options_.status_header, now),
+                          old->body, not_modified, EntryTimes{request_time, now, now}, options_.heuristic);
+  fresh->route = old->route;
   w.store.remove(old);
   const http::HeaderList headers = fresh->header_views();
   const StorePolicy policy{options_.cache_authorized, options_.heuristic};
   if (storability("GET", authorized, request_cc, fresh->status, headers,
                   read_response_facts(headers, now), now, policy) == StoreVerdict::kStore)
     w.store.insert(fresh);
+  return fresh;
 }
 
 }  // namespace ringway::filters::cache

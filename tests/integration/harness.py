@@ -72,7 +72,8 @@ class ScriptedUpstream:
     Content-Length or chunked body), keeps its raw bytes in `requests`, sends
     what answer(index, raw) returns and closes the connection: with
     reset=True by resetting it (SO_LINGER 0); with keep_alive=True it keeps
-    it and reads the next request. `connections` counts those accepted."""
+    it and reads the next request. An answer of None closes the connection
+    without a word. `connections` counts those accepted."""
 
     def __init__(self, answer, reset=False, keep_alive=False):
         self.answer = answer
@@ -126,8 +127,11 @@ class ScriptedUpstream:
                 end = self._message_end(buf)
                 self.requests.append(buf[:end])
                 buf = buf[end:]
+                response = self.answer(len(self.requests) - 1, self.requests[-1])
+                if response is None:
+                    return
                 try:
-                    conn.sendall(self.answer(len(self.requests) - 1, self.requests[-1]))
+                    conn.sendall(response)
                 except OSError:
                     return
                 if self.reset:
