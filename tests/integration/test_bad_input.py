@@ -75,6 +75,12 @@ class BadInput(GatewayTestCase):
         self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                      b"1\r\na\r\n0\r\n\n", 400, "chunked")
 
+    def test_endless_trailer_section(self):
+        # Trailers are dropped, not forwarded, but never read forever: the
+        # section is held to max_header_bytes (4 KiB here).
+        self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"1\r\na\r\n0\r\n" + b"X-Pad: " + b"p" * 5000 + b"\r\n\r\n", 400, "chunked")
+
     def test_path_parameters(self):
         # Servlet containers strip ";params" before routing: /admin;x/y is
         # their /admin/y, whatever route /admin;x/y matched here.
