@@ -11,6 +11,14 @@ namespace ringway::config::detail {
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);
 
+// The value of a hex digit, or -1 for any other byte (percent-decoding, hashes).
+constexpr int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // RFC 9110 token (method names, header field names).
 bool is_http_token(std::string_view s);
 

@@ -1,14 +1,11 @@
 #include "filters/query_param.h"
 
+#include "config/text_util.h"
+
 namespace ringway::filters {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using config::detail::hex_value;
 
 bool name_is(std::string_view pair, std::string_view name, std::string& scratch) {
   std::string_view raw = pair.substr(0, pair.find('='));

@@ -14,6 +14,7 @@ namespace ringway::filters {
 namespace {
 
 using config::detail::Field;
+using config::detail::hex_value;
 using config::detail::MapReader;
 
 using Digest = std::array<unsigned char, 32>;
@@ -32,13 +33,6 @@ using KeyTable = std::unordered_map<Digest, std::string, DigestHash>;
 
 // Where each hash was first given, for "duplicate" messages: "FILE:LINE".
 using Origins = std::unordered_map<Digest, std::string, DigestHash>;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // The value is never quoted in messages: a raw key pasted where its hash
 // belongs would otherwise end up in logs.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "config/text_util.h"
 #include "engine/http/field_value.h"
 
 namespace ringway::origin {
@@ -14,9 +15,8 @@ constexpr std::string_view kHelloBody = "hello from ringway-origin\n";
 constexpr uint64_t kMaxDelayMs = 3600 * 1000;
 constexpr uint32_t kMaxChunk = 16 * 1024 * 1024;
 
+using config::detail::hex_value;
 using http::iequals;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -33,13 +33,6 @@ bool parse_u64(std::string_view s, uint64_t& out) {
   }
   auto res = std::from_chars(s.data(), s.data() + s.size(), out);
   return res.ec == std::errc();
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
 }
 
 // Percent-decodes into out; invalid escapes are kept literally.
