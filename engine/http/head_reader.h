@@ -106,11 +106,13 @@ class HeadReader {
   void append(Span& span, const char* at, size_t len);
   HeadStatus fail(int status, const char* reason);
   uint32_t header_bytes() const;
+  size_t max_head_bytes() const;
 
   bool trailer_folded(const char* begin, const char* end);
   int refuse_empty_name();
   int refuse_obs_fold();
   int count_trailer_bytes(size_t len);
+  int count_chunk_framing(uint64_t bytes);
   static int on_method(llhttp_t*, const char*, size_t);
   static int on_url(llhttp_t*, const char*, size_t);
   static int on_header_field(llhttp_t*, const char*, size_t);
@@ -118,6 +120,7 @@ class HeadReader {
   static int on_header_value_complete(llhttp_t*);
   static int on_headers_complete(llhttp_t*);
   static int on_body(llhttp_t*, const char*, size_t);
+  static int on_chunk_header(llhttp_t*);
   static int on_message_complete(llhttp_t*);
   static const llhttp_settings_t* settings();
 
@@ -140,6 +143,8 @@ class HeadReader {
   bool message_done_ = false;
   uint32_t head_bytes_ = 0;
   uint64_t chunked_payload_ = 0;
+  uint64_t chunks_ = 0;               // chunk size lines read
+  uint64_t chunk_framing_bytes_ = 0;  // their bytes, extensions and CRLFs
   PayloadPieces* payload_ = nullptr;
   Span method_;
   Span target_;

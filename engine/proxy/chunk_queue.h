@@ -39,6 +39,7 @@ class InputQueue {
  public:
   bool empty() const { return chunks_.empty(); }
   uint64_t bytes() const { return bytes_; }
+  size_t chunks() const { return chunks_.size(); }
   Chunk& front() { return chunks_.front(); }
   void push(Chunk c) {
     chunks_.push_back(c);

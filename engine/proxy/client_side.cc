@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "engine/routing/path.h"
+#include "engine/http/field_value.h"
 #include "engine/proxy/proxy.h"
 
 namespace ringway::proxy {
@@ -150,7 +151,7 @@ bool Proxy::check_request(ClientConn* c) {
   }
   const http::Header* host = nullptr;
   int hosts = 0, transfer_encodings = 0;
-  const http::Header* expect = nullptr;
+  bool expect_continue = false, expect_other = false;
   bool chunked = false;
   for (const auto& h : head.headers) {
     if (http::iequals(h.name, "host")) {
@@ -160,7 +161,11 @@ bool Proxy::check_request(ClientConn* c) {
       ++transfer_encodings;
       chunked = http::iequals(h.value, "chunked");
     } else if (http::iequals(h.name, "expect")) {
-      expect = &h;
+      // Field lines of one name are one list (RFC 9110 5.3): every member
+      // counts, however they were split.
+      std::string_view rest = h.value, member;
+      while (http::next_list_element(rest, member))
+        (http::iequals(member, "100-continue") ? expect_continue : expect_other) = true;
     }
   }
   if (hosts > 1) {
@@ -194,8 +199,9 @@ bool Proxy::check_request(ClientConn* c) {
     return false;
   }
   // An absolute-form target's authority replaces the Host field (RFC 9112
-  // 3.2.2), and was checked with the target.
-  if (parts.authority.empty() && host != nullptr) {
+  // 3.2.2) and was checked with the target; a Host field must still be
+  // valid (3.2: "MUST respond with 400" to an invalid one).
+  if (host != nullptr) {
     if (const char* reason = routing::check_host(host->value)) {
       respond_local(c, 400, reason, true);
       return false;
@@ -205,13 +211,11 @@ bool Proxy::check_request(ClientConn* c) {
   head.query = parts.query;
   head.host = !parts.authority.empty() ? parts.authority
                                        : (host != nullptr ? host->value : std::string_view{});
-  if (expect != nullptr) {
-    if (!http::iequals(expect->value, "100-continue")) {
-      respond_local(c, 417, "unsupported expectation", true);
-      return false;
-    }
-    ex->expect_continue = true;
+  if (expect_other) {
+    respond_local(c, 417, "unsupported expectation", true);
+    return false;
   }
+  ex->expect_continue = expect_continue;
   ex->request_framing = ex->request.request_framing();
   if (ex->request_framing == http::BodyFraming::kContentLength &&
       ex->request.content_length() > config_->limits.max_body_bytes) {
@@ -309,7 +313,8 @@ void Proxy::pump_request_body(ClientConn* c) {
     } else {
       long r = ex->request.feed_chunked(chunk.data, chunk.len, pieces);
       if (r < 0) {
-        respond_local(c, 400, "invalid chunked body", true);
+        const char* why = ex->request.error_reason();
+        respond_local(c, 400, *why != '\0' ? why : "invalid chunked body", true);
         return;
       }
       if (ex->request.chunked_payload_bytes() > config_->limits.max_body_bytes) {

@@ -25,6 +25,10 @@ struct Exchange;
 // Above this many received-but-unprocessed bytes a connection stops reading
 // until the other side catches up: memory follows traffic in flight.
 constexpr uint64_t kMaxQueuedInput = 256 * 1024;
+// Each queued chunk holds a whole receive buffer however few bytes it carries,
+// so chunks are bounded too: a peer sending one byte per segment would
+// otherwise hold a buffer per byte and starve the worker's other connections.
+constexpr size_t kMaxQueuedChunks = 16;
 
 // What both kinds of connection share: a socket with at most one multishot
 // receive and one send in flight, and a count of the operations in flight so

@@ -42,9 +42,10 @@ void Proxy::pause_recv(Socket* s, core::Op op) {
 void Proxy::regulate_recv(Socket* s, core::Op op) {
   // Hysteresis: stop above the limit, start again once a quarter is left, so
   // a connection near the limit does not cancel and re-arm on every chunk.
-  if (s->in.bytes() > kMaxQueuedInput)
+  if (s->in.bytes() > kMaxQueuedInput || s->in.chunks() > kMaxQueuedChunks)
     pause_recv(s, op);
-  else if (s->recv_paused && s->in.bytes() < kMaxQueuedInput / 4)
+  else if (s->recv_paused && s->in.bytes() < kMaxQueuedInput / 4 &&
+           s->in.chunks() <= kMaxQueuedChunks / 4)
     arm_recv(s, op);
 }
 

@@ -2,6 +2,8 @@
 and a closed connection, the gateway stays up, and a request in progress on
 another connection is not disturbed."""
 
+import socket
+import time
 import unittest
 
 from harness import GatewayTestCase, RawClient, build_request, config
@@ -79,7 +81,68 @@ class BadInput(GatewayTestCase):
         # Trailers are dropped, not forwarded, but never read forever: the
         # section is held to max_header_bytes (4 KiB here).
         self.refused(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     b"1\r\na\r\n0\r\n" + b"X-Pad: " + b"p" * 5000 + b"\r\n\r\n", 400, "chunked")
+                     b"1\r\na\r\n0\r\n" + b"X-Pad: " + b"p" * 5000 + b"\r\n\r\n", 400, "trailer section")
+
+    def test_endless_chunk_extension_or_size(self):
+        # Framing bytes are not payload: without their own bound they would
+        # be forwarded past max_body_bytes.
+        head = b"POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for framing in (b"1;x=" + b"a" * 20000 + b"\r\nA\r\n0\r\n\r\n",
+                        b"0" * 20000 + b"1\r\nA\r\n0\r\n\r\n"):
+            with self.subTest(framing=framing[:8]):
+                self.refused(head + framing, 400, "chunk header too long")
+
+    def test_short_chunk_extensions_pass(self):
+        c = RawClient(self.port)
+        c.send(b"POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+               b"1;name=value\r\nA\r\n" * 300 + b"0\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual((r.status, r.body.strip()), (200, b"300"))
+        c.close()
+
+    def test_head_verdict_does_not_depend_on_the_split(self):
+        # Target and fields each just within their limits (1 KiB, 4 KiB).
+        raw = (b"GET /" + b"a" * 1023 + b" HTTP/1.1\r\nHost: h\r\nX: " + b"v" * 4074 +
+               b"\r\n\r\n")
+        for split in (None, 100, len(raw) - 1):
+            with self.subTest(split=split):
+                c = RawClient(self.port)
+                if split is None:
+                    c.send(raw)
+                else:
+                    c.send(raw[:split])
+                    time.sleep(0.05)
+                    c.send(raw[split:])
+                self.assertEqual(c.read_response().status, 200)
+                c.close()
+
+    def test_invalid_host_with_absolute_form_target(self):
+        # The authority is routed on, but the Host field must still be valid.
+        self.refused(b"GET http://good/x HTTP/1.1\r\nHost: e v\r\n\r\n", 400, "host")
+
+    def test_expectations_however_split_into_lines(self):
+        for expect in (b"Expect: foo\r\nExpect: 100-continue\r\n", b"Expect: 100-continue, foo\r\n"):
+            with self.subTest(expect=expect):
+                self.refused(b"POST /sink HTTP/1.1\r\nHost: x\r\n" + expect +
+                             b"Content-Length: 3\r\n\r\nabc", 417)
+
+    def test_one_byte_segments_do_not_starve_other_clients(self):
+        # Every queued segment holds a whole receive buffer: a client that
+        # sends single bytes behind a response it does not read must not
+        # take the worker's buffers from everyone else.
+        c = RawClient(self.port)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.send(b"GET /bytes/500000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.2)
+        for _ in range(1100):
+            c.send(b"X")
+            time.sleep(0.001)
+        victim = RawClient(self.port, timeout=5.0)
+        victim.send(build_request("GET", "/bytes/5", headers=[("Connection", "close")]))
+        self.assertEqual(len(victim.read_response().body), 5)
+        victim.close()
+        c.close()
 
     def test_path_parameters(self):
         # Servlet containers strip ";params" before routing: /admin;x/y is
