@@ -1,6 +1,7 @@
 #include "config/loader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -60,14 +61,27 @@ LoadResult load_config_string(const std::string& yaml, const std::string& file_n
 }
 
 LoadResult load_config_file(const std::string& path) {
+  // A configuration is a regular file of sane size: a FIFO would block a
+  // reload, /dev/zero would never end (O_NONBLOCK only keeps open() itself
+  // from waiting for a FIFO's writer).
+  constexpr off_t kMaxConfigBytes = 16 << 20;
   std::string text;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return {nullptr, path + ": cannot read: " + std::strerror(errno)};
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxConfigBytes) {
+    ::close(fd);
+    return {nullptr, path + (S_ISREG(st.st_mode) ? ": larger than 16 MiB" : ": not a regular file")};
+  }
   char buffer[64 * 1024];
   for (;;) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n > 0) {
       text.append(buffer, static_cast<size_t>(n));
+      if (text.size() > static_cast<size_t>(kMaxConfigBytes)) {  // grew while read
+        ::close(fd);
+        return {nullptr, path + ": larger than 16 MiB"};
+      }
     } else if (n == 0) {
       break;
     } else if (errno != EINTR) {

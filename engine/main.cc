@@ -51,6 +51,7 @@ bool load(const std::string& path, const ringway::core::Snapshot* running,
 
 int main(int argc, char** argv) {
   std::string config_path = "ringway.yaml";
+  bool config_given = false;
   bool check = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -62,22 +63,32 @@ int main(int argc, char** argv) {
       printf("ringway %s\n", RINGWAY_VERSION);
       return 0;
     }
+    std::string path;
     if (arg == "check" && i == 1) {
       check = true;
+      continue;
     } else if (arg == "--config" || arg == "-c") {
       if (++i >= argc) {
         fprintf(stderr, "ringway: %s needs a file name\n%s", arg.c_str(), kUsage);
         return 2;
       }
-      config_path = argv[i];
+      path = argv[i];
     } else if (arg.rfind("--config=", 0) == 0) {
-      config_path = arg.substr(9);
-    } else if (check && arg[0] != '-') {
-      config_path = arg;
+      path = arg.substr(9);
+    } else if (check && !arg.empty() && arg[0] != '-') {
+      path = arg;
     } else {
       fprintf(stderr, "ringway: unknown argument '%s'\n%s", arg.c_str(), kUsage);
       return 2;
     }
+    // `ringway check a.yaml b.yaml` must not pass on b alone.
+    if (config_given) {
+      fprintf(stderr, "ringway: one configuration file at a time ('%s' and '%s')\n%s",
+              config_path.c_str(), path.c_str(), kUsage);
+      return 2;
+    }
+    config_path = path;
+    config_given = true;
   }
   if (check) {
     ringway::core::Snapshot snapshot;

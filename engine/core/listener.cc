@@ -49,6 +49,18 @@ int open_listener(const config::SocketAddress& address, int backlog, int* bound_
   return fd;
 }
 
+bool port_is_free(const config::SocketAddress& address, std::string* error) {
+  int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;  // open_listener reports what is wrong
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const bool taken = bind(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
+                     errno == EADDRINUSE;
+  close(fd);
+  if (taken) *error = "listen on " + address.text + ": address already in use (by another process)";
+  return !taken;
+}
+
 std::string format_address(const sockaddr* sa) {
   char host[INET6_ADDRSTRLEN] = {0};
   if (sa->sa_family == AF_INET6) {

@@ -15,6 +15,13 @@ namespace ringway::core {
 int open_listener(const config::SocketAddress& address, int backlog, int* bound_port,
                   std::string* error);
 
+// SO_REUSEPORT lets a second process (another ringway, a stale one) bind the
+// same port and silently take a share of its connections. Before the first
+// socket of a listener is opened, a plain bind (SO_REUSEADDR only, so
+// TIME_WAIT does not count) shows whether anyone listens there already.
+// Returns false, with `error` set, if the port is taken.
+bool port_is_free(const config::SocketAddress& address, std::string* error);
+
 // "127.0.0.1:8080" / "[::1]:8080" for a socket address.
 std::string format_address(const sockaddr* sa);
 

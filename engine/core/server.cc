@@ -103,17 +103,30 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
   std::vector<std::vector<int>> running_fds;
   if (running != nullptr)
     for (const auto& w : *running) running_fds.push_back(w->listen_fds());
+  const size_t nrunning = running_config != nullptr ? running_config->listeners.size() : 0;
+  std::vector<bool> taken_over(nrunning, false);  // each running listener passes to one new one
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const auto& l = config.listeners[i];
     int reuse = -1;  // the running generation's listener with this address
-    if (running_config != nullptr)
-      for (size_t j = 0; j < running_config->listeners.size(); ++j)
-        if (listener_key(running_config->listeners[j]) == listener_key(l)) reuse = static_cast<int>(j);
+    bool port_ours = false;  // a running listener has this port (a changed bind address)
+    for (size_t j = 0; j < nrunning; ++j) {
+      const auto& r = running_config->listeners[j];
+      if (reuse < 0 && !taken_over[j] && listener_key(r) == listener_key(l)) {
+        reuse = static_cast<int>(j);
+        taken_over[j] = true;
+      }
+      port_ours |= l.address.port() != 0 && r.address.port() == l.address.port();
+    }
+    if (reuse < 0 && !port_ours && l.address.port() != 0 && !port_is_free(l.address, error))
+      return false;
     for (size_t w = 0; w < nworkers; ++w) {
       int fd = -1;
       if (reuse >= 0 && w < running_fds.size() && running_fds[w][reuse] >= 0) {
         fd = fcntl(running_fds[w][reuse], F_DUPFD_CLOEXEC, 0);
         if (fd < 0) *error = "listener " + listener_key(l) + ": dup: " + strerror(errno);
+        // The socket is shared with the running generation; listen() again
+        // applies a changed backlog to it.
+        else if (w == 0) listen(fd, l.backlog);
       } else {
         fd = open_listener(l.address, l.backlog, &(*ports)[i], error);
       }

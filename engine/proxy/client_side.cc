@@ -398,6 +398,7 @@ void Proxy::finish_exchange(ClientConn* c) {
     return;
   }
   c->state = ClientState::kIdle;
+  c->served = true;
   idle_timer_.arm(c->timer, now_ms_);
   if (c->recv_paused) arm_recv(c, core::Op::kClientRecv);
   process_client(c);  // a pipelined request may be waiting

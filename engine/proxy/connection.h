@@ -58,6 +58,7 @@ enum class ClientState : uint8_t {
 struct alignas(16) ClientConn : Socket {
   ClientState state = ClientState::kIdle;
   bool close_after = false;  // close once the current response is sent
+  bool served = false;       // has had a response (kIdle: between keep-alive requests)
   Exchange* ex = nullptr;
   ClientConn* prev = nullptr;  // worker's list of live clients (for draining)
   ClientConn* next = nullptr;

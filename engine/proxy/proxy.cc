@@ -247,9 +247,14 @@ void Proxy::expire_timers() {
 
 void Proxy::begin_drain() {
   draining_ = true;
+  // Idle keep-alive connections close now: their clients retry a request
+  // that crosses the close (RFC 9112 9.3.1). A connection that has not had
+  // its first request yet stays: its request is likely on the way, and a
+  // client does not retry on a fresh connection. It gets one response and
+  // closes, or the header timeout ends it.
   for (ClientConn* c = live_; c != nullptr;) {
     ClientConn* next = c->next;
-    if (c->ex == nullptr && c->state == ClientState::kIdle) close_client(c, false);
+    if (c->ex == nullptr && c->state == ClientState::kIdle && c->served) close_client(c, false);
     c = next;
   }
   for (auto& p : pools_) {

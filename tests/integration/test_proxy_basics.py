@@ -377,6 +377,17 @@ class CommandLine(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertEqual(p.returncode, 1)
         self.assertIn("missing.yaml", p.stderr)
+        # Two files: refused, not judged on the last one alone.
+        p = subprocess.run([RINGWAY, "check", bad, good], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("one configuration file at a time", p.stderr)
+        # Not a regular file: a FIFO would block, /dev/zero never end.
+        fifo = os.path.join(d, "fifo.yaml")
+        os.mkfifo(fifo)
+        for path in (fifo, "/dev/zero", d):
+            p = subprocess.run([RINGWAY, "check", path], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("not a regular file", p.stderr)
 
 
 if __name__ == "__main__":
