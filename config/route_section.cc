@@ -11,12 +11,6 @@ namespace {
 
 // A header value is compared byte for byte with what the client sent, which
 // can never contain these.
-bool is_header_value(std::string_view value) {
-  for (char c : value)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
-}
-
 // Reads the route's name before its keys are checked, so that even an
 // unknown-key error can say which route it is in.
 std::string peek_name(const YAML::Node& route) {
@@ -55,8 +49,12 @@ void parse_headers(const Field& field, RouteMatch& match) {
       if (other.name == header.name)
         fail_at(entry.key.Mark(), field.path + ": header " + quote(header.name) +
                                       " is listed twice (names are case-insensitive)");
-    if (!is_header_value(header.value))
-      entry.fail("header values cannot contain CR, LF or NUL");
+    if (!is_field_value(header.value)) entry.fail(kFieldValueRule);
+    // Request values are compared without their surrounding whitespace
+    // (RFC 9110 5.5), so a value that has some would never match.
+    const std::string& v = header.value;
+    if (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.back() == ' ' || v.back() == '\t'))
+      entry.fail("header value " + quote(header.value) + " has spaces around it, so no request would match it");
     match.headers.push_back(std::move(header));
   }
 }
@@ -157,6 +155,11 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
     route.name = item.path;
     if (const Field* f = map.find("name")) {
       route.name = get_nonempty_string(*f);
+      // Names appear in logs, errors and headers (${route}): one line, and
+      // never one an unnamed route gets.
+      if (!is_field_value(route.name)) f->fail("a route name cannot contain control characters");
+      if (route.name.rfind("routes[", 0) == 0)
+        f->fail("names of the form \"routes[N]\" are those of unnamed routes");
       for (const auto& [other, line] : names)
         if (other == route.name)
           f->fail("duplicate route name " + quote(route.name) + " (first at line " +

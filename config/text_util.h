@@ -19,6 +19,16 @@ constexpr int hex_value(char c) {
   return -1;
 }
 
+// RFC 9110 5.5 field value: no control characters but HTAB (CR, LF, NUL
+// would split or cut a header; the others are invalid and some upstreams
+// refuse the request for them).
+constexpr bool is_field_value(std::string_view s) {
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) return false;
+  return true;
+}
+constexpr const char* kFieldValueRule = "header values cannot contain control characters (CR, LF, NUL...)";
+
 // RFC 9110 token (method names, header field names).
 bool is_http_token(std::string_view s);
 

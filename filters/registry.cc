@@ -23,6 +23,7 @@ enum class Role {
   kOther,
   kAccess,  // decides who may pass (authentication, address rules)
   kStore,   // answers from responses stored for earlier requests
+  kAnswer,  // answers every request itself: a route needs no upstream
 };
 
 struct Type {
@@ -36,15 +37,15 @@ constexpr Type kTypes[] = {
     {"api_key", compile_api_key, Role::kAccess},
     {"body_limit", compile_body_limit},
     {"cache", compile_cache, Role::kStore},
-    {"cache_purge", compile_cache_purge},
+    {"cache_purge", compile_cache_purge, Role::kAnswer},
     {"compress", compile_compress},
     {"cors", compile_cors},
     {"headers", compile_headers},
     {"ip_rules", compile_ip_rules, Role::kAccess},
     {"jwt", compile_jwt, Role::kAccess},
     {"rate_limit", compile_rate_limit},
-    {"redirect", compile_redirect},
-    {"respond", compile_respond},
+    {"redirect", compile_redirect, Role::kAnswer},
+    {"respond", compile_respond, Role::kAnswer},
 };
 
 const Type* find_type(const std::string& name) {
@@ -53,21 +54,33 @@ const Type* find_type(const std::string& name) {
   return nullptr;
 }
 
+std::string route_error(const config::Route& route, const std::string& what) {
+  return route.location.file + ":" + std::to_string(route.location.line) + ":" +
+         std::to_string(route.location.column) + ": route " + config::detail::quote(route.name) +
+         ": " + what;
+}
+
 // A store ahead of an access check in a chain would answer requests the
 // check never saw, with responses stored for clients it let in: refused.
-std::string order_error(const config::Config& config, const config::Route& route) {
+// A route without an upstream needs a filter that answers every request;
+// otherwise its requests would all end in 502.
+std::string chain_error(const config::Config& config, const config::Route& route) {
   const config::FilterSpec* store = nullptr;
+  bool answers = false;
   for (size_t index : route.filters) {
     const config::FilterSpec& spec = config.filters[index];
     const Type* type = find_type(spec.type);
     if (type->role == Role::kStore && store == nullptr) store = &spec;
     if (type->role == Role::kAccess && store != nullptr)
-      return route.location.file + ":" + std::to_string(route.location.line) + ":" +
-             std::to_string(route.location.column) + ": route " + config::detail::quote(route.name) +
-             ": filter " + config::detail::quote(store->name) + " (" + store->type + ") comes before " +
-             config::detail::quote(spec.name) + " (" + spec.type +
-             "): its hits would skip that check; list " + config::detail::quote(spec.name) + " first";
+      return route_error(route, "filter " + config::detail::quote(store->name) + " (" + store->type +
+                                    ") comes before " + config::detail::quote(spec.name) + " (" +
+                                    spec.type + "): its hits would skip that check; list " +
+                                    config::detail::quote(spec.name) + " first");
+    answers |= type->role == Role::kAnswer;
   }
+  if (route.upstream_index == config::Route::kNoUpstream && !answers)
+    return route_error(route, "no upstream, and none of its filters answers every request "
+                              "(respond, redirect, cache_purge): give it an upstream");
   return "";
 }
 
@@ -117,7 +130,7 @@ CompileResult compile(const config::Config& config, const RunningFilters& runnin
   }
   std::vector<std::vector<size_t>> chains;
   for (const auto& route : config.routes) {
-    if (std::string error = order_error(config, route); !error.empty()) return {nullptr, error};
+    if (std::string error = chain_error(config, route); !error.empty()) return {nullptr, error};
     chains.push_back(route.filters);
   }
   set->link(chains);

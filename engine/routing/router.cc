@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include "config/text_util.h"
+
 namespace ringway::routing {
 namespace {
 
@@ -76,8 +78,8 @@ std::unique_ptr<Router> Router::build(const config::Config& config, std::string*
         if (error) {
           const config::SourceLocation& loc = route.location;
           *error = loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) +
-                   ": bad regex \"" + route.match.path + "\" in " + route.name + ": " +
-                   c.regex->error();
+                   ": bad regex " + config::detail::quote(route.match.path) + " in route " +
+                   config::detail::quote(route.name) + ": " + config::detail::quote(c.regex->error());
         }
         return nullptr;
       }

@@ -177,7 +177,7 @@ std::shared_ptr<const filter::Filter> compile_cors(const FilterBuild& build) {
       re2::RE2::Options options;
       options.set_log_errors(false);
       auto re = std::make_unique<re2::RE2>(o.substr(1), options);
-      if (!re->ok()) item.fail("invalid regular expression: " + re->error());
+      if (!re->ok()) item.fail("invalid regular expression: " + config::detail::quote(re->error()));
       p.patterns.push_back(std::move(re));
     } else {
       if (o.find("://") == std::string::npos || o.back() == '/')

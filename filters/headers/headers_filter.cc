@@ -133,7 +133,7 @@ std::shared_ptr<const filter::Filter> compile_headers(const FilterBuild& build) 
     re2::RE2::Options options;
     options.set_log_errors(false);
     regex = std::make_unique<re2::RE2>(config::detail::get_nonempty_string(pattern), options);
-    if (!regex->ok()) pattern.fail("invalid regular expression: " + regex->error());
+    if (!regex->ok()) pattern.fail("invalid regular expression: " + config::detail::quote(regex->error()));
     const Field& replacement = rewrite.require("replace");
     replace = config::detail::get_string(replacement);
     std::string error;

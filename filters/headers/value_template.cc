@@ -7,12 +7,6 @@
 namespace ringway::filters {
 namespace {
 
-bool unsafe(std::string_view s) {
-  for (char c : s)
-    if (c == '\r' || c == '\n' || c == '\0') return true;
-  return false;
-}
-
 bool valid_name(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
@@ -28,8 +22,8 @@ bool valid_name(std::string_view name) {
 bool ValueTemplate::parse(std::string_view text, ValueTemplate& out, std::string& error) {
   out = ValueTemplate{};
   out.text_ = std::string(text);
-  if (unsafe(text)) {
-    error = "header values cannot contain CR, LF or NUL";
+  if (!config::detail::is_field_value(text)) {
+    error = config::detail::kFieldValueRule;
     return false;
   }
   std::string literal;
@@ -99,7 +93,7 @@ bool ValueTemplate::expand(filter::Context& ctx, std::string& out) const {
     }
     out.append(v);
   }
-  return !unsafe(out);
+  return config::detail::is_field_value(out);
 }
 
 ValueTemplate read_template(const config::detail::Field& field) {

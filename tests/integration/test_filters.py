@@ -288,7 +288,7 @@ class FilterConfigErrorTest(unittest.TestCase):
     def test_header_value_with_line_break_refused(self):
         err = self.check('filters:\n  hdr:\n    type: headers\n    request: { set: { A: "x\\r\\nEvil: 1" } }\n',
                          "  - match: { prefix: / }\n    upstream: origin\n")
-        self.assertIn("CR, LF or NUL", err)
+        self.assertIn("control characters (CR, LF, NUL...)", err)
 
     def test_route_without_upstream_needs_filters(self):
         err = self.check("", "  - match: { prefix: / }\n")

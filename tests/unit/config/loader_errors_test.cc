@@ -476,6 +476,12 @@ TEST(LoaderErrorsTest, HostMethodAndHeaderCriteria) {
             "t.yaml:8:25: routes[0].match.headers: invalid header name \"x tenant\"");
   EXPECT_EQ(match_error("headers: { X-A: \"1\", x-a: \"2\" }"),
             "t.yaml:8:35: routes[0].match.headers: header \"x-a\" is listed twice (names are case-insensitive)");
+  EXPECT_EQ(match_error("headers: { x-a: \" blue\" }"),
+            "t.yaml:8:30: routes[0].match.headers.x-a: header value \" blue\" has spaces around it, "
+            "so no request would match it");
+  EXPECT_EQ(match_error("headers: { x-a: \"a\\x01b\" }"),
+            "t.yaml:8:30: routes[0].match.headers.x-a: header values cannot contain control characters "
+            "(CR, LF, NUL...)");
   EXPECT_EQ(match_error("headers: { x-a: [1] }"),
             "t.yaml:8:30: routes[0].match.headers.x-a: expected a string, got a list");
 }
@@ -498,6 +504,12 @@ TEST(LoaderErrorsTest, DuplicateRouteNames) {
             "t.yaml:11:11: routes[1].name: duplicate route name \"api\" (first at line 8)");
   EXPECT_EQ(error_of(with_routes("  - name: \"\"\n    match: {}\n    upstream: origin\n")),
             "t.yaml:8:11: routes[0].name: must not be empty");
+  EXPECT_EQ(error_of(with_routes("  - name: \"a\\r\\nb\"\n    match: {}\n    upstream: origin\n")),
+            "t.yaml:8:11: routes[0].name: a route name cannot contain control characters");
+  // An unnamed route is called routes[N]: no explicit name may take that.
+  EXPECT_EQ(error_of(with_routes("  - name: \"routes[1]\"\n    match: { prefix: /a }\n    upstream: origin\n"
+                                 "  - match: { prefix: /b }\n    upstream: origin\n")),
+            "t.yaml:8:11: routes[0].name: names of the form \"routes[N]\" are those of unnamed routes");
 }
 
 TEST(LoaderErrorsTest, DuplicateRoutesAfterNormalisation) {

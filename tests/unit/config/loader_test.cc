@@ -475,7 +475,7 @@ TEST(LoaderTest, UnreadableFile) {
   EXPECT_FALSE(result.ok());
   EXPECT_EQ(result.error, "/nonexistent/ringway.yaml: cannot read: No such file or directory");
   result = load_config_file("/");
-  EXPECT_EQ(result.error, "/: cannot read: Is a directory");
+  EXPECT_EQ(result.error, "/: not a regular file");
 }
 
 }  // namespace

@@ -102,6 +102,23 @@ routes:
   EXPECT_NE(c.error.find("must be defined above this one"), std::string::npos) << c.error;
 }
 
+TEST(FilterRegistry, ARouteWithoutUpstreamNeedsAFilterThatAnswers) {
+  auto cfg = load(std::string(kBase) + R"(filters:
+  gz: { type: compress }
+  ok: { type: respond, status: 200 }
+routes:
+  - match: { path: /ok }
+    filters: [gz, ok]
+  - name: nothing
+    match: {}
+    filters: [gz]
+)");
+  CompileResult c = compile(*cfg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error, "t.yaml:10:5: route \"nothing\": no upstream, and none of its filters answers "
+                     "every request (respond, redirect, cache_purge): give it an upstream");
+}
+
 TEST(FilterRegistry, CacheBeforeAnAccessCheckIsRefused) {
   // Its hits would answer requests the check never saw.
   for (const char* access : {"{ type: ip_rules, allow: [10.0.0.0/8] }", "{ type: api_key, header: X-Key, keys: { c48a01f49fd0f2cc404bc3cbbc80e91457a3d41bb429a695243de4c61794155c: p } }"}) {

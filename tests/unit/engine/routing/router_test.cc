@@ -311,6 +311,13 @@ TEST_F(RouterTest, BadRegexReportsLocation) {
   EXPECT_NE(error.find("missing )"), std::string::npos) << error;
 }
 
+TEST_F(RouterTest, BadRegexErrorIsOneLine) {
+  config_.routes.push_back(make_route("a\nb", PathMatchKind::kRegex, "/a\n("));
+  std::string error;
+  EXPECT_EQ(Router::build(config_, &error), nullptr);
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
+
 TEST_F(RouterTest, BadRegexWithNullErrorPointer) {
   config_.routes.push_back(make_route("bad", PathMatchKind::kRegex, "[z-a]"));
   EXPECT_EQ(Router::build(config_, nullptr), nullptr);

@@ -292,7 +292,7 @@ TEST(CorsConfig, Origins) {
   EXPECT_EQ(compile("    origins: [https://a.example, https://b.example/]\n").error,
             kFile + ":4:34: filters.c.origins[1]: " + shape);
   EXPECT_EQ(compile("    origins: \"~(\"\n").error,
-            kFile + ":4:14: filters.c.origins: invalid regular expression: missing ): (");
+            kFile + ":4:14: filters.c.origins: invalid regular expression: \"missing ): (\"");
   EXPECT_EQ(compile("    origins: []\n").error, kFile + ":4:14: filters.c.origins: must not be empty");
   EXPECT_EQ(compile("    methods: [GET]\n").error,
             kFile + ":3:5: missing required key \"origins\" in filter \"c\"");

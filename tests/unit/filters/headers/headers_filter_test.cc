@@ -238,13 +238,21 @@ TEST(HeadersFilter, RewriteToATrailingQuestionMarkAnswers500) {
 
 // ---- config errors ---------------------------------------------------------
 
+TEST(HeadersConfig, ControlCharactersInValuesAreRefusedAtLoad) {
+  for (const char* value : {"a\\x01b", "a\\x0bb", "a\\x7fb"})
+    EXPECT_EQ(compile(std::string("    response: { add: { X-A: \"") + value + "\" } }\n").error,
+              kFile + ":4:29: filters.h.response.add.X-A: header values cannot contain control characters (CR, LF, NUL...)")
+        << value;
+  EXPECT_TRUE(compile("    response: { add: { X-A: \"a\\tb\" } }\n").error.empty());  // HTAB is allowed
+}
+
 TEST(HeadersConfig, LineBreaksInValuesAreRefusedAtLoad) {
   EXPECT_EQ(compile("    request:\n      set: { X-A: \"a\\r\\nX-B: b\" }\n").error,
-            kFile + ":5:19: filters.h.request.set.X-A: header values cannot contain CR, LF or NUL");
+            kFile + ":5:19: filters.h.request.set.X-A: header values cannot contain control characters (CR, LF, NUL...)");
   EXPECT_EQ(compile("    response:\n      add:\n        X-A: \"line\\n\"\n").error,
-            kFile + ":6:14: filters.h.response.add.X-A: header values cannot contain CR, LF or NUL");
+            kFile + ":6:14: filters.h.response.add.X-A: header values cannot contain control characters (CR, LF, NUL...)");
   EXPECT_EQ(compile("    response: { add: { X-A: \"\\0\" } }\n").error,
-            kFile + ":4:29: filters.h.response.add.X-A: header values cannot contain CR, LF or NUL");
+            kFile + ":4:29: filters.h.response.add.X-A: header values cannot contain control characters (CR, LF, NUL...)");
 }
 
 TEST(HeadersConfig, TemplateSyntax) {
@@ -283,7 +291,7 @@ TEST(HeadersConfig, HeaderNames) {
 
 TEST(HeadersConfig, Rewrite) {
   EXPECT_EQ(compile("    rewrite: { regex: \"(\", replace: /x }\n").error,
-            kFile + ":4:23: filters.h.rewrite.regex: invalid regular expression: missing ): (");
+            kFile + ":4:23: filters.h.rewrite.regex: invalid regular expression: \"missing ): (\"");
   EXPECT_EQ(compile("    rewrite: { regex: ^/a, replace: b }\n").error,
             kFile + ":4:37: filters.h.rewrite.replace: must start with '/'");
   EXPECT_EQ(compile("    rewrite: { regex: \"^/(a)\", replace: \"/\\\\2\" }\n").error,

@@ -130,7 +130,7 @@ TEST(RespondConfig, Errors) {
             kFile + ":4:16: filters.r.headers.Content-Length: \"Content-Length\" is managed by the "
                     "gateway and cannot be set by a filter");
   EXPECT_EQ(compile("respond", "    headers: { X-A: \"a\\nb\" }\n").error,
-            kFile + ":4:21: filters.r.headers.X-A: header values cannot contain CR, LF or NUL");
+            kFile + ":4:21: filters.r.headers.X-A: header values cannot contain control characters (CR, LF, NUL...)");
   EXPECT_EQ(compile("respond", "    body: x\n    content_type: \"${\"\n").error,
             kFile + ":5:19: filters.r.content_type: unclosed \"${\"");
   EXPECT_EQ(compile("respond", "    location: /x\n").error,
@@ -214,7 +214,7 @@ TEST(RedirectConfig, Errors) {
             kFile + ":3:5: missing required key \"location\" in filter \"r\"");
   EXPECT_EQ(compile("redirect", "    location: \"\"\n").error, kFile + ":4:15: filters.r.location: must not be empty");
   EXPECT_EQ(compile("redirect", "    location: \"/a\\r\\nb\"\n").error,
-            kFile + ":4:15: filters.r.location: header values cannot contain CR, LF or NUL");
+            kFile + ":4:15: filters.r.location: header values cannot contain control characters (CR, LF, NUL...)");
   EXPECT_EQ(compile("redirect", loc + "    keep_query: yes\n").error.rfind(
                 kFile + ":5:17: filters.r.keep_query: expected true or false", 0),
             0u);
