@@ -33,8 +33,13 @@ void Proxy::on_accept(int fd) {
   sockaddr_storage peer{};
   socklen_t len = sizeof peer;
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
-    if (peer.ss_family == AF_INET6)
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6&>(peer).sin6_addr, c->addr, sizeof c->addr);
+    const in6_addr& a6 = reinterpret_cast<sockaddr_in6&>(peer).sin6_addr;
+    // An IPv4 client of a dual-stack listener is written as IPv4, as on an
+    // IPv4 listener: one client, one address (rate-limit keys, logs, XFF).
+    if (peer.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6))
+      inet_ntop(AF_INET, &a6.s6_addr[12], c->addr, sizeof c->addr);
+    else if (peer.ss_family == AF_INET6)
+      inet_ntop(AF_INET6, &a6, c->addr, sizeof c->addr);
     else
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in&>(peer).sin_addr, c->addr, sizeof c->addr);
   }

@@ -18,16 +18,6 @@ bool numeric_date_ms(dom::element e, double* ms) {
   return std::isfinite(*ms);
 }
 
-bool is_attribute_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxAttributeNameBytes) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-' || c == '.' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 template <typename T>
 void append_number(std::string* out, T value) {
   char buf[32];
@@ -150,6 +140,16 @@ Failure check_scopes(const dom::element* scope, const dom::element* scp,
 }
 
 }  // namespace
+
+bool is_attribute_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxAttributeNameBytes) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.' || c == ':' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 bool is_header_safe(std::string_view value) {
   for (char ch : value) {

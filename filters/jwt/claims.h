@@ -20,6 +20,10 @@ inline constexpr size_t kMaxAttributes = 32;
 inline constexpr size_t kMaxAttributeNameBytes = 64;
 inline constexpr size_t kMaxAttributeValueBytes = 256;
 
+// Claim names that get an attribute: at most 64 bytes of [A-Za-z0-9_.:/-]
+// (namespaced claims such as https://example.com/tenant included).
+bool is_attribute_name(std::string_view name);
+
 struct ClaimPolicy {
   std::vector<std::string> issuers;          // "iss" must be one of them; empty: unchecked
   std::vector<std::string> audiences;        // "aud" must contain one; empty: unchecked

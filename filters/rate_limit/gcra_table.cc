@@ -61,6 +61,7 @@ GcraTable::Result GcraTable::run(uint64_t key, int64_t now, const Gcra& gcra, bo
     int64_t tat = 0;
     Cell* spare = nullptr;
     int64_t spare_tat = 0;
+    int64_t first_free = INT64_MAX;  // when the window's first cell frees up
     for (size_t i = 0; i < kWindow; ++i) {
       Cell& cell = cells_[(start + i) & mask_];
       int64_t t = settled(cell.tat);
@@ -73,6 +74,7 @@ GcraTable::Result GcraTable::run(uint64_t key, int64_t now, const Gcra& gcra, bo
         spare = &cell;
         spare_tat = t;
       }
+      first_free = std::min(first_free, t);
     }
 
     if (own != nullptr) {
@@ -91,7 +93,7 @@ GcraTable::Result GcraTable::run(uint64_t key, int64_t now, const Gcra& gcra, bo
       continue;
     }
 
-    if (spare == nullptr) return {Verdict::kFull, 0};
+    if (spare == nullptr) return {Verdict::kFull, first_free};
     // An absent key has a full bucket: the request passes (burst >= 1).
     const int64_t next = now + gcra.interval;
     if (!charge) return {Verdict::kAllowed, next};

@@ -53,7 +53,8 @@ class GcraTable {
   struct Result {
     Verdict verdict = Verdict::kFull;
     // kAllowed: the key's TAT after this request (acquire) or after it would
-    // pass (peek); kLimited: its TAT now, unchanged.
+    // pass (peek); kLimited: its TAT now, unchanged; kFull: when the first
+    // cell of the key's window frees up.
     int64_t tat = 0;
   };
 

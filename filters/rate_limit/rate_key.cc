@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "config/text_util.h"
+#include "filters/jwt/claims.h"
 
 namespace ringway::filters::rate_limit {
 namespace {
@@ -64,15 +65,16 @@ std::optional<KeyPart> parse_key_part(std::string_view text, std::string& error)
       return std::nullopt;
     }
     part.kind = KeyPart::kHeader;
-    part.name = std::string(name);
+    part.name = config::detail::to_lower(name);  // so duplicates compare equal
     return part;
   }
   if (text.substr(0, 6) == "claim:") {
     std::string_view name = text.substr(6);
-    bool ok = !name.empty();
-    for (char c : name) ok = ok && c > ' ' && c < 127;
-    if (!ok) {
-      error = "\"claim:\" needs a JWT claim name, as in claim:sub";
+    // Only such names become attributes (the jwt filter's rule): any other
+    // would key every request on the missing_key fallback.
+    if (!jwt::is_attribute_name(name)) {
+      error = "\"claim:\" needs a JWT claim name of at most 64 letters, digits and _ . : / -, "
+              "as in claim:sub";
       return std::nullopt;
     }
     part.kind = KeyPart::kAttribute;

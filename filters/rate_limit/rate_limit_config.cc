@@ -23,11 +23,16 @@ int64_t read_burst(const Field& field) { return config::detail::get_int(field, 1
 
 // A policy name goes into a structured-field string ("name"): printable ASCII
 // without the two characters that would need escaping.
+bool valid_policy_name(std::string_view name) {
+  for (char c : name)
+    if (c < ' ' || c > '~' || c == '"' || c == '\\') return false;
+  return !name.empty();
+}
+
 std::string read_name(const Field& field) {
   std::string name = config::detail::get_nonempty_string(field);
-  for (char c : name)
-    if (c < ' ' || c > '~' || c == '"' || c == '\\')
-      field.fail("a policy name is printable ASCII without '\"' or '\\', got " + quote(name));
+  if (!valid_policy_name(name))
+    field.fail("a policy name is printable ASCII without '\"' or '\\', got " + quote(name));
   return name;
 }
 
@@ -50,7 +55,7 @@ std::vector<KeyPart> read_key(const Field& field) {
     auto part = parse_key_part(text, error);
     if (!part) item.fail(error);
     for (const KeyPart& seen : parts)
-      if (seen.text == part->text) item.fail("key " + quote(text) + " is listed twice");
+      if (seen == *part) item.fail("key " + quote(text) + " is listed twice");
     parts.push_back(std::move(*part));
   }
   return parts;
@@ -104,11 +109,16 @@ RateLimitConfig read_rate_limit_config(const FilterBuild& build) {
                                             quote(build.spec.name));
   }
 
-  // Policy names: "default" for a lone limit, else the rate as written; they
-  // must differ, as clients match RateLimit items to RateLimit-Policy items by name.
+  // Policy names: the filter's name for a lone limit (two rate_limit filters
+  // on a route list their items side by side), else the rate as written;
+  // they must differ, as clients match RateLimit items to RateLimit-Policy
+  // items by name.
   for (size_t i = 0; i < c.limits.size(); ++i) {
     LimitSpec& l = c.limits[i];
-    if (l.name.empty()) l.name = c.limits.size() == 1 ? "default" : format_rate(l.rate);
+    if (l.name.empty())
+      l.name = c.limits.size() > 1 ? format_rate(l.rate)
+               : valid_policy_name(build.spec.name) ? build.spec.name
+                                                     : "default";
     for (size_t j = 0; j < i; ++j)
       if (c.limits[j].name == l.name)
         limit_fields[i].fail("two limits are both named " + quote(l.name) +

@@ -3,6 +3,10 @@
 #include <absl/container/inlined_vector.h>
 #include <time.h>
 
+#include <charconv>
+#include <cstdint>
+
+#include "engine/http/field_value.h"
 #include "filters/rate_limit/counters.h"
 #include "filters/rate_limit/gcra_table.h"
 #include "filters/rate_limit/rate_headers.h"
@@ -16,9 +20,17 @@ using rate_limit::LimitStatus;
 using rate_limit::RateLimitCounters;
 using Verdict = GcraTable::Verdict;
 
-// Retry-After when the table had no room (when_full: deny): cells free up as
-// buckets fill, so soon.
-constexpr int64_t kFullRetry = rate_limit::kNsPerSecond;
+// Set on a request once a rate_limit filter has written its headers into the
+// response (or refused it): a second filter on the route then merges.
+constexpr std::string_view kHeadersWritten = "rate_limit.headers_written";
+
+// A count as another filter wrote it; anything unreadable counts as no limit.
+int64_t parse_count(std::string_view s) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() ? v : INT64_MAX;
+}
+
 // Per-limit values of one request; a filter has at most 8 limits, most have one.
 template <typename T>
 using PerLimit = absl::InlinedVector<T, 4>;
@@ -84,8 +96,8 @@ class RateLimitFilter final : public filter::Filter {
         } else if (r.verdict == Verdict::kFull &&
                    config_.when_full == rate_limit::WhenFull::kDeny) {
           refused = full = true;
-          status[i] = LimitStatus{0, 1};
-          wait = std::max(wait, kFullRetry);
+          status[i] = no_room(r, now);
+          wait = std::max(wait, r.tat - now);
         }
       }
       if (refused) {
@@ -104,8 +116,8 @@ class RateLimitFilter final : public filter::Filter {
       } else if (r.verdict == Verdict::kFull) {
         full = true;
         if (config_.when_full == rate_limit::WhenFull::kDeny) {
-          status[i] = LimitStatus{0, 1};
-          wait = kFullRetry;
+          status[i] = no_room(r, now);
+          wait = r.tat - now;
         }
       }
       if (wait >= 0) {
@@ -121,12 +133,29 @@ class RateLimitFilter final : public filter::Filter {
     return filter::Outcome::kProceed;
   }
 
+  // The first rate_limit filter to write replaces what the upstream sent;
+  // another one on the route (or its 429) was there first if the marker is
+  // set: then the policy lists gain this filter's items, and X-RateLimit-*
+  // keep describing the tightest limit of all.
   filter::Outcome on_response_head(filter::Context& ctx) const override {
     Decision* d = ctx.state_if_any<Decision>();
     if (d == nullptr || d->limits.empty()) return filter::Outcome::kProceed;
+    const bool merge = ctx.has_attribute(kHeadersWritten);
+    const http::Header* present = merge ? http::find_header(ctx.response.headers, "X-RateLimit-Remaining") : nullptr;
+    const bool tighter = present == nullptr ||
+                         d->limits[rate_limit::tightest(d->limits)].remaining < parse_count(present->value);
     add_headers(d->limits, [&](std::string_view name, std::string_view value) {
-      ctx.set_response_header(name, value);
+      if (!merge) {
+        ctx.set_response_header(name, value);
+      } else if (name.starts_with("RateLimit")) {
+        const http::Header* h = http::find_header(ctx.response.headers, name);
+        std::string joined = h != nullptr ? std::string(h->value) + ", " + std::string(value) : std::string(value);
+        ctx.set_response_header(name, joined);
+      } else if (tighter) {
+        ctx.set_response_header(name, value);
+      }
     });
+    ctx.set_attribute(kHeadersWritten, "1");
     return filter::Outcome::kProceed;
   }
 
@@ -160,6 +189,12 @@ class RateLimitFilter final : public filter::Filter {
     return {g.remaining(tat, now), rate_limit::ceil_seconds(g.until_full(tat, now))};
   }
 
+  // A key the table had no room for (when_full: deny): nothing left until
+  // a cell of its window frees up.
+  static LimitStatus no_room(const GcraTable::Result& r, int64_t now) {
+    return {0, std::max<int64_t>(1, rate_limit::ceil_seconds(r.tat - now))};
+  }
+
   filter::Outcome refuse(filter::Context& ctx, RateLimitCounters& counters,
                          absl::Span<const LimitStatus> status, int64_t wait) const {
     ++counters.limited;
@@ -173,6 +208,7 @@ class RateLimitFilter final : public filter::Filter {
     add_headers(status, [&](std::string_view name, std::string_view value) {
       r.headers.push_back({name, ctx.keep(value)});
     });
+    ctx.set_attribute(kHeadersWritten, "1");
     return filter::Outcome::kRespond;
   }
 

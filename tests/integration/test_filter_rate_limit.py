@@ -22,6 +22,8 @@ filters:
   strict: { type: rate_limit, rate: 1/m, burst: 2 }
   by_key: { type: rate_limit, key: header:X-Api-Key, rate: 1/m, burst: 1, missing_key: skip }
   steady: { type: rate_limit, key: header:X-Client, rate: 50/s, burst: 10 }
+  loose: { type: rate_limit, key: header:X-Client, rate: 100/s }
+  tight: { type: rate_limit, key: header:X-Client, rate: 1/m, burst: 1 }
 """
 
 ROUTES = """\
@@ -34,6 +36,9 @@ ROUTES = """\
   - match: { prefix: /steady }
     upstream: origin
     filters: [steady]
+  - match: { prefix: /two }
+    upstream: origin
+    filters: [loose, tight]
   - match: { prefix: / }
     upstream: origin
 """
@@ -45,13 +50,29 @@ class RateLimitFilterTest(harness.GatewayTestCase):
     def gateway_config(cls, origin_port):
         return harness.config([origin_port], routes=ROUTES, extra=FILTERS, workers=2)
 
+    def test_two_filters_on_one_route_list_both_limits(self):
+        # Each filter's items stand side by side (named after the filters);
+        # X-RateLimit-* describe the tighter; a refusal shows the refusing limit.
+        h = [("X-Client", "two-%d" % os.getpid())]
+        r = harness.request(self.port, path="/two", headers=h)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("RateLimit-Policy"), '"tight";q=1;w=60, "loose";q=100;w=1')
+        self.assertRegex(r.header("RateLimit"), r'^"tight";r=0;t=\d+, "loose";r=99;t=1$')
+        self.assertEqual(r.header("X-RateLimit-Remaining"), "0")
+        r = harness.request(self.port, path="/two", headers=h)
+        self.assertEqual(r.status, 429)
+        self.assertTrue(30 <= int(r.header("Retry-After")) <= 60, r.header("Retry-After"))
+        self.assertRegex(r.header("RateLimit"), r'^"tight";r=0;t=\d+, "loose";r=\d+;t=1$')
+        self.assertEqual(r.header("X-RateLimit-Remaining"), "0")
+        self.assertEqual(r.header("X-RateLimit-Limit"), "1")
+
     def test_refusal_and_headers(self):
         # 1/m with a burst of 2: two pass, the third is refused for ~30 s.
         for left in (1, 0):
             r = harness.request(self.port, path="/strict")
             self.assertEqual(r.status, 200)
-            self.assertEqual(r.header("RateLimit-Policy"), '"default";q=2;w=120')
-            self.assertRegex(r.header("RateLimit"), r'^"default";r=%d;t=\d+$' % left)
+            self.assertEqual(r.header("RateLimit-Policy"), '"strict";q=2;w=120')
+            self.assertRegex(r.header("RateLimit"), r'^"strict";r=%d;t=\d+$' % left)
             self.assertEqual(r.header("X-RateLimit-Limit"), "2")
             self.assertEqual(r.header("X-RateLimit-Remaining"), str(left))
         r = harness.request(self.port, path="/strict")
@@ -59,8 +80,8 @@ class RateLimitFilterTest(harness.GatewayTestCase):
         self.assertEqual(r.body, b"Too Many Requests\n")
         retry = int(r.header("Retry-After"))
         self.assertTrue(1 <= retry <= 60, retry)
-        self.assertEqual(r.header("RateLimit-Policy"), '"default";q=2;w=120')
-        m = re.match(r'^"default";r=0;t=(\d+)$', r.header("RateLimit") or "")
+        self.assertEqual(r.header("RateLimit-Policy"), '"strict";q=2;w=120')
+        m = re.match(r'^"strict";r=0;t=(\d+)$', r.header("RateLimit") or "")
         self.assertIsNotNone(m, r.header("RateLimit"))
         self.assertTrue(60 <= int(m.group(1)) <= 120, m.group(1))  # never past w
         self.assertEqual(r.header("X-RateLimit-Remaining"), "0")
@@ -138,6 +159,28 @@ class RateLimitCountersTest(unittest.TestCase):
         self.assertEqual(filters["strict.allowed"], 2, filters)
         self.assertEqual(filters["strict.limited"], 1, filters)
         self.assertEqual(filters["steady.allowed"], 0, filters)
+
+
+
+class DualStackClientTest(unittest.TestCase):
+    """An IPv4 client is one client, whether it reaches an IPv4 listener or
+    a dual-stack one (where the kernel writes it ::ffff:a.b.c.d)."""
+
+    def test_ipv4_mapped_clients_share_one_budget(self):
+        origin = harness.Origin()
+        text = harness.config([origin.port], routes=ROUTES, extra=FILTERS).replace(
+            "listen:\n  - address: 127.0.0.1:0\n",
+            "listen:\n  - address: 127.0.0.1:0\n  - address: \"[::ffff:127.0.0.1]:0\"\n")
+        gateway = harness.Gateway(text, listeners=2)
+        try:
+            v4, mapped = gateway.ports
+            statuses = [harness.request(port, path="/strict").status for port in (v4, mapped, mapped)]
+            self.assertEqual(statuses, [200, 200, 429])
+            self.assertIn(b"X-Forwarded-For: 127.0.0.1\r\n",
+                          harness.request(mapped, path="/headers").body)
+        finally:
+            self.assertEqual(gateway.stop(), 0, gateway.stderr())
+            origin.stop()
 
 
 if __name__ == "__main__":

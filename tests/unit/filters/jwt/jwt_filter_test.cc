@@ -79,7 +79,7 @@ class JwtFilterTest : public ::testing::Test {
 };
 
 TEST_F(JwtFilterTest, AValidTokenPassesWithItsClaimsForwarded) {
-  auto x = send(rs256(claims(R"(,"email":"alice@example.com","admin":true,"n":-7)")));
+  auto x = send(rs256(claims(R"(,"email":"alice@example.com","admin":true,"n":-7,"https://example.com/tenant":"acme")")));
   EXPECT_EQ(x->outcome, Outcome::kProceed);
   EXPECT_EQ(x->status(), 0) << "no local response";
   EXPECT_THAT(x->request_headers("X-User-Id"), ElementsAre("alice"));
@@ -88,6 +88,7 @@ TEST_F(JwtFilterTest, AValidTokenPassesWithItsClaimsForwarded) {
   EXPECT_EQ(x->attribute("jwt.iss"), "https://issuer.example");
   EXPECT_EQ(x->attribute("jwt.exp"), std::to_string(kNowS + 600));
   EXPECT_EQ(x->attribute("jwt.n"), "-7");
+  EXPECT_EQ(x->attribute("jwt.https://example.com/tenant"), "acme") << "namespaced claims too";
   EXPECT_FALSE(x->ctx.has_attribute("jwt.admin")) << "strings and integers only";
   // The token itself still goes upstream.
   EXPECT_EQ(x->request_headers("Authorization").size(), 1u);

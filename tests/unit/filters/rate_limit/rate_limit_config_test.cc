@@ -28,7 +28,7 @@ TEST(RateLimitConfig, Defaults) {
   ASSERT_EQ(c.limits.size(), 1u);
   EXPECT_EQ(c.limits[0].rate.count, 100);
   EXPECT_EQ(c.limits[0].burst, 100);
-  EXPECT_EQ(c.limits[0].name, "default");
+  EXPECT_EQ(c.limits[0].name, "rl");  // the filter's name
   ASSERT_EQ(c.key.size(), 1u);
   EXPECT_EQ(c.key[0].kind, KeyPart::kClientIp);
   EXPECT_EQ(c.max_keys, 65536);
@@ -58,7 +58,7 @@ clock: loop
 )");
   ASSERT_EQ(c.key.size(), 5u);
   EXPECT_EQ(c.key[0].kind, KeyPart::kHeader);
-  EXPECT_EQ(c.key[0].name, "X-Api-Key");
+  EXPECT_EQ(c.key[0].name, "x-api-key");  // header names compare case-insensitively
   EXPECT_EQ(c.key[1].kind, KeyPart::kAttribute);
   EXPECT_EQ(c.key[1].name, "jwt.sub");
   EXPECT_EQ(c.key[2].name, "consumer");
@@ -120,6 +120,15 @@ TEST(RateLimitConfig, BadKeyWithPosition) {
               HasSubstr("needs a header name"));
   EXPECT_THAT(build_error("type: rate_limit\nrate: 1/s\nkey: \"claim:\"\n"),
               HasSubstr("rl.yaml:3:6: filters.rl.key: \"claim:\" needs a JWT claim name"));
+  // A claim the jwt filter never makes an attribute of would key on the fallback.
+  EXPECT_THAT(build_error("type: rate_limit\nrate: 1/s\nkey: \"claim:a b\"\n"),
+              HasSubstr("needs a JWT claim name"));
+  EXPECT_THAT(build_error("type: rate_limit\nrate: 1/s\nkey: \"claim:" + std::string(65, 'c') + "\"\n"),
+              HasSubstr("needs a JWT claim name"));
+  EXPECT_EQ(read("{ type: rate_limit, rate: 1/s, key: \"claim:https://example.com/tenant\" }").key[0].name,
+            "jwt.https://example.com/tenant");
+  EXPECT_THAT(build_error("type: rate_limit\nrate: 1/s\nkey: [header:X-Id, header:x-id]\n"),
+              HasSubstr("key \"header:x-id\" is listed twice"));
   EXPECT_THAT(build_error("type: rate_limit\nrate: 1/s\nkey: [route, route]\n"),
               HasSubstr("rl.yaml:3:14: filters.rl.key[1]: key \"route\" is listed twice"));
   EXPECT_THAT(build_error("type: rate_limit\nrate: 1/s\nkey: []\n"),

@@ -255,14 +255,14 @@ TEST(RateLimitFilter, HeadersOnAllowedResponses) {
   Worker w(*f);
   Reply r = w.at(1000);
   ASSERT_TRUE(r.passed());
-  EXPECT_EQ(r.header("RateLimit-Policy"), "\"default\";q=10;w=1");
-  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=4;t=1");
+  EXPECT_EQ(r.header("RateLimit-Policy"), "\"rl\";q=10;w=1");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=4;t=1");
   EXPECT_EQ(r.header("X-RateLimit-Limit"), "10");  // the quota, as in RateLimit-Policy
   EXPECT_EQ(r.header("X-RateLimit-Remaining"), "4");
   EXPECT_EQ(r.header("X-RateLimit-Reset"), "1");
   for (int i = 0; i < 3; ++i) w.at(1000);
   r = w.at(1000);
-  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=0;t=1");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=0;t=1");
   // 250 ms later two and a half tokens are back; this request takes one.
   r = w.at(1250);
   EXPECT_EQ(r.header("X-RateLimit-Remaining"), "1");
@@ -271,8 +271,8 @@ TEST(RateLimitFilter, HeadersOnAllowedResponses) {
   Worker v(*m);
   for (int i = 0; i < 29; ++i) v.at(0);
   r = v.at(0);
-  EXPECT_EQ(r.header("RateLimit-Policy"), "\"default\";q=60;w=60");
-  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=30;t=30");  // 30 s until all 60 are back
+  EXPECT_EQ(r.header("RateLimit-Policy"), "\"rl\";q=60;w=60");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=30;t=30");  // 30 s until all 60 are back
   EXPECT_EQ(r.header("X-RateLimit-Reset"), "30");
 }
 
@@ -282,12 +282,12 @@ TEST(RateLimitFilter, BurstAboveTheRateAdvertisesItsRefillWindow) {
   auto f = build("{ type: rate_limit, clock: loop, rate: 1/m, burst: 3 }");
   Worker w(*f);
   Reply r = w.at(0);
-  EXPECT_EQ(r.header("RateLimit-Policy"), "\"default\";q=3;w=180");
-  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=2;t=60");
+  EXPECT_EQ(r.header("RateLimit-Policy"), "\"rl\";q=3;w=180");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=2;t=60");
   EXPECT_EQ(r.header("X-RateLimit-Limit"), "3");
   w.at(0);
   r = w.at(0);
-  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=0;t=180");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=0;t=180");
   // A refill time that is not whole seconds is rounded up: 7/s, burst 10.
   rate_limit::LimitSpec l{*rate_limit::parse_rate("7/s"), 10, "x"};
   EXPECT_EQ(rate_limit::quota(l).units, 10);
@@ -311,7 +311,7 @@ TEST(RateLimitFilter, HeadersCanBeTurnedOff) {
       build("{ type: rate_limit, clock: loop, rate: 1/s, burst: 1, x_ratelimit_headers: false }");
   Worker v(*g);
   r = v.at(0);
-  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=0;t=1");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=0;t=1");
   EXPECT_EQ(r.header("X-RateLimit-Limit"), "(none)");
 
   auto h = build(
@@ -327,8 +327,8 @@ TEST(RateLimitFilter, RefusalResponse) {
   EXPECT_EQ(r.outcome, filter::Outcome::kRespond);
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(r.header("Retry-After"), "60");
-  EXPECT_EQ(r.header("RateLimit-Policy"), "\"default\";q=1;w=60");
-  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=0;t=60");
+  EXPECT_EQ(r.header("RateLimit-Policy"), "\"rl\";q=1;w=60");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=0;t=60");
   EXPECT_EQ(r.header("X-RateLimit-Remaining"), "0");
   EXPECT_EQ(r.header("Content-Type"), "text/plain");
   EXPECT_EQ(w.at(30'000).header("Retry-After"), "30");
@@ -351,7 +351,7 @@ TEST(RateLimitFilter, TableFullAllowsByDefaultAndCounts) {
   for (int i = 0; i < 8; ++i) EXPECT_TRUE(w.at(0, "10.0.0." + std::to_string(i)).passed());
   Reply r = w.at(0, "10.0.1.1");
   EXPECT_TRUE(r.passed());
-  EXPECT_EQ(r.header("RateLimit"), "\"default\";r=0;t=60");  // treated as a fresh bucket
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=0;t=60");  // treated as a fresh bucket
   EXPECT_TRUE(w.at(0, "10.0.1.1").passed());                 // and not remembered
   EXPECT_EQ(w.counters().table_full, 2u);
   EXPECT_EQ(w.counters().allowed, 10u);
@@ -366,9 +366,14 @@ TEST(RateLimitFilter, TableFullCanDeny) {
   Reply r = w.at(0, "10.0.1.1");
   EXPECT_FALSE(r.passed());
   EXPECT_EQ(r.status, 429);
-  EXPECT_EQ(r.header("Retry-After"), "1");
+  // Until the first cell of its window frees up (the keys took them at 0 s).
+  EXPECT_EQ(r.header("Retry-After"), "60");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl\";r=0;t=60");
   EXPECT_EQ(w.counters().table_full, 1u);
   EXPECT_EQ(w.counters().limited, 1u);
+  // A client that waits that long passes.
+  EXPECT_FALSE(w.at(59'000, "10.0.1.1").passed());
+  EXPECT_TRUE(w.at(60'000, "10.0.1.1").passed());
 }
 
 TEST(RateLimitFilter, ExpiredKeysMakeRoom) {
