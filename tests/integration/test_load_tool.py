@@ -44,6 +44,60 @@ def origin_requests(port):
     return json.loads(r.body)["requests"]
 
 
+def mix_with_dir_body(d):
+    """A request file whose body file is a directory."""
+    os.makedirs(os.path.join(d, "adir"), exist_ok=True)
+    path = os.path.join(d, "dirbody.txt")
+    with open(path, "w") as f:
+        f.write("POST /echo @adir\n")
+    return path
+
+
+class OneAnswerServer:
+    """Answers every request on every connection with the same raw bytes."""
+
+    def __init__(self, answer, close_at_once=False):
+        import threading
+        self.answer, self.close_at_once = answer, close_at_once
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        import threading
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if self.close_at_once:
+                conn.close()
+                continue
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn):
+        buf = b""
+        with conn:
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                buf += data
+                while b"\r\n\r\n" in buf:
+                    _, buf = buf.split(b"\r\n\r\n", 1)
+                    conn.sendall(self.answer)
+
+    def stop(self):
+        self.sock.close()
+
+
 def free_closed_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -218,6 +272,30 @@ class LoadToolTest(unittest.TestCase):
         self.assertEqual(out["errors_by_kind"]["connect"], out["errors"])
         self.assertEqual(out["status"], {})
 
+    def test_bodiless_statuses_with_content_length(self):
+        # RFC 9110 8.6: a 304 (or 204) may carry the Content-Length its 200
+        # would have; no body follows.
+        for status in (b"304 Not Modified", b"204 No Content"):
+            server = OneAnswerServer(b"HTTP/1.1 " + status + b"\r\nContent-Length: 1000\r\n\r\n")
+            try:
+                out = run_json("--rate", 50, "--duration", "1s", "--connections", 2,
+                               self.url("/", server.port))
+            finally:
+                server.stop()
+            self.assertEqual(out["requests"], 50, out)
+            self.assertEqual(out["timeouts"] + out["errors"], 0, out)
+
+    def test_a_server_that_closes_at_once_is_not_hammered(self):
+        server = OneAnswerServer(b"", close_at_once=True)
+        try:
+            out = run_json("--rate", 10, "--duration", "1s", "--connections", 2,
+                           self.url("/", server.port))
+        finally:
+            server.stop()
+        self.assertEqual(out["requests"], 0)
+        # A retry every 50 ms per connection, not thousands.
+        self.assertLess(server.accepted, 200, out)
+
     def test_timeouts_counted_separately(self):
         out = run_json("--rate", 10, "--duration", "500ms", "--connections", 1, "--timeout",
                        "100ms", self.url("/delay/1000"))
@@ -252,6 +330,10 @@ class LoadToolTest(unittest.TestCase):
                 (["--rate", 10, "--requests", bad_file, "http://127.0.0.1:1/"], bad_file + ":2:"),
                 (["--rate", 10, "http://example.com/"], "IP literal"),
                 (["--rate", 10, "--frobnicate", "http://127.0.0.1:1/"], "unknown option"),
+                (["--rate", "1e12", "http://127.0.0.1:1/"], "--rate must be at most"),
+                (["--rate", 10, "http://127.0.0.1:1/caf\u00e9"], "non-ASCII"),
+                (["--rate", 10, "--requests", mix_with_dir_body(d), "http://127.0.0.1:1/"],
+                 "Is a directory"),
             ]
             for args, message in cases:
                 proc = run_load(*args)

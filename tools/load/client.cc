@@ -61,8 +61,10 @@ bool Client::setup(std::string& error) {
     c.ring_cap = static_cast<uint32_t>(options_.pipeline);
     c.ring.reset(new InFlight[c.ring_cap]);
     // Twice the pipeline: a response can free a slot before the completion
-    // of the send that carried its request has been seen.
-    c.out.reserve(2 * c.ring_cap * max_request_ + 64);
+    // of the send that carried its request has been seen. At most 4 MiB
+    // (try_send waits for room), but always room for the largest request.
+    constexpr size_t kMaxOut = 4 << 20;
+    c.out.reserve(std::max(max_request_ + 64, std::min(2 * c.ring_cap * max_request_ + 64, kMaxOut)));
   }
   heap_.reserve(static_cast<size_t>(n));
   return true;
@@ -167,7 +169,7 @@ void Client::pop_due(int64_t now) {
 
 void Client::fail(Connection& c, Failure why, int64_t retry_delay_ns) {
   const int64_t now = mono_now_ns();
-  const uint64_t lost = c.ring_count;
+  const uint64_t lost = measured_in_flight(c);
   if (recording(now)) {
     switch (why) {
       case Failure::kQuiet:
@@ -191,7 +193,7 @@ void Client::fail(Connection& c, Failure why, int64_t retry_delay_ns) {
     }
     publish();
   }
-  in_flight_ -= lost;
+  in_flight_ -= c.ring_count;
   c.clear_ring();
   c.out.clear();
   c.out_sent = 0;
@@ -208,6 +210,15 @@ void Client::fail(Connection& c, Failure why, int64_t retry_delay_ns) {
   io_uring_prep_cancel_fd(sqe, c.fd, IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(sqe, user_data(c, kCancel));
   ++c.pending_ops;
+}
+
+// Requests in flight on c that belong to the measured window (not warm-up):
+// those a failure counts, so requests + errors + timeouts + unsent = scheduled.
+uint64_t Client::measured_in_flight(const Connection& c) const {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < c.ring_count; ++i)
+    if (c.ring[(c.ring_head + i) % c.ring_cap].intended_ns >= timing_.record_from_ns) ++n;
+  return n;
 }
 
 // Requests of the measured window still unanswered: timed out. (Those of the
@@ -309,6 +320,7 @@ void Client::on_connect(Connection& c, int res) {
     return;
   }
   c.state = ConnState::kOpen;
+  c.answered = false;
   ++counters_.connects;
   llhttp_init(&c.parser, HTTP_RESPONSE, &settings_);
   c.parser.data = &c;
@@ -324,7 +336,9 @@ void Client::on_recv(Connection& c, int res) {
     // EOF ends a body delimited by the close; whatever else is in flight is
     // lost (counted only if something was: an idle close is normal).
     if (res == 0 && c.ring_count > 0) llhttp_finish(&c.parser);
-    fail(c, Failure::kRead, 0);
+    // A server that closes connections it has not answered on (at capacity,
+    // refusing) would otherwise be reconnected to in a tight loop.
+    fail(c, Failure::kRead, c.answered ? 0 : kConnectRetryNs);
     return;
   }
   if (recording(mono_now_ns())) counters_.bytes_read += static_cast<uint64_t>(res);
@@ -360,6 +374,7 @@ void Client::on_send(Connection& c, int res) {
 void Client::complete(Connection& c, int status) {
   const InFlight f = c.pop();
   --in_flight_;
+  c.answered = true;
   const int64_t now = mono_now_ns();
   last_response_ns_ = now;
   if (!running_ || f.intended_ns < timing_.record_from_ns) return;  // warm-up
@@ -371,7 +386,11 @@ void Client::complete(Connection& c, int status) {
 
 int Client::on_headers_complete(llhttp_t* parser) {
   Connection& c = *static_cast<Connection*>(parser->data);
-  // Returning 1 tells llhttp the response has no body (HEAD).
+  // Returning 1 tells llhttp the response has no body: the answer to HEAD,
+  // and 1xx, 204 and 304 whatever their Content-Length says (RFC 9110 6.4.1;
+  // this llhttp leaves 204 and 304 to us).
+  const int status = parser->status_code;
+  if (status < 200 || status == 204 || status == 304) return 1;
   return c.ring_count > 0 && c.front().head_only ? 1 : 0;
 }
 

@@ -105,6 +105,7 @@ class Client {
   void on_recv(Connection& c, int res);
   void on_send(Connection& c, int res);
   void complete(Connection& c, int status);
+  uint64_t measured_in_flight(const Connection& c) const;
   void give_up_on_in_flight(const Connection& c, int64_t now);
   void account_schedule(int64_t stop_ns, int64_t gave_up_ns);
   void close_all();

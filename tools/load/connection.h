@@ -43,6 +43,7 @@ struct Connection {
   bool send_armed = false;
   bool in_heap = false;      // waiting in the client's wake-up heap
   bool close_after = false;  // the last response said Connection: close
+  bool answered = false;     // a response has come on this socket
   int64_t retry_at_ns = 0;
   int64_t connect_started_ns = 0;
 

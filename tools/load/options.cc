@@ -113,8 +113,8 @@ bool parse_url(std::string_view url, Target& out, std::string& error) {
       path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
   if (path[0] == '?') path = "/" + path;
   for (unsigned char c : path) {
-    if (c <= 0x20 || c == 0x7f) {
-      error = "URL path has a blank or control character";
+    if (c <= 0x20 || c >= 0x7f) {
+      error = "URL path has a blank, control or non-ASCII character (percent-encode it)";
       return false;
     }
   }
@@ -284,6 +284,14 @@ ParseResult parse_options(int argc, const char* const* argv, Options& out, std::
   if (!out.closed && (!rate_given || out.rate <= 0)) {
     error = rate_given ? "--rate must be > 0 (or use --closed)"
                        : "missing --rate (requests per second), or --closed for peak throughput";
+    return ParseResult::kError;
+  }
+  // Far above what one machine can send; beyond it the schedule's
+  // arithmetic, and the per-request accounting of what went unsent, would
+  // make a typo (1e12) hang instead of fail.
+  constexpr double kMaxRate = 1e7;
+  if (!out.closed && out.rate > kMaxRate) {
+    error = "--rate must be at most 10000000 requests per second";
     return ParseResult::kError;
   }
   if (out.connections < out.threads) {

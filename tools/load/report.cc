@@ -67,7 +67,7 @@ std::string json_string(const std::string& text) {
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
-    } else if (c < 0x20) {
+    } else if (c < 0x20 || c >= 0x7f) {  // non-ASCII too: valid JSON whatever the bytes
       appendf(out, "\\u%04x", c);
     } else {
       out += static_cast<char>(c);

@@ -1,5 +1,7 @@
 #include "tools/load/request_mix.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -95,6 +97,12 @@ bool split_fields(std::string_view line, std::vector<Field>& fields, std::string
 }
 
 bool read_file(const std::string& path, std::string& out) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  if (!S_ISREG(st.st_mode)) {
+    errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;  // what the caller reports
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   std::ostringstream buf;

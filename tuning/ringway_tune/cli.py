@@ -254,7 +254,7 @@ def run(a, s, bins, text, cfg, current):
         raise KeyboardInterrupt
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        progress.note("ringway-tune: %s; SLO p99 < %s, errors < %s; %s" % (
+        progress.note("ringway-tune: %s; SLO p99 < %s, errors <= %s; %s" % (
             a.config, fmt_us(s.slo.p99_us), "%.3g%%" % (s.slo.error_frac * 100),
             describe_plan(s.plan, s.origin_mode == "spawn")))
         for w in warnings:

@@ -101,7 +101,7 @@ def markdown(r):
                                             r["started"]), ""]
 
     L += ["## Summary", ""]
-    L += ["- SLO: p99 < %s, errors < %s" % (fmt_us(slo["p99_us"]), fmt_pct(slo["error_frac"]))]
+    L += ["- SLO: p99 < %s, errors <= %s" % (fmt_us(slo["p99_us"]), fmt_pct(slo["error_frac"]))]
     for k in r["knees"]:
         L.append("- %d worker%s: knee **%s req/s**%s" % (
             k["workers"], "" if k["workers"] == 1 else "s", fmt_rate(k["knee_rps"]),
@@ -119,8 +119,8 @@ def markdown(r):
     L.append("")
 
     L += ["## SLO and method", ""]
-    L += ["- A probe is good when p99 <= %s, errors <= %s (transport errors, timeouts, requests "
-          "never sent, 5xx) and at least %.0f%% of the offered rate was served." % (
+    L += ["- A probe is good when p99 < %s, errors <= %s (transport errors, timeouts, requests "
+          "never sent, 4xx and 5xx) and at least %.0f%% of the offered rate was served." % (
               fmt_us(slo["p99_us"]), fmt_pct(slo["error_frac"]), slo["min_achieved"] * 100),
           "- Each probe: ringway-load open loop, %gs measured after %gs warm-up, %d connections, "
           "%d thread(s), request timeout %gs, `GET %s`%s." % (
@@ -241,7 +241,7 @@ def tuned_yaml(r):
     slo = r["slo"]
     L = ["# ringway-tune %s: %s, %d cores, kernel %s" % (r["started"], m["cpu_model"], m["cores"],
                                                           m["kernel"]),
-         "# SLO p99 < %s, errors < %s; knee %s req/s with %d worker(s)." % (
+         "# SLO p99 < %s, errors <= %s; knee %s req/s with %d worker(s)." % (
              fmt_us(slo["p99_us"]), fmt_pct(slo["error_frac"]), fmt_rate(best.get("knee_rps")),
              best["workers"]),
          "# Merge into your config: each key replaces the one you have.",

@@ -84,6 +84,9 @@ TEST(load_options, Errors) {
   EXPECT_NE(error_of({"--rate", "0", "http://127.0.0.1/"}).find("--rate must be > 0"),
             std::string::npos);
   EXPECT_NE(error_of({"--rate", "-5", "http://127.0.0.1/"}).find("--rate"), std::string::npos);
+  EXPECT_NE(error_of({"--rate", "1e12", "http://127.0.0.1/"}).find("at most"), std::string::npos);
+  EXPECT_NE(error_of({"--rate", "1", "http://127.0.0.1/caf\xc3\xa9"}).find("non-ASCII"),
+            std::string::npos);
   EXPECT_NE(error_of({"http://127.0.0.1/"}).find("missing --rate"), std::string::npos);
   EXPECT_NE(error_of({"--closed", "--rate", "5", "http://127.0.0.1/"}).find("exclude"),
             std::string::npos);

@@ -73,6 +73,7 @@ TEST(load_report, JsonEmptyRun) {
 
 TEST(load_report, JsonStringEscapes) {
   EXPECT_EQ(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+  EXPECT_EQ(json_string("caf\xe9\x7f"), "\"caf\\u00e9\\u007f\"");  // valid JSON whatever the bytes
 }
 
 TEST(load_report, TableMentionsTheEssentials) {
