@@ -160,8 +160,12 @@ const char* check_host(std::string_view host) {
   if (i < host.size()) {
     if (host[i] != ':') return "invalid character in host";
     if (host.size() - i - 1 > 5) return "invalid port in host";
-    for (++i; i < host.size(); ++i)
+    int port = 0;
+    for (++i; i < host.size(); ++i) {
       if (host[i] < '0' || host[i] > '9') return "invalid port in host";
+      port = port * 10 + (host[i] - '0');
+    }
+    if (port > 65535) return "invalid port in host";
   }
   return nullptr;
 }

@@ -209,8 +209,12 @@ const char* normalize_target(std::string_view target, TargetParts& out) {
   if (q != std::string_view::npos) {
     path = rest.substr(0, q);
     const std::string_view query = rest.substr(q + 1);
-    for (size_t i = 0; i < query.size(); ++i)
+    for (size_t i = 0; i < query.size(); ++i) {
       if (kTables.control[byte_at(query, i)]) return "control character in query";
+      // Not part of a request-target (RFC 9112 3.2): filters would see it
+      // in the query while most upstreams drop what follows it.
+      if (query[i] == '#') return "fragment in request-target";
+    }
     out.query = query;
   }
   if (path.empty()) path = "/";  // absolute-form without a path

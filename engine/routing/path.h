@@ -34,7 +34,8 @@ struct TargetParts {
 //  - dot segments are removed (RFC 3986 5.2.4, after decoding so that encoded
 //    dots count), repeated slashes are folded, ".." never climbs above root,
 //    a trailing slash is kept.
-// The query is passed through as received; only control characters are refused.
+// The query is passed through as received; only control characters and '#'
+// (a fragment) are refused.
 const char* normalize_target(std::string_view target, TargetParts& out);
 
 // Checks a Host value against RFC 3986 `host [ ":" port ]`: nullptr if

@@ -222,8 +222,12 @@ std::shared_ptr<const filter::Filter> compile_cors(const FilterBuild& build) {
         f->fail("credentials: true with the origin pattern \"~" + re->pattern() +
                 "\", which matches any site (it matches " + std::string(kUnrelatedOrigin) + ")");
   }
-  if (const Field* f = map.find("max_age"))
-    p.max_age = std::to_string(get_duration(*f, std::chrono::seconds(0), std::chrono::hours(24)).count() / 1000);
+  if (const Field* f = map.find("max_age")) {
+    const int64_t ms = get_duration(*f, std::chrono::seconds(0), std::chrono::hours(24)).count();
+    // Access-Control-Max-Age counts whole seconds: 500ms would become 0.
+    if (ms % 1000 != 0) f->fail("must be whole seconds (Access-Control-Max-Age counts seconds)");
+    p.max_age = std::to_string(ms / 1000);
+  }
   p.allow_methods = join(p.methods);
   p.allow_headers = join(p.headers);
   p.expose_headers = join(expose);

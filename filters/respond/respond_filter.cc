@@ -65,7 +65,12 @@ std::shared_ptr<const filter::Filter> compile_respond(const FilterBuild& build) 
   if (const Field* f = map.find("status"))
     status = static_cast<int>(config::detail::get_int(*f, 200, 599));
   std::string body;
-  if (const Field* f = map.find("body")) body = config::detail::get_string(*f);
+  if (const Field* f = map.find("body")) {
+    body = config::detail::get_string(*f);
+    // RFC 9110 15.3.5, 15.4.5: these statuses have no content; it would be dropped.
+    if (!body.empty() && (status == 204 || status == 304))
+      f->fail("a " + std::to_string(status) + " response has no body");
+  }
   std::vector<HeaderTemplate> headers;
   if (const Field* f = map.find("headers")) headers = read_header_templates(*f);
   ValueTemplate content_type;

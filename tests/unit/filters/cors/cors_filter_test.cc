@@ -306,6 +306,8 @@ TEST(CorsConfig, OtherKeys) {
             kFile + ":5:15: filters.c.headers[0]: invalid header name \"X:Y\"");
   EXPECT_EQ(compile(o + "    expose_headers: \"X Y\"\n").error,
             kFile + ":5:21: filters.c.expose_headers: invalid header name \"X Y\"");
+  EXPECT_EQ(compile(o + "    max_age: 500ms\n").error,
+            kFile + ":5:14: filters.c.max_age: must be whole seconds (Access-Control-Max-Age counts seconds)");
   EXPECT_EQ(compile(o + "    max_age: 25h\n").error,
             kFile + ":5:14: filters.c.max_age: must be between 0ms and 24h, got 25h");
   EXPECT_EQ(compile(o + "    credential: true\n").error,
