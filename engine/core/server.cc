@@ -117,8 +117,10 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
       }
       port_ours |= l.address.port() != 0 && r.address.port() == l.address.port();
     }
-    if (reuse < 0 && !port_ours && l.address.port() != 0 && !port_is_free(l.address, error))
+    if (reuse < 0 && !port_ours && l.address.port() != 0 && !port_is_free(l.address, error)) {
+      close_all(*fds);
       return false;
+    }
     for (size_t w = 0; w < nworkers; ++w) {
       int fd = -1;
       if (reuse >= 0 && w < running_fds.size() && running_fds[w][reuse] >= 0) {

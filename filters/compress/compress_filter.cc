@@ -66,6 +66,7 @@ class CompressFilter final : public filter::Filter {
   Outcome on_response_head(Context& ctx) const override {
     switch (decide(config_, ctx.request, ctx.response)) {
       case Verdict::kSkip:
+        rewrite_304_for_gzip_variant(ctx);
         return Outcome::kProceed;
       case Verdict::kVaryOnly:
         add_vary_accept_encoding(ctx);

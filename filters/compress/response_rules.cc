@@ -112,4 +112,25 @@ void rewrite_head_for_gzip(filter::Context& ctx) {
   add_vary_accept_encoding(ctx);
 }
 
+void rewrite_304_for_gzip_variant(filter::Context& ctx) {
+  if (ctx.response.status != 304 || ctx.request == nullptr) return;
+  for (auto& h : ctx.response.headers) {
+    if (!http::iequals(h.name, "etag")) continue;
+    std::string_view tag = http::trim_ows(h.value);
+    if (tag.empty() || tag.starts_with("W/")) return;
+    const std::string weak = std::string("W/").append(tag);
+    for (const auto& r : ctx.request->headers) {
+      if (!http::iequals(r.name, "if-none-match")) continue;
+      std::string_view rest = r.value, member;
+      while (http::next_list_element(rest, member)) {
+        if (member != weak) continue;
+        h.value = ctx.keep(weak);
+        add_vary_accept_encoding(ctx);
+        return;
+      }
+    }
+    return;
+  }
+}
+
 }  // namespace ringway::filters::compress

@@ -31,6 +31,13 @@ Verdict decide(const CompressConfig& config, const http::RequestHead* request,
 // the origin's, the meaning does not), Vary: Accept-Encoding merged in.
 void rewrite_head_for_gzip(filter::Context& ctx);
 
+// A 304 that validates the gzip variant we made: the client sent
+// If-None-Match with W/"x", the weak ETag our rewrite gave it, and the origin
+// answers 304 with its strong "x". The 304 then gets the head the 200 had
+// (W/"x", Vary: Accept-Encoding), so the client's cache finds its stored
+// response by that validator and freshens it (RFC 9111 4.3.4).
+void rewrite_304_for_gzip_variant(filter::Context& ctx);
+
 // Adds Accept-Encoding to Vary unless it is listed already or Vary is "*";
 // appends to the first Vary line when there is one.
 void add_vary_accept_encoding(filter::Context& ctx);

@@ -250,6 +250,32 @@ TEST_F(Edits, VaryStar) {
   EXPECT_EQ(values("vary"), std::vector<std::string>{"*"});
 }
 
+TEST_F(Edits, NotModifiedForOurGzipVariantGetsItsValidator) {
+  http::RequestHead req;
+  req.headers.push_back({"If-None-Match", "\"other\", W/\"abc\""});
+  ctx.request = &req;
+  ctx.response.status = 304;
+  ctx.response.headers.push_back({"ETag", "\"abc\""});
+  rewrite_304_for_gzip_variant(ctx);
+  EXPECT_EQ(values("etag"), std::vector<std::string>{"W/\"abc\""});
+  EXPECT_EQ(values("vary"), std::vector<std::string>{"Accept-Encoding"});
+}
+
+TEST_F(Edits, NotModifiedForTheOriginsOwnValidatorIsLeftAlone) {
+  http::RequestHead req;
+  req.headers.push_back({"If-None-Match", "\"abc\""});  // the identity variant's
+  ctx.request = &req;
+  ctx.response.status = 304;
+  ctx.response.headers.push_back({"ETag", "\"abc\""});
+  rewrite_304_for_gzip_variant(ctx);
+  EXPECT_EQ(values("etag"), std::vector<std::string>{"\"abc\""});
+  EXPECT_TRUE(values("vary").empty());
+  ctx.response.status = 200;  // only a 304 is touched
+  req.headers[0].value = "W/\"abc\"";
+  rewrite_304_for_gzip_variant(ctx);
+  EXPECT_EQ(values("etag"), std::vector<std::string>{"\"abc\""});
+}
+
 TEST_F(Edits, VaryEmpty) {
   ctx.response.headers.push_back({"Vary", ""});
   add_vary_accept_encoding(ctx);
