@@ -258,6 +258,17 @@ void Server::reload() {
   for (auto& w : workers_) w->wait_accepts_released(std::chrono::seconds(1));
   for (auto& w : next_workers) w->start_accepting();
   for (auto& w : workers_) retired_.push_back(std::move(w));
+  // Each reload leaves workers draining for up to drain_timeout: a burst of
+  // reloads while long requests are in flight would pile up threads, sockets
+  // and memory. Past kMaxDraining on one CPU, its oldest stop now.
+  constexpr size_t kMaxDraining = 4;
+  std::vector<size_t> draining(nworkers, 0);
+  for (size_t k = retired_.size(); k-- > 0;) {  // newest first
+    Worker& w = *retired_[k];
+    const auto index = static_cast<size_t>(w.index());
+    if (!w.finished() && index < draining.size() && ++draining[index] > kMaxDraining)
+      w.request_stop();
+  }
   workers_ = std::move(next_workers);
   snapshot_ = std::move(next);
   fprintf(stderr, "ringway: configuration reloaded (%zu worker(s))\n", nworkers);

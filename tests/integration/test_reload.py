@@ -138,6 +138,34 @@ class Reload(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual(len(os.listdir(fd_dir)), fds_before)
 
+    def test_draining_generations_are_bounded(self):
+        # A request the upstream never answers keeps its generation draining
+        # (drain_timeout 60 s); reload after reload must not pile them up.
+        silent = socket.socket()  # listens, never accepts: connects succeed, nothing answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        try:
+            # One worker, so that every pending request is on the same CPU.
+            text = config([silent.getsockname()[1]], workers=1, engine={"drain_timeout": "60s"},
+                          upstream={"response_header_timeout": "60s"})
+            self.gw.stop()
+            self.gw = Gateway(text)
+            pending = []
+            for i in range(5):  # a request waiting in each generation, then a reload
+                c = RawClient(self.gw.port)
+                c.send(build_request("GET", "/hangs"))
+                pending.append(c)
+                time.sleep(0.2 * SLOW)
+                self.assertIn("configuration reloaded", self.reload(text + "# %d\n" % i))
+            # Five generations would drain now: the oldest was stopped.
+            self.assertTrue(pending[0].is_closed(wait=5 * SLOW), "the oldest generation still drains")
+            for c in pending[1:]:
+                self.assertFalse(c.is_closed(wait=0.2))
+            for c in pending:
+                c.close()
+        finally:
+            silent.close()
+
     def test_listeners_added_and_removed(self):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
