@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -82,6 +83,14 @@ std::string listener_key(const config::Listener& l) {
   return format_address(reinterpret_cast<const sockaddr*>(&l.address.storage));
 }
 
+int bound_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+  return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
+                                        : reinterpret_cast<sockaddr_in&>(ss).sin_port);
+}
+
 void close_all(std::vector<std::vector<int>>& fds) {
   for (auto& per_worker : fds)
     for (int fd : per_worker)
@@ -105,19 +114,26 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
     for (const auto& w : *running) running_fds.push_back(w->listen_fds());
   const size_t nrunning = running_config != nullptr ? running_config->listeners.size() : 0;
   std::vector<bool> taken_over(nrunning, false);  // each running listener passes to one new one
+  // Ports this process listens on already (the running generation's, as
+  // bound, and this config's listeners opened so far): sharing them between
+  // addresses is ours to do, so they are not probed for another owner.
+  std::vector<int> our_ports;
+  if (!running_fds.empty())
+    for (int fd : running_fds[0]) our_ports.push_back(bound_port(fd));
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const auto& l = config.listeners[i];
     int reuse = -1;  // the running generation's listener with this address
-    bool port_ours = false;  // a running listener has this port (a changed bind address)
     for (size_t j = 0; j < nrunning; ++j) {
-      const auto& r = running_config->listeners[j];
-      if (reuse < 0 && !taken_over[j] && listener_key(r) == listener_key(l)) {
+      if (!taken_over[j] && listener_key(running_config->listeners[j]) == listener_key(l)) {
         reuse = static_cast<int>(j);
         taken_over[j] = true;
+        break;
       }
-      port_ours |= l.address.port() != 0 && r.address.port() == l.address.port();
     }
-    if (reuse < 0 && !port_ours && l.address.port() != 0 && !port_is_free(l.address, error)) {
+    const int port = l.address.port();
+    if (reuse < 0 && port != 0 &&
+        std::find(our_ports.begin(), our_ports.end(), port) == our_ports.end() &&
+        !port_is_free(l.address, error)) {
       close_all(*fds);
       return false;
     }
@@ -128,7 +144,7 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
         if (fd < 0) *error = "listener " + listener_key(l) + ": dup: " + strerror(errno);
         // The socket is shared with the running generation; listen() again
         // applies a changed backlog to it.
-        else if (w == 0) listen(fd, l.backlog);
+        else listen(fd, l.backlog);
       } else {
         fd = open_listener(l.address, l.backlog, &(*ports)[i], error);
       }
@@ -138,14 +154,9 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
         return false;
       }
       (*fds)[w].push_back(fd);
-      if ((*ports)[i] == 0) {
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
-          (*ports)[i] = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
-                                                       : reinterpret_cast<sockaddr_in&>(ss).sin_port);
-      }
+      if ((*ports)[i] == 0) (*ports)[i] = bound_port(fd);
     }
+    our_ports.push_back((*ports)[i]);
   }
   return true;
 }

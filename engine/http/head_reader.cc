@@ -242,7 +242,8 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
   if (err == HPE_PAUSED && complete_) {
     size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - start);
     head_bytes_ += static_cast<uint32_t>(used);
-    if (header_bytes() > limits_.max_header_bytes) return fail(431, "header fields too large");
+    if (header_bytes() > limits_.max_header_bytes || head_bytes_ > max_head)
+      return fail(431, "header fields too large");
     if (has_folded_line(base_, base_ + head_bytes_)) return fail(400, "obsolete line folding");
     if (parser_.type == HTTP_RESPONSE && (parser_.status_code < 100 || parser_.status_code > 599))
       return fail(400, "invalid status code");

@@ -249,12 +249,18 @@ void Proxy::begin_drain() {
   draining_ = true;
   // Idle keep-alive connections close now: their clients retry a request
   // that crosses the close (RFC 9112 9.3.1). A connection that has not had
-  // its first request yet stays: its request is likely on the way, and a
-  // client does not retry on a fresh connection. It gets one response and
-  // closes, or the header timeout ends it.
+  // its first request yet gets a short grace (the linger time, 2 s): its
+  // request is likely on the way, and a client does not retry on a fresh
+  // connection. It gets one response and closes; a silent one (a preconnect,
+  // a health check) does not hold the drain for the whole header timeout.
   for (ClientConn* c = live_; c != nullptr;) {
     ClientConn* next = c->next;
-    if (c->ex == nullptr && c->state == ClientState::kIdle && c->served) close_client(c, false);
+    if (c->ex == nullptr && c->state == ClientState::kIdle) {
+      if (c->served)
+        close_client(c, false);
+      else
+        linger_timer_.arm(c->timer, now_ms_);
+    }
     c = next;
   }
   for (auto& p : pools_) {

@@ -113,21 +113,28 @@ void rewrite_head_for_gzip(filter::Context& ctx) {
 }
 
 void rewrite_304_for_gzip_variant(filter::Context& ctx) {
-  if (ctx.response.status != 304 || ctx.request == nullptr) return;
+  // Only for a client that would get gzip: another one's cache may hold
+  // both copies and would pick the stored one by this validator.
+  if (ctx.response.status != 304 || ctx.request == nullptr ||
+      !client_accepts_gzip(ctx.request->headers))
+    return;
   for (auto& h : ctx.response.headers) {
     if (!http::iequals(h.name, "etag")) continue;
     std::string_view tag = http::trim_ows(h.value);
     if (tag.empty() || tag.starts_with("W/")) return;
     const std::string weak = std::string("W/").append(tag);
+    bool weak_listed = false;
     for (const auto& r : ctx.request->headers) {
       if (!http::iequals(r.name, "if-none-match")) continue;
       std::string_view rest = r.value, member;
       while (http::next_list_element(rest, member)) {
-        if (member != weak) continue;
-        h.value = ctx.keep(weak);
-        add_vary_accept_encoding(ctx);
-        return;
+        if (member == tag) return;  // the client holds the origin's own copy too
+        weak_listed |= member == weak;
       }
+    }
+    if (weak_listed) {
+      h.value = ctx.keep(weak);
+      add_vary_accept_encoding(ctx);
     }
     return;
   }

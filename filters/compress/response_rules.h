@@ -35,7 +35,8 @@ void rewrite_head_for_gzip(filter::Context& ctx);
 // If-None-Match with W/"x", the weak ETag our rewrite gave it, and the origin
 // answers 304 with its strong "x". The 304 then gets the head the 200 had
 // (W/"x", Vary: Accept-Encoding), so the client's cache finds its stored
-// response by that validator and freshens it (RFC 9111 4.3.4).
+// response by that validator and freshens it (RFC 9111 4.3.4). Only when
+// this client takes gzip and did not list the strong "x" as well.
 void rewrite_304_for_gzip_variant(filter::Context& ctx);
 
 // Adds Accept-Encoding to Vary unless it is listed already or Vary is "*";

@@ -109,16 +109,19 @@ RateLimitConfig read_rate_limit_config(const FilterBuild& build) {
                                             quote(build.spec.name));
   }
 
-  // Policy names: the filter's name for a lone limit (two rate_limit filters
-  // on a route list their items side by side), else the rate as written;
-  // they must differ, as clients match RateLimit items to RateLimit-Policy
-  // items by name.
+  // Policy names: the filter's name for a lone limit, else the filter's name
+  // and the rate as written ("api:10/s"), so that two rate_limit filters on a
+  // route list their items side by side without a clash. They must differ, as
+  // clients match RateLimit items to RateLimit-Policy items by name.
+  const std::string prefix = valid_policy_name(build.spec.name) ? build.spec.name : "";
   for (size_t i = 0; i < c.limits.size(); ++i) {
     LimitSpec& l = c.limits[i];
-    if (l.name.empty())
-      l.name = c.limits.size() > 1 ? format_rate(l.rate)
-               : valid_policy_name(build.spec.name) ? build.spec.name
-                                                     : "default";
+    if (l.name.empty()) {
+      if (c.limits.size() == 1)
+        l.name = prefix.empty() ? "default" : prefix;
+      else
+        l.name = prefix.empty() ? format_rate(l.rate) : prefix + ":" + format_rate(l.rate);
+    }
     for (size_t j = 0; j < i; ++j)
       if (c.limits[j].name == l.name)
         limit_fields[i].fail("two limits are both named " + quote(l.name) +

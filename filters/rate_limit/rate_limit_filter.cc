@@ -20,9 +20,12 @@ using rate_limit::LimitStatus;
 using rate_limit::RateLimitCounters;
 using Verdict = GcraTable::Verdict;
 
-// Set on a request once a rate_limit filter has written its headers into the
-// response (or refused it): a second filter on the route then merges.
-constexpr std::string_view kHeadersWritten = "rate_limit.headers_written";
+// Set on a request once a rate_limit filter has written a group of headers
+// into the response (or its refusal): a second filter on the route then
+// merges into that group instead of replacing it (what an upstream sent is
+// replaced, as with one filter).
+constexpr std::string_view kPolicyWritten = "rate_limit.policy_written";  // RateLimit-Policy, RateLimit
+constexpr std::string_view kXWritten = "rate_limit.x_written";            // X-RateLimit-*
 
 // A count as another filter wrote it; anything unreadable counts as no limit.
 int64_t parse_count(std::string_view s) {
@@ -140,22 +143,25 @@ class RateLimitFilter final : public filter::Filter {
   filter::Outcome on_response_head(filter::Context& ctx) const override {
     Decision* d = ctx.state_if_any<Decision>();
     if (d == nullptr || d->limits.empty()) return filter::Outcome::kProceed;
-    const bool merge = ctx.has_attribute(kHeadersWritten);
-    const http::Header* present = merge ? http::find_header(ctx.response.headers, "X-RateLimit-Remaining") : nullptr;
+    const bool merge_policy = ctx.has_attribute(kPolicyWritten);
+    const bool merge_x = ctx.has_attribute(kXWritten);
+    const http::Header* present =
+        merge_x ? http::find_header(ctx.response.headers, "X-RateLimit-Remaining") : nullptr;
     const bool tighter = present == nullptr ||
                          d->limits[rate_limit::tightest(d->limits)].remaining < parse_count(present->value);
     add_headers(d->limits, [&](std::string_view name, std::string_view value) {
-      if (!merge) {
+      const bool x = name.starts_with("X-");
+      if (!(x ? merge_x : merge_policy)) {
         ctx.set_response_header(name, value);
-      } else if (name.starts_with("RateLimit")) {
+      } else if (!x) {  // structured-field lists: this filter's items join the others'
         const http::Header* h = http::find_header(ctx.response.headers, name);
-        std::string joined = h != nullptr ? std::string(h->value) + ", " + std::string(value) : std::string(value);
-        ctx.set_response_header(name, joined);
+        ctx.set_response_header(name, h != nullptr ? std::string(h->value) + ", " + std::string(value)
+                                                   : std::string(value));
       } else if (tighter) {
         ctx.set_response_header(name, value);
       }
     });
-    ctx.set_attribute(kHeadersWritten, "1");
+    mark_written(ctx);
     return filter::Outcome::kProceed;
   }
 
@@ -208,8 +214,13 @@ class RateLimitFilter final : public filter::Filter {
     add_headers(status, [&](std::string_view name, std::string_view value) {
       r.headers.push_back({name, ctx.keep(value)});
     });
-    ctx.set_attribute(kHeadersWritten, "1");
+    mark_written(ctx);
     return filter::Outcome::kRespond;
+  }
+
+  void mark_written(filter::Context& ctx) const {
+    if (config_.headers) ctx.set_attribute(kPolicyWritten, "1");
+    if (config_.x_ratelimit_headers) ctx.set_attribute(kXWritten, "1");
   }
 
   template <typename Add>

@@ -116,6 +116,25 @@ class BadInput(GatewayTestCase):
                 self.assertEqual(c.read_response().status, 200)
                 c.close()
 
+    def test_leading_empty_lines_count_toward_the_head(self):
+        # RFC 9112 2.2 lets empty lines precede a request; they are head
+        # bytes all the same, however the head arrives.
+        raw = b"\r\n" * 3000 + b"GET /bytes/1 HTTP/1.1\r\nHost: h\r\n\r\n"
+        for split in (None, 1000):
+            with self.subTest(split=split):
+                c = RawClient(self.port)
+                if split is None:
+                    c.send(raw)
+                else:
+                    c.send(raw[:split])
+                    time.sleep(0.05)
+                    try:
+                        c.send(raw[split:])
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                self.assertEqual(c.read_response().status, 431)
+                c.close()
+
     def test_invalid_host_with_absolute_form_target(self):
         # The authority is routed on, but the Host field must still be valid.
         self.refused(b"GET http://good/x HTTP/1.1\r\nHost: e v\r\n\r\n", 400, "host")

@@ -162,6 +162,41 @@ class RateLimitCountersTest(unittest.TestCase):
 
 
 
+class UpstreamRateLimitHeadersTest(unittest.TestCase):
+    """An upstream's own rate-limit headers are replaced, group by group, even
+    with two filters on a route that each write only one group."""
+
+    def test_upstream_headers_are_replaced_not_merged(self):
+        upstream = harness.ScriptedUpstream(lambda i, raw: harness.raw_response(
+            "200 OK", ['RateLimit-Policy: "up";q=1;w=1', 'RateLimit: "up";r=0;t=9',
+                       "X-RateLimit-Limit: 1", "X-RateLimit-Remaining: 0", "X-RateLimit-Reset: 9"],
+            b"ok"))
+        filters = """filters:
+  sf_only: { type: rate_limit, rate: 50/s, x_ratelimit_headers: false }
+  x_only: { type: rate_limit, rate: 100/s, headers: false }
+"""
+        routes = """  - match: { prefix: /a }
+    upstream: origin
+    filters: [sf_only, x_only]
+  - match: { prefix: /b }
+    upstream: origin
+    filters: [x_only, sf_only]
+"""
+        gateway = harness.Gateway(harness.config([upstream.port], routes=routes, extra=filters))
+        try:
+            for path in ("/a", "/b"):
+                with self.subTest(path=path):
+                    r = harness.request(gateway.port, path=path)
+                    self.assertEqual(r.status, 200)
+                    self.assertEqual(r.header("RateLimit-Policy"), '"sf_only";q=50;w=1')
+                    self.assertRegex(r.header("RateLimit"), r'^"sf_only";r=\d+;t=\d+$')
+                    self.assertEqual(r.header("X-RateLimit-Limit"), "100")
+                    self.assertNotEqual(r.header("X-RateLimit-Reset"), "9")
+        finally:
+            self.assertEqual(gateway.stop(), 0, gateway.stderr())
+            upstream.stop()
+
+
 class DualStackClientTest(unittest.TestCase):
     """An IPv4 client is one client, whether it reaches an IPv4 listener or
     a dual-stack one (where the kernel writes it ::ffff:a.b.c.d)."""

@@ -4,6 +4,7 @@ one; an invalid one is reported with file:line:column and the running
 configuration keeps serving."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -137,6 +138,18 @@ class Reload(unittest.TestCase):
         while len(os.listdir(fd_dir)) != fds_before and time.time() < deadline + 2:
             time.sleep(0.05)
         self.assertEqual(len(os.listdir(fd_dir)), fds_before)
+
+    def test_a_silent_new_connection_does_not_hold_a_drain(self):
+        # It gets a short grace for its first request, not the header timeout.
+        self.gw.stop()
+        self.gw = Gateway(config([self.origin.port], workers=1, engine={"drain_timeout": "60s"},
+                                 limits={"client_header_timeout": "60s"}))
+        silent = RawClient(self.gw.port)
+        time.sleep(0.1 * SLOW)
+        self.gw.proc.send_signal(signal.SIGTERM)
+        self.assertTrue(silent.is_closed(wait=20 * SLOW))
+        silent.close()
+        self.assertEqual(self.gw.proc.wait(timeout=20 * SLOW), 0)
 
     def test_draining_generations_are_bounded(self):
         # A request the upstream never answers keeps its generation draining
@@ -303,6 +316,38 @@ class Reload(unittest.TestCase):
         self.assertIn("configuration reloaded", self.reload(two + "# again\n"))
         for port in self.gw.ports:
             self.assertEqual(request(port, path="/bytes/10").status, 200)
+
+    def test_one_port_on_two_addresses_and_pinning_a_picked_port(self):
+        # Sharing a port between our own listeners is no clash: not at start,
+        # not when a reload pins the port a port-0 listener was given.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        text = config([self.origin.port], workers=2).replace(
+            "listen:\n  - address: 127.0.0.1:0\n",
+            "listen:\n  - address: 0.0.0.0:%d\n  - address: 127.0.0.1:%d\n"
+            "  - address: 127.0.0.1:0\n" % (port, port))
+        self.gw.stop()
+        self.gw = Gateway(text, listeners=3)
+        picked = self.gw.ports[2]
+        pinned = text.replace("127.0.0.1:0\n", "127.0.0.1:%d\n" % picked)
+        self.assertIn("configuration reloaded", self.reload(pinned))
+        for p in (port, picked):
+            self.assertEqual(request(p, path="/bytes/10").status, 200)
+
+    def test_a_changed_backlog_reaches_every_worker(self):
+        if shutil.which("ss") is None:
+            self.skipTest("ss (iproute2) not installed")
+        def backlogs():
+            out = subprocess.run(["ss", "-Hltn", "sport = :%d" % self.gw.port],
+                                 capture_output=True, text=True).stdout
+            return sorted(int(line.split()[2]) for line in out.splitlines())
+        self.assertEqual(backlogs(), [4096, 4096])
+        text = config([self.origin.port], workers=2).replace(
+            "  - address: 127.0.0.1:0\n", "  - address: 127.0.0.1:0\n    backlog: 200\n")
+        # The port-0 listener keeps its port only if it keeps its address key.
+        self.assertIn("configuration reloaded", self.reload(text))
+        self.assertEqual(backlogs(), [200, 200])
 
     def test_a_second_gateway_on_the_same_port_is_refused(self):
         # SO_REUSEPORT would let it bind and take a share of the connections.

@@ -64,7 +64,7 @@ clock: loop
   EXPECT_EQ(c.key[2].name, "consumer");
   EXPECT_EQ(c.key[3].kind, KeyPart::kRoute);
   ASSERT_EQ(c.limits.size(), 3u);
-  EXPECT_EQ(c.limits[0].name, "10/s");
+  EXPECT_EQ(c.limits[0].name, "rl:10/s");  // the filter's name and the rate
   EXPECT_EQ(c.limits[0].burst, 5);
   EXPECT_EQ(c.limits[1].name, "per-minute");
   EXPECT_EQ(c.limits[1].burst, 300);
@@ -151,7 +151,7 @@ TEST(RateLimitConfig, LimitsShape) {
   EXPECT_THAT(build_error("type: rate_limit\nlimits: [{rate: 2/s, burts: 2}]\n"),
               HasSubstr("unknown key \"burts\" in filters.rl.limits[0] (did you mean \"burst\"?)"));
   EXPECT_THAT(build_error("type: rate_limit\nlimits: [{rate: 2/s}, {rate: 2/s, burst: 1}]\n"),
-              HasSubstr("rl.yaml:2:23: filters.rl.limits[1]: two limits are both named \"2/s\""));
+              HasSubstr("rl.yaml:2:23: filters.rl.limits[1]: two limits are both named \"rl:2/s\""));
   EXPECT_THAT(build_error("type: rate_limit\nlimits: [{rate: 2/s, name: 'a\"b'}]\n"),
               HasSubstr("filters.rl.limits[0].name: a policy name is printable ASCII"));
   EXPECT_THAT(build_error("type: rate_limit\nlimits: []\n"),

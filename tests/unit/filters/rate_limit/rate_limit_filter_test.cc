@@ -91,9 +91,9 @@ limits:
   EXPECT_EQ(flood(w, 1, 60'000), 40 - 5);
   Reply r = w.at(60'000);
   EXPECT_FALSE(r.passed());
-  EXPECT_EQ(r.header("RateLimit-Policy"), "\"10/s\";q=10;w=1, \"20/m\";q=20;w=60");
+  EXPECT_EQ(r.header("RateLimit-Policy"), "\"rl:10/s\";q=10;w=1, \"rl:20/m\";q=20;w=60");
   // The 10/s limit was charged by the request that passed at 60 s, not by this one.
-  EXPECT_EQ(r.header("RateLimit"), "\"10/s\";r=4;t=1, \"20/m\";r=0;t=60");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl:10/s\";r=4;t=1, \"rl:20/m\";r=0;t=60");
   EXPECT_EQ(r.header("Retry-After"), "3");         // the next 20/m token
   EXPECT_EQ(r.header("X-RateLimit-Limit"), "20");  // the limit that refused
   EXPECT_EQ(r.header("X-RateLimit-Remaining"), "0");
@@ -110,7 +110,7 @@ TEST(RateLimitFilter, ShortLimitRefusalDoesNotSpendTheLongOne) {
   EXPECT_TRUE(w.at(2000).passed());
   Reply r = w.at(3000);
   EXPECT_FALSE(r.passed());
-  EXPECT_EQ(r.header("RateLimit"), "\"1/s\";r=1;t=0, \"hourly\";r=0;t=3597");
+  EXPECT_EQ(r.header("RateLimit"), "\"rl:1/s\";r=1;t=0, \"hourly\";r=0;t=3597");
   // 3/h is one every 20 minutes; the first came back at 20 min after 0 s.
   EXPECT_EQ(r.header("Retry-After"), "1197");
 }
