@@ -11,6 +11,16 @@ namespace {
 
 // A header value is compared byte for byte with what the client sent, which
 // can never contain these.
+// "routes[3]": what an unnamed route is called.
+bool is_automatic_name(std::string_view name) {
+  constexpr std::string_view kPrefix = "routes[";
+  if (!name.starts_with(kPrefix) || !name.ends_with(']') || name.size() == kPrefix.size() + 1)
+    return false;
+  for (char c : name.substr(kPrefix.size(), name.size() - kPrefix.size() - 1))
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 // Reads the route's name before its keys are checked, so that even an
 // unknown-key error can say which route it is in.
 std::string peek_name(const YAML::Node& route) {
@@ -158,7 +168,7 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
       // Names appear in logs, errors and headers (${route}): one line, and
       // never one an unnamed route gets.
       if (!is_field_value(route.name)) f->fail("a route name cannot contain control characters");
-      if (route.name.rfind("routes[", 0) == 0)
+      if (is_automatic_name(route.name))
         f->fail("names of the form \"routes[N]\" are those of unnamed routes");
       for (const auto& [other, line] : names)
         if (other == route.name)

@@ -510,6 +510,8 @@ TEST(LoaderErrorsTest, DuplicateRouteNames) {
   EXPECT_EQ(error_of(with_routes("  - name: \"routes[1]\"\n    match: { prefix: /a }\n    upstream: origin\n"
                                  "  - match: { prefix: /b }\n    upstream: origin\n")),
             "t.yaml:8:11: routes[0].name: names of the form \"routes[N]\" are those of unnamed routes");
+  EXPECT_TRUE(load_config_string(with_routes("  - name: \"routes[x\"\n    match: {}\n    upstream: origin\n"),
+                                 "t.yaml").ok());
 }
 
 TEST(LoaderErrorsTest, DuplicateRoutesAfterNormalisation) {
