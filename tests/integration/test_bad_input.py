@@ -100,21 +100,30 @@ class BadInput(GatewayTestCase):
         self.assertEqual((r.status, r.body.strip()), (200, b"300"))
         c.close()
 
+    def status_split_at(self, raw, split):
+        """The status answering raw, sent whole (split None) or in two writes."""
+        c = RawClient(self.port)
+        try:
+            if split is None:
+                c.send(raw)
+            else:
+                c.send(raw[:split])
+                time.sleep(0.05)
+                try:
+                    c.send(raw[split:])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # refused already: the answer is waiting
+            return c.read_response().status
+        finally:
+            c.close()
+
     def test_head_verdict_does_not_depend_on_the_split(self):
         # Target and fields each just within their limits (1 KiB, 4 KiB).
         raw = (b"GET /" + b"a" * 1023 + b" HTTP/1.1\r\nHost: h\r\nX: " + b"v" * 4074 +
                b"\r\n\r\n")
         for split in (None, 100, len(raw) - 1):
             with self.subTest(split=split):
-                c = RawClient(self.port)
-                if split is None:
-                    c.send(raw)
-                else:
-                    c.send(raw[:split])
-                    time.sleep(0.05)
-                    c.send(raw[split:])
-                self.assertEqual(c.read_response().status, 200)
-                c.close()
+                self.assertEqual(self.status_split_at(raw, split), 200)
 
     def test_leading_empty_lines_count_toward_the_head(self):
         # RFC 9112 2.2 lets empty lines precede a request; they are head
@@ -122,18 +131,7 @@ class BadInput(GatewayTestCase):
         raw = b"\r\n" * 3000 + b"GET /bytes/1 HTTP/1.1\r\nHost: h\r\n\r\n"
         for split in (None, 1000):
             with self.subTest(split=split):
-                c = RawClient(self.port)
-                if split is None:
-                    c.send(raw)
-                else:
-                    c.send(raw[:split])
-                    time.sleep(0.05)
-                    try:
-                        c.send(raw[split:])
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
-                self.assertEqual(c.read_response().status, 431)
-                c.close()
+                self.assertEqual(self.status_split_at(raw, split), 431)
 
     def test_invalid_host_with_absolute_form_target(self):
         # The authority is routed on, but the Host field must still be valid.

@@ -58,6 +58,12 @@ class Reload(unittest.TestCase):
             time.sleep(0.02)
         self.fail("no reload verdict in stderr:\n" + self.gw.stderr())
 
+    def listening_on(self, *addresses):
+        """The default config (two workers) with these listen addresses."""
+        return config([self.origin.port], workers=2).replace(
+            "listen:\n  - address: 127.0.0.1:0\n",
+            "listen:\n" + "".join("  - address: %s\n" % a for a in addresses))
+
     def teapot_config(self, **kw):
         return config([self.origin.port], workers=2, engine={"drain_timeout": "60s"},
                       extra=TEAPOT_FILTER, **kw)
@@ -183,9 +189,7 @@ class Reload(unittest.TestCase):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             extra_port = s.getsockname()[1]
-        two = config([self.origin.port], workers=2).replace(
-            "listen:\n  - address: 127.0.0.1:0\n",
-            "listen:\n  - address: 127.0.0.1:0\n  - address: 127.0.0.1:%d\n" % extra_port)
+        two = self.listening_on("127.0.0.1:0", "127.0.0.1:%d" % extra_port)
         self.assertIn("configuration reloaded", self.reload(two))
         self.assertEqual(request(extra_port, path="/bytes/10").status, 200)
         self.assertEqual(request(self.gw.port, path="/bytes/10").status, 200)
@@ -308,9 +312,7 @@ class Reload(unittest.TestCase):
         self.assertEqual(request(self.gw.port, path=path).header("X-Cache"), "MISS")
 
     def test_two_listeners_on_port_zero_both_survive_a_reload(self):
-        two = config([self.origin.port], workers=2).replace(
-            "listen:\n  - address: 127.0.0.1:0\n",
-            "listen:\n  - address: 127.0.0.1:0\n  - address: 127.0.0.1:0\n")
+        two = self.listening_on("127.0.0.1:0", "127.0.0.1:0")
         self.gw.stop()
         self.gw = Gateway(two, listeners=2)
         self.assertIn("configuration reloaded", self.reload(two + "# again\n"))
@@ -323,10 +325,7 @@ class Reload(unittest.TestCase):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        text = config([self.origin.port], workers=2).replace(
-            "listen:\n  - address: 127.0.0.1:0\n",
-            "listen:\n  - address: 0.0.0.0:%d\n  - address: 127.0.0.1:%d\n"
-            "  - address: 127.0.0.1:0\n" % (port, port))
+        text = self.listening_on("0.0.0.0:%d" % port, "127.0.0.1:%d" % port, "127.0.0.1:0")
         self.gw.stop()
         self.gw = Gateway(text, listeners=3)
         picked = self.gw.ports[2]
@@ -365,9 +364,7 @@ class Reload(unittest.TestCase):
             taken.bind(("127.0.0.1", 0))
             taken.listen()
             port = taken.getsockname()[1]
-            two = config([self.origin.port], workers=2).replace(
-                "listen:\n  - address: 127.0.0.1:0\n",
-                "listen:\n  - address: 127.0.0.1:0\n  - address: 127.0.0.1:%d\n" % port)
+            two = self.listening_on("127.0.0.1:0", "127.0.0.1:%d" % port)
             line = self.reload(two)
             self.assertIn("reload failed, still serving the previous configuration", line)
             self.assertIn("127.0.0.1:%d" % port, line)
