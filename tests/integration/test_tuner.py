@@ -20,7 +20,7 @@ TUNE = os.path.join(TUNING, "ringway-tune")
 sys.path.insert(0, TUNING)
 
 from ringway_tune import machine, report, search, sweep, sysctl, units, yamlcfg  # noqa: E402
-from ringway_tune.runner import to_measurement  # noqa: E402
+from ringway_tune.runner import Bench, to_measurement  # noqa: E402
 from ringway_tune.tuner import knee_dict  # noqa: E402
 from ringway_tune.units import UsageError  # noqa: E402
 
@@ -288,6 +288,16 @@ class KneeSearchTest(unittest.TestCase):
         j["latency_all_us"] = dict(j["latency_us"], p99=9000, max=2_000_000)
         m = to_measurement(1000, j)
         self.assertEqual((m.p99_us, m.extra["max_us"]), (9000, 2_000_000))
+
+    def test_load_arguments_keep_their_digits(self):
+        # "%g" kept 6 digits: 1414214 req/s went out as 1.41421e+06.
+        opts = {"probe_s": 2.5, "warmup_s": 1, "connections": 64, "load_threads": 2,
+                "request_timeout_s": 2, "path": "/x"}
+        b = Bench({"load": "ringway-load"}, {}, opts, workdir=tempfile.gettempdir())
+        argv = b.load_argv(1414214.5, 8080)
+        self.assertEqual(argv[argv.index("--rate") + 1], "1414214.5")
+        self.assertEqual(argv[argv.index("--duration") + 1], "2.5s")
+        self.assertEqual(argv[-1], "http://127.0.0.1:8080/x")
 
     def test_error_pages_and_connect_retries(self):
         # 4xx answers are failures too (a 404 or 429 page is not capacity);

@@ -211,11 +211,11 @@ class Bench:
     # -- one probe -------------------------------------------------------
     def load_argv(self, rate, port):
         o = self.opts
-        argv = [self.bins["load"], "--json", "--rate", "%g" % rate,
-                "--duration", "%gs" % o["probe_s"], "--connections", str(o["connections"]),
-                "--threads", str(o["load_threads"]), "--timeout", "%gs" % o["request_timeout_s"]]
+        argv = [self.bins["load"], "--json", "--rate", "%.10g" % rate,
+                "--duration", "%.10gs" % o["probe_s"], "--connections", str(o["connections"]),
+                "--threads", str(o["load_threads"]), "--timeout", "%.10gs" % o["request_timeout_s"]]
         if o["warmup_s"] > 0:
-            argv += ["--warmup", "%gs" % o["warmup_s"]]
+            argv += ["--warmup", "%.10gs" % o["warmup_s"]]
         if o.get("host"):
             argv += ["-H", "Host: %s" % o["host"]]
         return argv + ["http://127.0.0.1:%d%s" % (port, o.get("path") or "/")]
