@@ -34,11 +34,6 @@ struct SocketAddress {
   sockaddr_storage storage{};
   socklen_t length = 0;
   std::string text;  // as written, e.g. "127.0.0.1:9001"
-
-  int port() const {
-    return ntohs(storage.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(storage).sin6_port
-                                               : reinterpret_cast<const sockaddr_in&>(storage).sin_port);
-  }
 };
 
 struct Listener {

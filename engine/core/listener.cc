@@ -42,11 +42,15 @@ int open_listener(const config::SocketAddress& address, int backlog, int* bound_
     close(fd);
     return -1;
   }
+  *bound_port = core::bound_port(fd);
+  return fd;
+}
+
+int bound_port(int fd) {
   sockaddr_storage actual{};
   socklen_t len = sizeof actual;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&actual), &len);
-  *bound_port = get_port(actual);
-  return fd;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&actual), &len) != 0) return 0;
+  return get_port(actual);
 }
 
 bool port_is_free(const config::SocketAddress& address, std::string* error) {

@@ -15,6 +15,9 @@ namespace ringway::core {
 int open_listener(const config::SocketAddress& address, int backlog, int* bound_port,
                   std::string* error);
 
+// The port a socket is bound to (0 if it cannot be read).
+int bound_port(int fd);
+
 // SO_REUSEPORT lets a second process (another ringway, a stale one) bind the
 // same port and silently take a share of its connections. Before the first
 // socket of a listener is opened, a plain bind (SO_REUSEADDR only, so

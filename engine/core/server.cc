@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -13,12 +14,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "config/address.h"
 #include "engine/core/listener.h"
 #include "engine/core/version.h"
 #include "engine/core/worker.h"
@@ -83,14 +84,6 @@ std::string listener_key(const config::Listener& l) {
   return format_address(reinterpret_cast<const sockaddr*>(&l.address.storage));
 }
 
-int bound_port(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-  return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
-                                        : reinterpret_cast<sockaddr_in&>(ss).sin_port);
-}
-
 void close_all(std::vector<std::vector<int>>& fds) {
   for (auto& per_worker : fds)
     for (int fd : per_worker)
@@ -130,7 +123,7 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
         break;
       }
     }
-    const int port = l.address.port();
+    const int port = config::detail::port_of(l.address);
     if (reuse < 0 && port != 0 &&
         std::find(our_ports.begin(), our_ports.end(), port) == our_ports.end() &&
         !port_is_free(l.address, error)) {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "config/text_util.h"
+
 namespace ringway::filters::jwt {
 namespace {
 
@@ -151,14 +153,6 @@ bool is_attribute_name(std::string_view name) {
   return true;
 }
 
-bool is_header_safe(std::string_view value) {
-  for (char ch : value) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
-  }
-  return true;
-}
-
 Failure check_claims(std::string_view payload_segment, const ClaimPolicy& policy,
                      int64_t now_unix_ms, TokenScratch& scratch, Grant* grant) {
   grant->clear();
@@ -190,7 +184,7 @@ Failure check_claims(std::string_view payload_segment, const ClaimPolicy& policy
       if (policy.forward_claims[i] != name || !header_value(v, &value, &split)) continue;
       // A claim value is attacker-influenced text about to become a header:
       // CR/LF would split it, NUL truncates it in some upstreams: refused.
-      if (!is_header_safe(value)) return Failure::kClaimValue;
+      if (!config::detail::is_field_value(value)) return Failure::kClaimValue;
       // What an upstream would read as another value (whitespace it strips,
       // an array element its comma splits in two) could name another user
       // or role: not forwarded (the client's copies are gone all the same).
@@ -205,7 +199,7 @@ Failure check_claims(std::string_view payload_segment, const ClaimPolicy& policy
           t == dom::element_type::UINT64) {
         value.clear();
         append_scalar(v, &value);
-        if (value.size() <= kMaxAttributeValueBytes && is_header_safe(value))
+        if (value.size() <= kMaxAttributeValueBytes && config::detail::is_field_value(value))
           grant->attributes.emplace_back("jwt." + std::string(name), value);
       }
     }

@@ -58,8 +58,4 @@ struct Grant {
 Failure check_claims(std::string_view payload_segment, const ClaimPolicy& policy,
                      int64_t now_unix_ms, TokenScratch& scratch, Grant* grant);
 
-// True for a value that can go into an HTTP header field as is: no control
-// characters except HTAB (so no CR, LF or NUL), no DEL.
-bool is_header_safe(std::string_view value);
-
 }  // namespace ringway::filters::jwt

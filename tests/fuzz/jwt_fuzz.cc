@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/text_util.h"
 #include "filters/jwt/base64url.h"
 #include "filters/jwt/claims.h"
 #include "filters/jwt/jwks.h"
@@ -74,14 +75,14 @@ Setup& setup() {
 void check_grant(const Grant& g, size_t forward_count) {
   for (const auto& [index, value] : g.headers) {
     FUZZ_CHECK(index < forward_count);
-    FUZZ_CHECK(is_header_safe(value));
+    FUZZ_CHECK(config::detail::is_field_value(value));
   }
   FUZZ_CHECK(g.attributes.size() <= kMaxAttributes);
   for (const auto& [name, value] : g.attributes) {
     FUZZ_CHECK(name.size() > 4 && name.compare(0, 4, "jwt.") == 0);
     FUZZ_CHECK(name.size() <= 4 + kMaxAttributeNameBytes);
     FUZZ_CHECK(value.size() <= kMaxAttributeValueBytes);
-    FUZZ_CHECK(is_header_safe(value));
+    FUZZ_CHECK(config::detail::is_field_value(value));
   }
 }
 
