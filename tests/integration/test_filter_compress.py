@@ -7,7 +7,8 @@ import tempfile
 import unittest
 import zlib
 
-from harness import GatewayTestCase, RawClient, build_request, config, curl, request
+from harness import (Gateway, GatewayTestCase, RawClient, ScriptedUpstream, build_request, config,
+                     curl, raw_response, request)
 
 MB = 1024 * 1024
 
@@ -198,6 +199,30 @@ class CompressTest(GatewayTestCase):
 
     def test_alive(self):
         self.assert_alive()
+
+
+class NotModifiedForTheGzipVariantTest(unittest.TestCase):
+    """A client revalidating the gzip copy we made (W/"x") gets a 304 whose
+    validator and Vary match that copy; other clients get the origin's."""
+
+    def test_304_validator_follows_the_variant(self):
+        def answer(i, raw):
+            if b"if-none-match" in raw.lower():
+                return raw_response("304 Not Modified", ['ETag: "x"'])
+            return raw_response("200 OK", ['ETag: "x"', "Content-Type: text/html"], b"<p>" * 400)
+        upstream = ScriptedUpstream(answer)
+        gw = Gateway(config([upstream.port], extra="filters:\n  gz: { type: compress }\n"
+                            "default_filters: [gz]\n"))
+        try:
+            r = request(gw.port, headers=[("Accept-Encoding", "gzip")])
+            self.assertEqual((r.status, r.header("ETag")), (200, 'W/"x"'))
+            r = request(gw.port, headers=[("Accept-Encoding", "gzip"), ("If-None-Match", 'W/"x"')])
+            self.assertEqual((r.status, r.header("ETag"), r.header("Vary")), (304, 'W/"x"', "Accept-Encoding"))
+            r = request(gw.port, headers=[("If-None-Match", 'W/"x"')])  # takes no gzip
+            self.assertEqual((r.status, r.header("ETag")), (304, '"x"'))
+        finally:
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            upstream.stop()
 
 
 if __name__ == "__main__":

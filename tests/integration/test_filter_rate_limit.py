@@ -197,6 +197,27 @@ class UpstreamRateLimitHeadersTest(unittest.TestCase):
             upstream.stop()
 
 
+class FullTableTest(unittest.TestCase):
+    """when_full: deny tells a new key when a cell of its window frees up."""
+
+    def test_retry_after_is_when_a_cell_frees(self):
+        origin = harness.Origin()
+        filters = ("filters:\n  tiny: { type: rate_limit, key: header:X-K, rate: 1/m, burst: 1, "
+                   "max_keys: 8, when_full: deny }\ndefault_filters: [tiny]\n")
+        gateway = harness.Gateway(harness.config([origin.port], extra=filters))
+        try:
+            statuses = [harness.request(gateway.port, headers=[("X-K", "k%d" % i)]).status
+                        for i in range(8)]
+            self.assertEqual(statuses, [200] * 8)
+            r = harness.request(gateway.port, headers=[("X-K", "newcomer")])
+            self.assertEqual(r.status, 429)
+            self.assertTrue(55 <= int(r.header("Retry-After")) <= 60, r.header("Retry-After"))
+            self.assertRegex(r.header("RateLimit"), r'^"tiny";r=0;t=(5[5-9]|60)$')
+        finally:
+            self.assertEqual(gateway.stop(), 0, gateway.stderr())
+            origin.stop()
+
+
 class DualStackClientTest(unittest.TestCase):
     """An IPv4 client is one client, whether it reaches an IPv4 listener or
     a dual-stack one (where the kernel writes it ::ffff:a.b.c.d)."""
