@@ -59,7 +59,8 @@ OPEN_LOOP_FRACTION = 0.5  # open-loop rate: this fraction of the closed-loop pea
 #     generated when the method is not GET or there is a body;
 #   * lua: a complete wrk script instead (e.g. pipelining via init/request);
 #   * connections: fixed wrk -c for this scenario (None = --connections);
-#   * peers: restrict to the peers that can do it (fwd cannot gzip or cache);
+#   * peers: restrict to the peers that can do it (fwd cannot gzip; in the
+#     cache pair it stands as the floor: blind forwarding, --respond);
 #   * proxy_extra: peer name -> opaque extra config handed to that peer's
 #     config generator (see Peer.config); a peer is restarted when it changes;
 #   * background: fn(ctx, inst, info) -> cleanup fn, started after the
@@ -356,6 +357,12 @@ HAPROXY_CACHE = {
                 "  max-age 3600\n",
 }
 
+# fwd's floor of a cache hit: every request answered with a fixed 200 of
+# CACHE_SIZE bytes from memory, no parsing, no origin (ringway-fwd --respond).
+# Its floor of cache_miss is plain blind forwarding. Their ratio is what the
+# hit/miss target would be for a proxy with no user-space cost at all.
+FWD_RESPOND = ["--respond", str(CACHE_SIZE)]
+
 # Every request of cache_miss has its own URL (cache key), so no two share
 # an in-flight miss (ringway collapses concurrent misses of one key).
 MISS_LUA = f"""-- GET {MISS_PATH}&t=THREAD&n=COUNTER: a new cache key per request
@@ -539,25 +546,30 @@ def check_gzip(ctx: "Ctx", inst: "Instance", scen: Scenario) -> dict:
 def check_cache_hit(ctx: "Ctx", inst: "Instance", scen: Scenario) -> dict:
     """After one request to fill it, 3 more must be hits: X-Cache HIT (ringway's
     default header; nginx and haproxy are configured to add one) and, with a
-    readable origin counter, no request reaching the origin."""
+    readable origin counter, no request reaching the origin. fwd's floor
+    (--respond) has no header and never asks the origin, not even to fill."""
     name = inst.peer.name
+    floor = inst.peer.family == "fwd"
+    c0 = origin_requests(ctx)
     st, hd, body = http_get(inst.port, scen.path)
     if st != 200 or len(body) != CACHE_SIZE:
         raise BenchError(f"cache check: {name} answered HTTP {st} with {len(body)} bytes")
     time.sleep(0.05)  # nginx writes the entry after the response
-    c0 = origin_requests(ctx)
+    if not floor:
+        c0 = origin_requests(ctx)
     for i in range(3):
         st, hd, body = http_get(inst.port, scen.path)
         if st != 200 or len(body) != CACHE_SIZE:
             raise BenchError(f"cache check: {name} answered HTTP {st} with {len(body)} bytes")
-        if not hd.get("x-cache", "").upper().startswith("HIT"):
+        if not floor and not hd.get("x-cache", "").upper().startswith("HIT"):
             raise BenchError(f"cache check: request {i + 2} via {name} is no cache hit "
                              f"(X-Cache {hd.get('x-cache')!r})")
     c1 = origin_requests(ctx)
     info = {"cache_marker": hd.get("x-cache")}
     if c0 is not None and c1 is not None:
         if c1 - c0 - 1 != 0:
-            raise BenchError(f"cache check: {name} said HIT but the origin saw {c1 - c0 - 1} of 3 requests")
+            raise BenchError(f"cache check: {name} answered from memory but the origin saw "
+                             f"{c1 - c0 - 1} of {4 if floor else 3} requests")
         info["cache_check_origin_requests"] = 0
     return info
 
@@ -650,15 +662,16 @@ FILTER_SCENARIOS = [
     Scenario("cache_miss", f"GET {MISS_PATH}&n=N (1 KiB, Cache-Control: no-store, a new URL per "
              "request) through the response cache: every request proxied to the origin",
              path=MISS_PATH, lua=MISS_LUA, load_requests=MISS_REQUESTS,
-             peers=("ringway", "nginx", "haproxy"),
-             no_equivalent={"fwd": NO_HTTP, "h2o": NO_CACHE_H2O},
+             peers=("ringway", "nginx", "haproxy", "fwd"),
+             no_equivalent={"h2o": NO_CACHE_H2O},
              proxy_extra={"ringway": RINGWAY_CACHE, "nginx": NGINX_CACHE, "haproxy": HAPROXY_CACHE},
              check=check_cache_miss, origin_share=(0.99, 1.01)),
     Scenario("cache_hit", f"GET {CACHE_PATH} (1 KiB, Cache-Control: max-age=3600, one URL) "
              "answered from the proxy's response cache",
-             path=CACHE_PATH, peers=("ringway", "nginx", "haproxy"),
-             no_equivalent={"fwd": NO_HTTP, "h2o": NO_CACHE_H2O},
-             proxy_extra={"ringway": RINGWAY_CACHE, "nginx": NGINX_CACHE, "haproxy": HAPROXY_CACHE},
+             path=CACHE_PATH, peers=("ringway", "nginx", "haproxy", "fwd"),
+             no_equivalent={"h2o": NO_CACHE_H2O},
+             proxy_extra={"ringway": RINGWAY_CACHE, "nginx": NGINX_CACHE, "haproxy": HAPROXY_CACHE,
+                          "fwd": FWD_RESPOND},
              check=check_cache_hit, origin_share=(0.0, 0.01), baseline="cache_miss"),
     Scenario("jwt_hs256", "GET / with one valid HS256 bearer token (the same every request)",
              path="/", peers=("ringway", "haproxy"),
@@ -1558,6 +1571,9 @@ class FwdPeer(Peer):
         return "bench/fwd (io_uring 1:1 TCP forwarder)"
 
     def command(self, ctx: Ctx, port: int, extra) -> list:
+        # extra: FWD_RESPOND, the floor of a cache hit (no upstream at all).
+        if extra:
+            return [self.bin(ctx), *extra, str(port)]
         return [self.bin(ctx), str(port), str(ctx.origin_port)]
 
 

@@ -10,8 +10,14 @@
 // request is the floor the benchmark suite (bench/run.py) compares against.
 //
 // Usage: ringway-fwd LISTEN_PORT UPSTREAM_PORT
+//        ringway-fwd --respond BODY_BYTES LISTEN_PORT
 //   LISTEN_PORT 0 picks a free port. Prints "listening 127.0.0.1:PORT" once
 //   ready. Only 127.0.0.1 is used on both sides.
+//
+// --respond is the floor of a cache hit: no upstream; every receive from a
+// client is taken as one whole request (true of wrk and ringway-load without
+// pipelining) and answered with one fixed 200 response of BODY_BYTES from
+// memory, sent from where it lies. No cache can answer with less work.
 //
 // Allocation: one Conn (holding both buffers and every op struct it can have
 // in flight) per connection, recycled through a free list; nothing is
@@ -31,6 +37,7 @@
 
 #include <cstdint>
 #include <new>
+#include <string>
 
 namespace {
 
@@ -62,6 +69,7 @@ struct Dir {
   int* to;
   uint32_t len = 0;   // bytes in buf from the last recv
   uint32_t sent = 0;  // of which already sent
+  const char* out;    // what is sent: buf, or the fixed response (--respond)
   Op recv_op;
   Op send_op;
   alignas(64) char buf[kBufSize];
@@ -84,6 +92,7 @@ struct Forwarder {
   io_uring ring;
   int listen_fd = -1;
   sockaddr_in upstream{};
+  std::string response;  // --respond: the answer to every request; else empty
   Op accept_op{nullptr, OpKind::kAccept, 0};
   Conn* free_list = nullptr;
   uint64_t live = 0;
@@ -116,11 +125,15 @@ struct Forwarder {
       c->dir[1].from = &c->fd[1];
       c->dir[1].to = &c->fd[0];
     }
+    c->dir[0].to = &c->fd[1];  // a --respond connection points it back at the client
     c->fd[0] = c->fd[1] = -1;
     c->state = State::kConnecting;
     c->pending = 0;
     c->next_free = nullptr;
-    for (Dir& d : c->dir) d.len = d.sent = 0;
+    for (Dir& d : c->dir) {
+      d.len = d.sent = 0;
+      d.out = d.buf;
+    }
     ++live;
     return c;
   }
@@ -146,7 +159,7 @@ struct Forwarder {
 
   void ArmSend(Conn* c, Dir& d) {
     io_uring_sqe* sqe = Sqe();
-    io_uring_prep_send(sqe, *d.to, d.buf + d.sent, d.len - d.sent,
+    io_uring_prep_send(sqe, *d.to, d.out + d.sent, d.len - d.sent,
                        MSG_WAITALL | MSG_NOSIGNAL);
     io_uring_sqe_set_data(sqe, &d.send_op);
     ++c->pending;
@@ -193,6 +206,17 @@ struct Forwarder {
     int cfd = cqe->res;
     int one = 1;
     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (!response.empty()) {
+      // Answer from memory: dir[0] receives from the client and sends the
+      // fixed response back to it.
+      Conn* c = NewConn();
+      c->fd[0] = cfd;
+      c->state = State::kRelaying;
+      c->dir[0].to = &c->fd[0];
+      c->dir[0].out = response.data();
+      ArmRecv(c, c->dir[0]);
+      return;
+    }
     int ufd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (ufd < 0) {
       fprintf(stderr, "ringway-fwd: socket: %s\n", strerror(errno));
@@ -224,7 +248,7 @@ struct Forwarder {
   void OnRecv(Conn* c, Dir& d, int res) {
     if (c->state != State::kRelaying) return MaybeClose(c);
     if (res <= 0) return Shutdown(c);  // EOF or error on this side
-    d.len = static_cast<uint32_t>(res);
+    d.len = response.empty() ? static_cast<uint32_t>(res) : static_cast<uint32_t>(response.size());
     d.sent = 0;
     ArmSend(c, d);
   }
@@ -289,22 +313,42 @@ int ParsePort(const char* s) {
   return static_cast<int>(v);
 }
 
+// A body size for --respond: 0 to 1 MiB.
+long ParseSize(const char* s) {
+  char* end = nullptr;
+  long v = strtol(s, &end, 10);
+  if (end == s || *end != '\0' || v < 0 || v > (1 << 20)) return -1;
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s LISTEN_PORT UPSTREAM_PORT\n", argv[0]);
+  static Forwarder f;
+  bool respond = argc == 4 && strcmp(argv[1], "--respond") == 0;
+  if (argc != 3 && !respond) {
+    fprintf(stderr, "usage: %s LISTEN_PORT UPSTREAM_PORT\n"
+                    "       %s --respond BODY_BYTES LISTEN_PORT\n", argv[0], argv[0]);
     return 2;
   }
-  int lport = ParsePort(argv[1]);
-  int uport = ParsePort(argv[2]);
-  if (lport < 0 || uport <= 0) {
-    fprintf(stderr, "ringway-fwd: bad port\n");
+  int lport = ParsePort(argv[respond ? 3 : 1]);
+  int uport = respond ? 0 : ParsePort(argv[2]);
+  long body = respond ? ParseSize(argv[2]) : 0;
+  if (lport < 0 || uport < 0 || (!respond && uport == 0) || body < 0) {
+    fprintf(stderr, "ringway-fwd: bad port or size\n");
     return 2;
+  }
+  if (respond) {
+    // The fields a cache hit carries (Date fixed), so the client reads as
+    // much head as from a real cache.
+    f.response = "HTTP/1.1 200 OK\r\nServer: ringway-fwd\r\n"
+                 "Date: Mon, 07 Dec 2026 00:00:00 GMT\r\n"
+                 "Content-Type: application/octet-stream\r\nCache-Control: max-age=3600\r\n"
+                 "Age: 0\r\nX-Cache: HIT\r\nContent-Length: " + std::to_string(body) +
+                 "\r\n\r\n" + std::string(static_cast<size_t>(body), 'x');
   }
   signal(SIGPIPE, SIG_IGN);
 
-  static Forwarder f;
   f.upstream.sin_family = AF_INET;
   f.upstream.sin_port = htons(static_cast<uint16_t>(uport));
   f.upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -372,7 +372,8 @@ class FilterSection(unittest.TestCase):
             row("cache_miss", "ringway", 10.0), row("cache_hit", "ringway", 4.0),
             row("cache_miss", "ringway-batched", 10.0), row("cache_hit", "ringway-batched", 4.5),
             row("cache_miss", "haproxy", 10.0), row("cache_hit", "haproxy", 3.0),
-            row("cache_miss", "nginx", 9.0), row("cache_hit", "nginx", 2.0, error="X-Cache MISS")]
+            row("cache_miss", "nginx", 9.0), row("cache_hit", "nginx", 2.0, error="X-Cache MISS"),
+            row("cache_miss", "fwd", 9.5), row("cache_hit", "fwd", 4.18)]
     PEERS = ["ringway", "ringway-batched", "nginx", "haproxy", "fwd"]
 
     def section(self):
@@ -380,7 +381,7 @@ class FilterSection(unittest.TestCase):
 
     def test_target_met_and_not_met(self):
         lines = self.section()
-        self.assertEqual(lines[:9], [
+        self.assertEqual(lines[:10], [
             "**cache_hit ÷ cache_miss** (CPU us/req; issue target: a cache hit costs at most 40% of the "
             "CPU per request of a proxied miss; target for ringway ≤ 0.40)",
             "",
@@ -390,7 +391,8 @@ class FilterSection(unittest.TestCase):
             "| ringway-batched | 4.50 | 10.00 | 0.45 | NOT met |",  # a ringway variant is judged too
             "| nginx | - | 9.00 | - | - |",                         # an error row has no number
             "| haproxy | 3.00 | 10.00 | 0.30 | - |",               # the target is ringway's only
-            "",                                                    # fwd: neither, no line
+            "| fwd | 4.18 | 9.50 | 0.44 | - |",                     # the floor: --respond over forwarding
+            "",
         ])
 
     def test_cost_over_the_baseline(self):
@@ -400,7 +402,7 @@ class FilterSection(unittest.TestCase):
         self.assertEqual(lines[i + 1:i + 5], [
             "|---|---|---|---|---|---|---|",
             "| jwt_hs256 | small_get | +3.00 (1.25x) | +2.20 (1.20x) | none | - | none |",
-            "| cache_hit | cache_miss | -6.00 (0.40x) | -5.50 (0.45x) | - | -7.00 (0.30x) | none |",
+            "| cache_hit | cache_miss | -6.00 (0.40x) | -5.50 (0.45x) | - | -7.00 (0.30x) | -5.32 (0.44x) |",
             "",
         ])
 
@@ -417,8 +419,6 @@ class FilterSection(unittest.TestCase):
             "**No equivalent** (not run):",
             "",
             "- `jwt_hs256`: no nginx (" + bench.NO_JWT_NGINX + "); no fwd (fwd speaks no HTTP)",
-            "- `cache_miss`: no fwd (fwd speaks no HTTP)",
-            "- `cache_hit`: no fwd (fwd speaks no HTTP)",
             "",
         ])
 
