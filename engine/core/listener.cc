@@ -53,6 +53,12 @@ int bound_port(int fd) {
   return get_port(actual);
 }
 
+config::SocketAddress bound_address(const config::SocketAddress& configured, int fd) {
+  config::SocketAddress bound = configured;
+  set_port(bound.storage, bound_port(fd));
+  return bound;
+}
+
 bool port_is_free(const config::SocketAddress& address, std::string* error) {
   int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return true;  // open_listener reports what is wrong

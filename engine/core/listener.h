@@ -18,6 +18,10 @@ int open_listener(const config::SocketAddress& address, int backlog, int* bound_
 // The port a socket is bound to (0 if it cannot be read).
 int bound_port(int fd);
 
+// `configured` with the port socket `fd` is bound to: for a ":0" listener,
+// the address it actually got.
+config::SocketAddress bound_address(const config::SocketAddress& configured, int fd);
+
 // SO_REUSEPORT lets a second process (another ringway, a stale one) bind the
 // same port and silently take a share of its connections. Before the first
 // socket of a listener is opened, a plain bind (SO_REUSEADDR only, so

@@ -115,9 +115,19 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
     for (int fd : running_fds[0]) our_ports.push_back(bound_port(fd));
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const auto& l = config.listeners[i];
-    int reuse = -1;  // the running generation's listener with this address
+    // The running generation's listener with this address, as configured or
+    // as bound: a reload that writes down the port a ":0" listener got keeps
+    // its sockets too. A new socket would take a share of the connections,
+    // and those queued in the old one would be reset when it closed.
+    auto same = [&](size_t j) {
+      const config::SocketAddress& was = running_config->listeners[j].address;
+      return config::detail::same_address(was, l.address) ||
+             (!running_fds.empty() && running_fds[0][j] >= 0 &&
+              config::detail::same_address(bound_address(was, running_fds[0][j]), l.address));
+    };
+    int reuse = -1;
     for (size_t j = 0; j < nrunning; ++j) {
-      if (!taken_over[j] && listener_key(running_config->listeners[j]) == listener_key(l)) {
+      if (!taken_over[j] && same(j)) {
         reuse = static_cast<int>(j);
         taken_over[j] = true;
         break;

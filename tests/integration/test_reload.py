@@ -20,6 +20,13 @@ default_filters: [teapot]
 '''
 
 
+def listening_inodes(port):
+    """The inodes of the sockets listening on 127.0.0.1:port (/proc/net/tcp)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return sorted(r[9] for r in rows if r[1] == "0100007F:%04X" % port and r[3] == "0A")
+
+
 class Reload(unittest.TestCase):
 
     def setUp(self):
@@ -333,6 +340,22 @@ class Reload(unittest.TestCase):
         self.assertIn("configuration reloaded", self.reload(pinned))
         for p in (port, picked):
             self.assertEqual(request(p, path="/bytes/10").status, 200)
+
+    def test_pinning_a_picked_port_keeps_the_listening_sockets(self):
+        # The new generation takes over the running sockets, as for an
+        # unchanged address: new sockets would share the port, and the
+        # connections queued in the old ones would be reset when they closed
+        # (seen as fresh connections reset during reloads).
+        before = listening_inodes(self.gw.port)
+        self.assertEqual(len(before), 2)  # one per worker
+        pinned = config([self.origin.port], workers=2).replace(
+            "127.0.0.1:0\n", "127.0.0.1:%d\n" % self.gw.port)
+        self.assertIn("configuration reloaded", self.reload(pinned))
+        deadline = time.time() + 10 * SLOW
+        while len(listening_inodes(self.gw.port)) > 2 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(listening_inodes(self.gw.port), before)
+        self.assertEqual(request(self.gw.port, path="/bytes/10").status, 200)
 
     def test_a_changed_backlog_reaches_every_worker(self):
         if shutil.which("ss") is None:

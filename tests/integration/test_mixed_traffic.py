@@ -1,0 +1,324 @@
+"""Good and hostile clients at once, through the cache and gzip filters, on
+two workers, with reloads that change the config: every good exchange must
+come back exactly right (echoed bodies byte for byte, with and without
+100-continue, sizes, gzip that unpacks to the page, pipelined answers in
+order, HTTP/1.0, a 502 for a dead upstream), every hostile one must get a
+4xx or a close (never a 2xx or a 5xx), and afterwards the gateway still
+serves, holds no more sockets than its upstream pools keep, and exits 0
+(under ASan: no leak).
+
+Each bad input has its own test in test_bad_input.py; this one looks for what
+only shows when they interleave with each other, with reloads and with
+healthy traffic on the same worker: one client's bytes in another's
+response, a connection or buffer not given back, a crash."""
+
+import gzip
+import os
+import random
+import signal
+import socket
+import struct
+import threading
+import time
+import unittest
+
+from harness import SLOW, Gateway, Origin, RawClient, build_request, config, request
+
+DURATION = 6.0  # seconds of traffic (not scaled: a slower build just does less)
+MAX_IDLE = 4    # pooled upstream connections per worker: what may stay open after
+
+# Reloads alternate between two configs that differ in the filters' settings.
+# (config() puts this right after the upstream "origin": "dead" joins it.)
+FILTERS = """  dead:
+    endpoints: ["127.0.0.1:%d"]
+filters:
+  cache: { type: cache, max_bytes: %s }
+  gz: { type: compress, level: %d }
+default_filters: [cache, gz]
+"""
+ROUTES = """  - match: { prefix: /dead }
+    upstream: dead
+  - match: { prefix: / }
+    upstream: origin
+"""
+CACHED = "/bytes/2048?header=Cache-Control:max-age%3D60"
+TEXT = "/bytes/16384?text=1"
+
+# Requests the gateway must refuse (a 4xx, or a close before answering).
+HOSTILE = [
+    b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+    b"GET /public/%2e%2e%2fadmin HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n",
+    b"GET /" + b"p" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/1.1\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(64)),
+    b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+]
+
+
+class Tally:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.failures = []
+        self.counts = {}
+
+    def ok(self, kind):
+        with self.lock:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def fail(self, what):
+        with self.lock:
+            self.failures.append(what)
+
+
+class GoodClient:
+    """Keep-alive exchanges whose answers it can check exactly, as a careful
+    client does them (RFC 9112 9.3): requests an answer with `Connection:
+    close` left unanswered go again on a new connection, and so does a
+    request on a reused connection that closed before any byte of an answer
+    (a reload closes idle connections). Any other close is a failure: the
+    gateway announces the closes it makes after an answer."""
+
+    def __init__(self, port, seed, tally, reference_text):
+        self.port, self.tally, self.text = port, tally, reference_text
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.client = None
+
+    def connect(self):
+        if self.client:
+            self.client.close()
+        self.client = RawClient(self.port)
+
+    def exchange(self, *requests, head_request=False):
+        """Sends the requests (pipelined) and returns their answers."""
+        answers, pending, reopened = [], list(requests), 0
+        while pending:
+            reused = self.client is not None
+            if not reused:
+                self.connect()
+            try:
+                self.client.send(b"".join(pending))
+                while pending:
+                    answers.append(self.client.read_response(head_request))
+                    pending.pop(0)
+                    if answers[-1].status >= 200 and answers[-1].header("Connection") == "close":
+                        self.client.close()
+                        self.client = None
+                        break
+            except (ConnectionError, BrokenPipeError) as e:
+                left = self.client.buf
+                first = len(answers) + len(pending) == len(requests)
+                self.client.close()
+                self.client = None
+                reopened += 1
+                if left or not (reused and first) or reopened > 3:
+                    raise AssertionError("connection lost mid-answer (%s) to %r, after %r "
+                                         "(reused %s, answers before %d, reopened %d)" %
+                                         (e, pending[0][:80], left[:300], reused, len(answers), reopened))
+        return answers
+
+    def one_round(self, n):
+        kind = self.rng.choice(["echo", "echo_chunked", "echo_continue", "bytes", "cached", "head",
+                                "gzip", "pipelined", "http10", "dead"])
+        if kind == "echo_continue":
+            body = (b"%d:%d:" % (self.seed, n)) + os.urandom(self.rng.choice([10, 50000]))
+            raw = build_request("POST", "/echo", [("Expect", "100-continue"), ("Content-Length", str(len(body)))])
+            (interim,) = self.exchange(raw)
+            if interim.status != 100:
+                return "100-continue: HTTP %d before the body" % interim.status
+            self.client.send(body)  # the final answer comes on this connection
+            r = self.client.read_response()
+            if r.status != 200 or r.body != body:
+                return "100-continue: HTTP %d, %d bytes back for %d sent" % (r.status, len(r.body), len(body))
+        elif kind == "http10":
+            (r,) = self.exchange(build_request("GET", "/bytes/300", version="1.0"))
+            if self.client:  # HTTP/1.0 without keep-alive: the gateway closes
+                self.client.close()
+                self.client = None
+            if r.status != 200 or r.body != b"x" * 300:
+                return "HTTP/1.0: HTTP %d, %d bytes" % (r.status, len(r.body))
+        elif kind == "dead":
+            (r,) = self.exchange(build_request("GET", "/dead/x"))
+            if r.status != 502:
+                return "dead upstream: HTTP %d, not 502" % r.status
+        elif kind in ("echo", "echo_chunked"):
+            size = self.rng.choice([0, 1, 100, 4000, 70000, 300000])
+            body = (b"%d:%d:" % (self.seed, n)) + os.urandom(size)
+            if kind == "echo":
+                raw = build_request("POST", "/echo", body=body)
+            else:
+                chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 9000]), body[i:i + 9000])
+                                  for i in range(0, len(body), 9000))
+                raw = build_request("POST", "/echo", [("Transfer-Encoding", "chunked")]) + chunks + b"0\r\n\r\n"
+            (r,) = self.exchange(raw)
+            if r.status != 200 or r.body != body:
+                return "%s: HTTP %d, %d bytes back for %d sent%s" % (
+                    kind, r.status, len(r.body), len(body), "" if r.status != 200 else " (different bytes)")
+        elif kind == "bytes":
+            size = self.rng.choice([0, 10, 5000, 65536, 200000])
+            (r,) = self.exchange(build_request("GET", "/bytes/%d" % size))
+            if r.status != 200 or r.body != b"x" * size:
+                return "bytes/%d: HTTP %d, %d bytes" % (size, r.status, len(r.body))
+        elif kind == "cached":
+            (r,) = self.exchange(build_request("GET", CACHED))
+            if r.status != 200 or r.body != b"x" * 2048:
+                return "cached: HTTP %d, %d bytes" % (r.status, len(r.body))
+        elif kind == "head":
+            (r,) = self.exchange(build_request("HEAD", CACHED), head_request=True)
+            if r.status != 200 or r.header("Content-Length") != "2048":
+                return "HEAD: HTTP %d, Content-Length %r" % (r.status, r.header("Content-Length"))
+        elif kind == "gzip":
+            (r,) = self.exchange(build_request("GET", TEXT, [("Accept-Encoding", "gzip")]))
+            if r.status != 200 or r.header("Content-Encoding") != "gzip":
+                return "gzip: HTTP %d, Content-Encoding %r" % (r.status, r.header("Content-Encoding"))
+            if gzip.decompress(r.body) != self.text:
+                return "gzip: the body does not unpack to the page"
+        else:
+            sizes = [self.rng.randrange(1, 3000) for _ in range(3)]
+            answers = self.exchange(*(build_request("GET", "/bytes/%d" % s) for s in sizes))
+            got = [(a.status, len(a.body)) for a in answers]
+            if got != [(200, s) for s in sizes]:
+                return "pipelined: sent %r, got %r" % (sizes, got)
+        self.tally.ok(kind)
+        return None
+
+    def run(self, stop):
+        n = 0
+        try:
+            while not stop.is_set():
+                n += 1
+                wrong = self.one_round(n)
+                if wrong:
+                    self.tally.fail(wrong)
+                    return
+        except (AssertionError, OSError, ValueError) as e:
+            self.tally.fail("%s: %s" % (type(e).__name__, e))
+        finally:
+            if self.client:
+                self.client.close()
+
+
+def hostile_client(port, seed, tally, stop):
+    """Refused shapes, resets in the middle of bodies and of responses,
+    heads that never end, random bytes."""
+    rng = random.Random(seed)
+    while not stop.is_set():
+        kind = rng.choice(["refused", "refused", "reset_body", "reset_response", "stall", "noise"])
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
+        except OSError as e:
+            tally.fail("hostile connect: %s" % e)
+            return
+        try:
+            if kind == "refused":
+                raw = rng.choice(HOSTILE)
+                s.sendall(raw)
+                head = b""
+                while b"\r\n" not in head:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                status = head[9:12]
+                if head and not (head.startswith(b"HTTP/1.1 4") and status.isdigit()):
+                    tally.fail("refused shape %r answered %r" % (raw[:60], head[:40]))
+                    return
+            elif kind == "reset_body":
+                s.sendall(build_request("POST", "/echo", [("Content-Length", "500000")]) + os.urandom(20000))
+            elif kind == "reset_response":
+                s.sendall(build_request("GET", "/bytes/1000000"))
+                s.recv(1000)
+            elif kind == "stall":
+                s.sendall(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                time.sleep(rng.random() * 0.3)
+            else:
+                s.sendall(os.urandom(rng.randrange(1, 3000)))
+            tally.ok("hostile_" + kind)
+        except OSError:
+            tally.ok("hostile_" + kind)  # the gateway closed first: fine
+        finally:
+            # An abortive close (RST) for the resets, a plain one otherwise.
+            if kind.startswith("reset"):
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MixedTraffic(unittest.TestCase):
+
+    def test_good_and_hostile_clients_with_reloads(self):
+        origin = Origin(threads=2)
+        self.addCleanup(origin.stop)
+        reference = request(origin.port, path=TEXT).body
+        dead = closed_port()
+        configs = [config([origin.port], workers=2, extra=FILTERS % (dead, size, level), routes=ROUTES,
+                          limits={"client_header_timeout": "1s", "max_body_bytes": "1MiB"},
+                          upstream={"max_idle_per_worker": MAX_IDLE})
+                   for size, level in (("8MiB", 6), ("2MiB", 1))]
+        gw = Gateway(configs[0])
+        stopped = []
+        self.addCleanup(lambda: stopped or gw.stop())
+        self.assertEqual(request(gw.port, path=CACHED).status, 200)
+        fds_before = open_fds(gw.proc.pid)
+
+        tally, stop = Tally(), threading.Event()
+        good = [GoodClient(gw.port, seed, tally, reference) for seed in range(6)]
+        threads = [threading.Thread(target=g.run, args=(stop,)) for g in good]
+        threads += [threading.Thread(target=hostile_client, args=(gw.port, 100 + i, tally, stop))
+                    for i in range(4)]
+        for t in threads:
+            t.start()
+        reloads = 0
+        deadline = time.time() + DURATION
+        while time.time() < deadline and not tally.failures:
+            time.sleep(1.0)
+            reloads += 1
+            with open(gw.config_path, "w") as f:
+                f.write(configs[reloads % 2].replace("127.0.0.1:0", "127.0.0.1:%d" % gw.port))
+            gw.proc.send_signal(signal.SIGHUP)
+        stop.set()
+        for t in threads:
+            t.join(timeout=60 * SLOW)
+        self.assertFalse(any(t.is_alive() for t in threads), "a client hung")
+
+        self.assertEqual(tally.failures, [], "counts so far: %r\n%s" % (tally.counts, gw.stderr()[-3000:]))
+        for kind in ("echo", "echo_continue", "bytes", "cached", "gzip", "pipelined", "http10", "dead",
+                     "hostile_refused"):
+            self.assertGreater(tally.counts.get(kind, 0), 0, "no %s exchange ran: %r" % (kind, tally.counts))
+        self.assertTrue(gw.alive(), gw.stderr())
+        self.assertEqual(len(request(gw.port, path="/bytes/77").body), 77)
+
+        # Every client socket given back: what stays open is the rings, the
+        # listeners and at most the pooled upstream connections.
+        limit = fds_before + 2 * MAX_IDLE
+        deadline = time.time() + 10 * SLOW
+        while open_fds(gw.proc.pid) > limit and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertLessEqual(open_fds(gw.proc.pid), limit)
+
+        code = gw.stop()
+        stopped.append(True)
+        self.assertEqual(code, 0, gw.stderr())
+        self.assertIsNotNone(gw.stats(), gw.stderr())
+        self.assertGreaterEqual(reloads, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
