@@ -547,7 +547,8 @@ def check_cache_hit(ctx: "Ctx", inst: "Instance", scen: Scenario) -> dict:
     """After one request to fill it, 3 more must be hits: X-Cache HIT (ringway's
     default header; nginx and haproxy are configured to add one) and, with a
     readable origin counter, no request reaching the origin. fwd's floor
-    (--respond) has no header and never asks the origin, not even to fill."""
+    (--respond) answers a fixed text, so only its origin count is checked:
+    it never asks the origin, not even to fill."""
     name = inst.peer.name
     floor = inst.peer.family == "fwd"
     c0 = origin_requests(ctx)

@@ -22,7 +22,7 @@ import threading
 import time
 import unittest
 
-from harness import SLOW, Gateway, Origin, RawClient, build_request, config, request
+from harness import SLOW, Gateway, Origin, RawClient, build_request, config, read_status, request
 
 DURATION = 6.0  # seconds of traffic (not scaled: a slower build just does less)
 MAX_IDLE = 4    # pooled upstream connections per worker: what may stay open after
@@ -221,15 +221,9 @@ def hostile_client(port, seed, tally, stop):
             if kind == "refused":
                 raw = rng.choice(HOSTILE)
                 s.sendall(raw)
-                head = b""
-                while b"\r\n" not in head:
-                    chunk = s.recv(4096)
-                    if not chunk:
-                        break
-                    head += chunk
-                status = head[9:12]
-                if head and not (head.startswith(b"HTTP/1.1 4") and status.isdigit()):
-                    tally.fail("refused shape %r answered %r" % (raw[:60], head[:40]))
+                status = read_status(s)
+                if status != "closed" and not status.startswith("4"):
+                    tally.fail("refused shape %r answered %s" % (raw[:60], status))
                     return
             elif kind == "reset_body":
                 s.sendall(build_request("POST", "/echo", [("Content-Length", "500000")]) + os.urandom(20000))
