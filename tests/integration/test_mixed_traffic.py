@@ -1,8 +1,10 @@
 """Good and hostile clients at once, through the cache and gzip filters, on
 two workers, with reloads that change the config: every good exchange must
 come back exactly right (echoed bodies byte for byte, with and without
-100-continue, sizes, gzip that unpacks to the page, pipelined answers in
-order, HTTP/1.0, a 502 for a dead upstream), every hostile one must get a
+100-continue, sizes, chunked answers, uploads counted, gzip that unpacks to
+the page, pipelined answers in order, HTTP/1.0, a half-closed client, a late
+reader of 3 MB, a header only the gateway may set, a 502 for a dead
+upstream), every hostile one must get a
 4xx or a close (never a 2xx or a 5xx), and afterwards the gateway still
 serves, holds no more sockets than its upstream pools keep, and exits 0
 (under ASan: no leak).
@@ -34,10 +36,14 @@ FILTERS = """  dead:
 filters:
   cache: { type: cache, max_bytes: %s }
   gz: { type: compress, level: %d }
+  stamp: { type: headers, request: { set: { X-Gw: mixed } } }
 default_filters: [cache, gz]
 """
 ROUTES = """  - match: { prefix: /dead }
     upstream: dead
+  - match: { prefix: /headers }
+    upstream: origin
+    filters: [stamp]
   - match: { prefix: / }
     upstream: origin
 """
@@ -127,8 +133,50 @@ class GoodClient:
 
     def one_round(self, n):
         kind = self.rng.choice(["echo", "echo_chunked", "echo_continue", "bytes", "cached", "head",
-                                "gzip", "pipelined", "http10", "dead"])
-        if kind == "echo_continue":
+                                "gzip", "pipelined", "http10", "dead", "chunked", "sink", "slow_reader",
+                                "half_close", "stamped"])
+        if kind == "chunked":
+            size, piece = self.rng.choice([0, 100, 70000]), self.rng.choice([1, 1000, 16384])
+            (r,) = self.exchange(build_request("GET", "/chunked/%d?chunk=%d" % (size, piece)))
+            if r.status != 200 or r.body != b"x" * size:
+                return "chunked/%d: HTTP %d, %d bytes" % (size, r.status, len(r.body))
+        elif kind == "sink":
+            size = self.rng.choice([1, 64 * 1024, 900 * 1024])
+            (r,) = self.exchange(build_request("POST", "/sink", body=b"s" * size))
+            if r.status != 200 or r.body.strip() != str(size).encode():
+                return "sink: HTTP %d, %r for %d bytes" % (r.status, r.body[:40], size)
+        elif kind == "slow_reader":
+            # Asks for more than the socket buffers hold, then reads late: the
+            # gateway holds the rest back without losing or mixing a byte.
+            c = RawClient(self.port)
+            try:
+                c.send(build_request("GET", "/bytes/3000000"))
+                time.sleep(0.2)
+                r = c.read_response()
+            except ConnectionError as e:
+                return "slow reader: %s after %d bytes" % (e, len(c.buf))
+            finally:
+                c.close()
+            if r.status != 200 or r.body != b"x" * 3000000:
+                return "slow reader: HTTP %d, %d bytes" % (r.status, len(r.body))
+        elif kind == "half_close":
+            c = RawClient(self.port)
+            try:
+                c.send(build_request("GET", "/bytes/5000"))
+                c.sock.shutdown(socket.SHUT_WR)  # legal: the response still comes
+                r = c.read_response()
+            except ConnectionError as e:
+                return "half-closed client: %s after %r" % (e, c.buf[:200])
+            finally:
+                c.close()
+            if r.status != 200 or r.body != b"x" * 5000:
+                return "half-closed client: HTTP %d, %d bytes" % (r.status, len(r.body))
+        elif kind == "stamped":
+            (r,) = self.exchange(build_request("GET", "/headers", [("X-Gw", "forged")]))
+            seen = [line for line in r.body.split(b"\r\n") if line.lower().startswith(b"x-gw:")]
+            if r.status != 200 or seen != [b"X-Gw: mixed"]:
+                return "headers filter: HTTP %d, the upstream saw %r" % (r.status, seen)
+        elif kind == "echo_continue":
             body = (b"%d:%d:" % (self.seed, n)) + os.urandom(self.rng.choice([10, 50000]))
             raw = build_request("POST", "/echo", [("Expect", "100-continue"), ("Content-Length", str(len(body)))])
             (interim,) = self.exchange(raw)
@@ -294,7 +342,7 @@ class MixedTraffic(unittest.TestCase):
 
         self.assertEqual(tally.failures, [], "counts so far: %r\n%s" % (tally.counts, gw.stderr()[-3000:]))
         for kind in ("echo", "echo_continue", "bytes", "cached", "gzip", "pipelined", "http10", "dead",
-                     "hostile_refused"):
+                     "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
             self.assertGreater(tally.counts.get(kind, 0), 0, "no %s exchange ran: %r" % (kind, tally.counts))
         self.assertTrue(gw.alive(), gw.stderr())
         self.assertEqual(len(request(gw.port, path="/bytes/77").body), 77)
