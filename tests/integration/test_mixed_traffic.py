@@ -4,7 +4,7 @@ come back exactly right (echoed bodies byte for byte, with and without
 100-continue, sizes, chunked answers, uploads counted, gzip that unpacks to
 the page, pipelined answers in order, HTTP/1.0, a half-closed client, a late
 reader of 3 MB, a header only the gateway may set, a 502 for a dead
-upstream), every hostile one must get a
+upstream and for one that answers nonsense), every hostile one must get a
 4xx or a close (never a 2xx or a 5xx), and afterwards the gateway still
 serves, holds no more sockets than its upstream pools keep, and exits 0
 (under ASan: no leak).
@@ -24,29 +24,51 @@ import threading
 import time
 import unittest
 
-from harness import SLOW, Gateway, Origin, RawClient, build_request, config, read_status, request
+from harness import (SLOW, Gateway, Origin, RawClient, ScriptedUpstream, build_request, config, read_status,
+                     request)
 
 DURATION = 6.0  # seconds of traffic (not scaled: a slower build just does less)
 MAX_IDLE = 4    # pooled upstream connections per worker: what may stay open after
 
 # Reloads alternate between two configs that differ in the filters' settings.
-# (config() puts this right after the upstream "origin": "dead" joins it.)
+# (config() puts this right after the upstream "origin": the others join it.)
 FILTERS = """  dead:
-    endpoints: ["127.0.0.1:%d"]
+    endpoints: ["127.0.0.1:%(dead)d"]
+  liar:
+    endpoints: ["127.0.0.1:%(liar)d"]
+  cut:
+    endpoints: ["127.0.0.1:%(cut)d"]
 filters:
-  cache: { type: cache, max_bytes: %s }
-  gz: { type: compress, level: %d }
+  cache: { type: cache, max_bytes: %(size)s }
+  gz: { type: compress, level: %(level)d }
   stamp: { type: headers, request: { set: { X-Gw: mixed } } }
 default_filters: [cache, gz]
 """
 ROUTES = """  - match: { prefix: /dead }
     upstream: dead
+  - match: { prefix: /liar }
+    upstream: liar
+  - match: { prefix: /cut }
+    upstream: cut
   - match: { prefix: /headers }
     upstream: origin
     filters: [stamp]
   - match: { prefix: / }
     upstream: origin
 """
+# What the "liar" upstream answers, in turn: each a 502 for the client.
+LIES = [
+    None,  # closes without a word
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    b"HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 99999 OK\r\n\r\n",
+    b"garbage\r\n\r\n",
+]
+# The "cut" upstream starts a good answer and breaks its chunking: the
+# client's connection is reset (the head is already out).
+CUT = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\nzz\r\n"
 CACHED = "/bytes/2048?header=Cache-Control:max-age%3D60"
 TEXT = "/bytes/16384?text=1"
 
@@ -134,7 +156,7 @@ class GoodClient:
     def one_round(self, n):
         kind = self.rng.choice(["echo", "echo_chunked", "echo_continue", "bytes", "cached", "head",
                                 "gzip", "pipelined", "http10", "dead", "chunked", "sink", "slow_reader",
-                                "half_close", "stamped"])
+                                "half_close", "stamped", "liar"])
         if kind == "chunked":
             size, piece = self.rng.choice([0, 100, 70000]), self.rng.choice([1, 1000, 16384])
             (r,) = self.exchange(build_request("GET", "/chunked/%d?chunk=%d" % (size, piece)))
@@ -193,10 +215,10 @@ class GoodClient:
                 self.client = None
             if r.status != 200 or r.body != b"x" * 300:
                 return "HTTP/1.0: HTTP %d, %d bytes" % (r.status, len(r.body))
-        elif kind == "dead":
-            (r,) = self.exchange(build_request("GET", "/dead/x"))
+        elif kind in ("dead", "liar"):
+            (r,) = self.exchange(build_request("GET", "/%s/x" % kind))
             if r.status != 502:
-                return "dead upstream: HTTP %d, not 502" % r.status
+                return "%s upstream: HTTP %d, not 502" % (kind, r.status)
         elif kind in ("echo", "echo_chunked"):
             size = self.rng.choice([0, 1, 100, 4000, 70000, 300000])
             body = (b"%d:%d:" % (self.seed, n)) + os.urandom(size)
@@ -259,7 +281,8 @@ def hostile_client(port, seed, tally, stop):
     heads that never end, random bytes."""
     rng = random.Random(seed)
     while not stop.is_set():
-        kind = rng.choice(["refused", "refused", "reset_body", "reset_response", "stall", "noise"])
+        kind = rng.choice(["refused", "refused", "reset_body", "reset_response", "stall", "noise",
+                           "cut"])
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
         except OSError as e:
@@ -278,6 +301,10 @@ def hostile_client(port, seed, tally, stop):
             elif kind == "reset_response":
                 s.sendall(build_request("GET", "/bytes/1000000"))
                 s.recv(1000)
+            elif kind == "cut":
+                s.sendall(build_request("GET", "/cut/x"))
+                while s.recv(65536):
+                    pass
             elif kind == "stall":
                 s.sendall(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\nX-Slow: ")
                 time.sleep(rng.random() * 0.3)
@@ -309,8 +336,13 @@ class MixedTraffic(unittest.TestCase):
         origin = Origin(threads=2)
         self.addCleanup(origin.stop)
         reference = request(origin.port, path=TEXT).body
-        dead = closed_port()
-        configs = [config([origin.port], workers=2, extra=FILTERS % (dead, size, level), routes=ROUTES,
+        liar = ScriptedUpstream(lambda i, raw: LIES[i % len(LIES)])
+        cut = ScriptedUpstream(lambda i, raw: CUT)
+        for up in (liar, cut):
+            self.addCleanup(up.stop)
+        ports = {"dead": closed_port(), "liar": liar.port, "cut": cut.port}
+        configs = [config([origin.port], workers=2, extra=FILTERS % dict(ports, size=size, level=level),
+                          routes=ROUTES,
                           limits={"client_header_timeout": "1s", "max_body_bytes": "1MiB"},
                           upstream={"max_idle_per_worker": MAX_IDLE})
                    for size, level in (("8MiB", 6), ("2MiB", 1))]
@@ -342,7 +374,7 @@ class MixedTraffic(unittest.TestCase):
 
         self.assertEqual(tally.failures, [], "counts so far: %r\n%s" % (tally.counts, gw.stderr()[-3000:]))
         for kind in ("echo", "echo_continue", "bytes", "cached", "gzip", "pipelined", "http10", "dead",
-                     "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
+                     "liar", "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
             self.assertGreater(tally.counts.get(kind, 0), 0, "no %s exchange ran: %r" % (kind, tally.counts))
         self.assertTrue(gw.alive(), gw.stderr())
         self.assertEqual(len(request(gw.port, path="/bytes/77").body), 77)
