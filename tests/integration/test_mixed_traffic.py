@@ -1,13 +1,15 @@
 """Good and hostile clients at once, through the cache and gzip filters, on
-two workers, with reloads that change the config: every good exchange must
-come back exactly right (echoed bodies byte for byte, with and without
-100-continue, sizes, chunked answers, uploads counted, gzip that unpacks to
-the page, pipelined answers in order, HTTP/1.0, a half-closed client, a late
-reader of 3 MB, a header only the gateway may set, a 502 for a dead
-upstream and for one that answers nonsense), every hostile one must get a
-4xx or a close (never a 2xx or a 5xx), and afterwards the gateway still
-serves, holds no more sockets than its upstream pools keep, and exits 0
-(under ASan: no leak).
+two workers, with reloads that change the config.
+
+Every good exchange must come back exactly right: echoed bodies byte for
+byte (with and without 100-continue), sizes, chunked answers, uploads
+counted, gzip that unpacks to the page, pipelined answers in order,
+HTTP/1.0, a half-closed client, a late reader of 3 MB, a header only the
+gateway may set, a JWT-authenticated and rate-limited route forwarding its
+claim (a tampered token: 401), a 502 for a dead upstream and for one that
+answers nonsense. Every hostile one must get a 4xx or a close (never a 2xx
+or a 5xx). Afterwards the gateway still serves, holds no more sockets than
+its upstream pools keep, and exits 0 (under ASan: no leak).
 
 Each bad input has its own test in test_bad_input.py; this one looks for what
 only shows when they interleave with each other, with reloads and with
@@ -17,15 +19,18 @@ response, a connection or buffer not given back, a crash."""
 import gzip
 import os
 import random
+import shutil
 import signal
 import socket
 import struct
+import tempfile
 import threading
 import time
 import unittest
 
 from harness import (SLOW, Gateway, Origin, RawClient, ScriptedUpstream, build_request, config, read_status,
                      request)
+from test_filter_jwt import claims, hs256, write_hs_jwks
 
 DURATION = 6.0  # seconds of traffic (not scaled: a slower build just does less)
 MAX_IDLE = 4    # pooled upstream connections per worker: what may stay open after
@@ -42,6 +47,9 @@ filters:
   cache: { type: cache, max_bytes: %(size)s }
   gz: { type: compress, level: %(level)d }
   stamp: { type: headers, request: { set: { X-Gw: mixed } } }
+  auth: { type: jwt, jwks_file: %(jwks)s, issuer: "https://issuer.test", audience: api,
+          forward_claims: { sub: X-User-Id } }
+  limit: { type: rate_limit, key: client_ip, rate: 1000000/s, burst: 1000000 }
 default_filters: [cache, gz]
 """
 ROUTES = """  - match: { prefix: /dead }
@@ -53,6 +61,10 @@ ROUTES = """  - match: { prefix: /dead }
   - match: { prefix: /headers }
     upstream: origin
     filters: [stamp]
+  - match: { prefix: /api }
+    upstream: origin
+    strip_prefix: /api
+    filters: [limit, auth]
   - match: { prefix: / }
     upstream: origin
 """
@@ -118,6 +130,7 @@ class GoodClient:
         self.port, self.tally, self.text = port, tally, reference_text
         self.rng = random.Random(seed)
         self.seed = seed
+        self.token = hs256(claims(sub="user%d" % seed, exp=int(time.time()) + 3600))
         self.client = None
 
     def connect(self):
@@ -156,7 +169,7 @@ class GoodClient:
     def one_round(self, n):
         kind = self.rng.choice(["echo", "echo_chunked", "echo_continue", "bytes", "cached", "head",
                                 "gzip", "pipelined", "http10", "dead", "chunked", "sink", "slow_reader",
-                                "half_close", "stamped", "liar"])
+                                "half_close", "stamped", "liar", "jwt"])
         if kind == "chunked":
             size, piece = self.rng.choice([0, 100, 70000]), self.rng.choice([1, 1000, 16384])
             (r,) = self.exchange(build_request("GET", "/chunked/%d?chunk=%d" % (size, piece)))
@@ -215,6 +228,21 @@ class GoodClient:
                 self.client = None
             if r.status != 200 or r.body != b"x" * 300:
                 return "HTTP/1.0: HTTP %d, %d bytes" % (r.status, len(r.body))
+        elif kind == "jwt":
+            # A token of this client's own (the verified-token cache is per
+            # worker); a forged X-User-Id never reaches the upstream; now and
+            # then a tampered token, refused.
+            bad = self.rng.random() < 0.2
+            token = self.token[:-2] + ("AA" if self.token[-2:] != "AA" else "BB") if bad else self.token
+            (r,) = self.exchange(build_request("GET", "/api/headers", [
+                ("Authorization", "Bearer " + token), ("X-User-Id", "admin")]))
+            if bad:
+                if r.status != 401 or "invalid_token" not in (r.header("WWW-Authenticate") or ""):
+                    return "jwt: a tampered token got HTTP %d" % r.status
+            else:
+                seen = [line for line in r.body.split(b"\r\n") if line.lower().startswith(b"x-user-id:")]
+                if r.status != 200 or seen != [b"X-User-Id: user%d" % self.seed]:
+                    return "jwt: HTTP %d, the upstream saw %r" % (r.status, seen)
         elif kind in ("dead", "liar"):
             (r,) = self.exchange(build_request("GET", "/%s/x" % kind))
             if r.status != 502:
@@ -340,8 +368,12 @@ class MixedTraffic(unittest.TestCase):
         cut = ScriptedUpstream(lambda i, raw: CUT)
         for up in (liar, cut):
             self.addCleanup(up.stop)
+        keys = tempfile.mkdtemp(prefix="ringway-mixed-")
+        self.addCleanup(shutil.rmtree, keys)
+        write_hs_jwks(keys)
         ports = {"dead": closed_port(), "liar": liar.port, "cut": cut.port}
-        configs = [config([origin.port], workers=2, extra=FILTERS % dict(ports, size=size, level=level),
+        settings = dict(ports, jwks=os.path.join(keys, "keys.json"))
+        configs = [config([origin.port], workers=2, extra=FILTERS % dict(settings, size=size, level=level),
                           routes=ROUTES,
                           limits={"client_header_timeout": "1s", "max_body_bytes": "1MiB"},
                           upstream={"max_idle_per_worker": MAX_IDLE})
@@ -374,7 +406,7 @@ class MixedTraffic(unittest.TestCase):
 
         self.assertEqual(tally.failures, [], "counts so far: %r\n%s" % (tally.counts, gw.stderr()[-3000:]))
         for kind in ("echo", "echo_continue", "bytes", "cached", "gzip", "pipelined", "http10", "dead",
-                     "liar", "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
+                     "liar", "jwt", "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
             self.assertGreater(tally.counts.get(kind, 0), 0, "no %s exchange ran: %r" % (kind, tally.counts))
         self.assertTrue(gw.alive(), gw.stderr())
         self.assertEqual(len(request(gw.port, path="/bytes/77").body), 77)
