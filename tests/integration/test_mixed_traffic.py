@@ -108,6 +108,10 @@ class Tally:
         self.lock = threading.Lock()
         self.failures = []
         self.counts = {}
+        # Set once the gateway is told to stop: from then on a connection
+        # refused, or closed (or reset) before any byte of its answer, ends a
+        # client quietly; a partial or wrong answer is still a failure.
+        self.closing = threading.Event()
 
     def ok(self, kind):
         with self.lock:
@@ -116,6 +120,12 @@ class Tally:
     def fail(self, what):
         with self.lock:
             self.failures.append(what)
+
+
+class ConnectionLost(Exception):
+    def __init__(self, what, partial):
+        super().__init__(what)
+        self.partial = partial  # some bytes of an answer had come
 
 
 class GoodClient:
@@ -161,9 +171,10 @@ class GoodClient:
                 self.client = None
                 reopened += 1
                 if left or not (reused and first) or reopened > 3:
-                    raise AssertionError("connection lost mid-answer (%s) to %r, after %r "
+                    raise ConnectionLost("connection lost mid-answer (%s) to %r, after %r "
                                          "(reused %s, answers before %d, reopened %d)" %
-                                         (e, pending[0][:80], left[:300], reused, len(answers), reopened))
+                                         (e, pending[0][:80], left[:300], reused, len(answers), reopened),
+                                         partial=bool(left) or len(answers) > 0)
         return answers
 
     def one_round(self, n):
@@ -189,7 +200,7 @@ class GoodClient:
                 time.sleep(0.2)
                 r = c.read_response()
             except ConnectionError as e:
-                return "slow reader: %s after %d bytes" % (e, len(c.buf))
+                raise ConnectionLost("slow reader: %s after %d bytes" % (e, len(c.buf)), bool(c.buf))
             finally:
                 c.close()
             if r.status != 200 or r.body != b"x" * 3000000:
@@ -201,7 +212,7 @@ class GoodClient:
                 c.sock.shutdown(socket.SHUT_WR)  # legal: the response still comes
                 r = c.read_response()
             except ConnectionError as e:
-                return "half-closed client: %s after %r" % (e, c.buf[:200])
+                raise ConnectionLost("half-closed client: %s after %r" % (e, c.buf[:200]), bool(c.buf))
             finally:
                 c.close()
             if r.status != 200 or r.body != b"x" * 5000:
@@ -297,6 +308,9 @@ class GoodClient:
                 if wrong:
                     self.tally.fail(wrong)
                     return
+        except (ConnectionLost, ConnectionRefusedError) as e:
+            if not self.tally.closing.is_set() or getattr(e, "partial", False):
+                self.tally.fail("%s: %s" % (type(e).__name__, e))
         except (AssertionError, OSError, ValueError) as e:
             self.tally.fail("%s: %s" % (type(e).__name__, e))
         finally:
@@ -314,7 +328,8 @@ def hostile_client(port, seed, tally, stop):
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
         except OSError as e:
-            tally.fail("hostile connect: %s" % e)
+            if not tally.closing.is_set():
+                tally.fail("hostile connect: %s" % e)
             return
         try:
             if kind == "refused":
@@ -360,7 +375,8 @@ def closed_port():
 
 class MixedTraffic(unittest.TestCase):
 
-    def test_good_and_hostile_clients_with_reloads(self):
+    def start(self):
+        """Upstreams, keys, the gateway on configs[0], and the clients running."""
         origin = Origin(threads=2)
         self.addCleanup(origin.stop)
         reference = request(origin.port, path=TEXT).body
@@ -373,38 +389,44 @@ class MixedTraffic(unittest.TestCase):
         write_hs_jwks(keys)
         ports = {"dead": closed_port(), "liar": liar.port, "cut": cut.port}
         settings = dict(ports, jwks=os.path.join(keys, "keys.json"))
-        configs = [config([origin.port], workers=2, extra=FILTERS % dict(settings, size=size, level=level),
-                          routes=ROUTES,
-                          limits={"client_header_timeout": "1s", "max_body_bytes": "1MiB"},
-                          upstream={"max_idle_per_worker": MAX_IDLE})
-                   for size, level in (("8MiB", 6), ("2MiB", 1))]
-        gw = Gateway(configs[0])
-        stopped = []
-        self.addCleanup(lambda: stopped or gw.stop())
-        self.assertEqual(request(gw.port, path=CACHED).status, 200)
-        fds_before = open_fds(gw.proc.pid)
+        self.configs = [config([origin.port], workers=2, extra=FILTERS % dict(settings, size=size, level=level),
+                               routes=ROUTES,
+                               limits={"client_header_timeout": "1s", "max_body_bytes": "1MiB"},
+                               upstream={"max_idle_per_worker": MAX_IDLE})
+                        for size, level in (("8MiB", 6), ("2MiB", 1))]
+        self.gw = Gateway(self.configs[0])
+        self.addCleanup(self.gw.stop)
+        self.assertEqual(request(self.gw.port, path=CACHED).status, 200)
+        self.fds_before = open_fds(self.gw.proc.pid)
 
-        tally, stop = Tally(), threading.Event()
-        good = [GoodClient(gw.port, seed, tally, reference) for seed in range(6)]
-        threads = [threading.Thread(target=g.run, args=(stop,)) for g in good]
-        threads += [threading.Thread(target=hostile_client, args=(gw.port, 100 + i, tally, stop))
-                    for i in range(4)]
-        for t in threads:
+        self.tally, self.stop = Tally(), threading.Event()
+        good = [GoodClient(self.gw.port, seed, self.tally, reference) for seed in range(6)]
+        self.threads = [threading.Thread(target=g.run, args=(self.stop,)) for g in good]
+        self.threads += [threading.Thread(target=hostile_client, args=(self.gw.port, 100 + i, self.tally, self.stop))
+                         for i in range(4)]
+        for t in self.threads:
             t.start()
+
+    def join_clients(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=60 * SLOW)
+        self.assertFalse(any(t.is_alive() for t in self.threads), "a client hung")
+        self.assertEqual(self.tally.failures, [], "counts so far: %r\n%s" %
+                         (self.tally.counts, self.gw.stderr()[-3000:]))
+
+    def test_good_and_hostile_clients_with_reloads(self):
+        self.start()
+        gw, tally = self.gw, self.tally
         reloads = 0
         deadline = time.time() + DURATION
         while time.time() < deadline and not tally.failures:
             time.sleep(1.0)
             reloads += 1
             with open(gw.config_path, "w") as f:
-                f.write(configs[reloads % 2].replace("127.0.0.1:0", "127.0.0.1:%d" % gw.port))
+                f.write(self.configs[reloads % 2].replace("127.0.0.1:0", "127.0.0.1:%d" % gw.port))
             gw.proc.send_signal(signal.SIGHUP)
-        stop.set()
-        for t in threads:
-            t.join(timeout=60 * SLOW)
-        self.assertFalse(any(t.is_alive() for t in threads), "a client hung")
-
-        self.assertEqual(tally.failures, [], "counts so far: %r\n%s" % (tally.counts, gw.stderr()[-3000:]))
+        self.join_clients()
         for kind in ("echo", "echo_continue", "bytes", "cached", "gzip", "pipelined", "http10", "dead",
                      "liar", "jwt", "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
             self.assertGreater(tally.counts.get(kind, 0), 0, "no %s exchange ran: %r" % (kind, tally.counts))
@@ -413,17 +435,27 @@ class MixedTraffic(unittest.TestCase):
 
         # Every client socket given back: what stays open is the rings, the
         # listeners and at most the pooled upstream connections.
-        limit = fds_before + 2 * MAX_IDLE
+        limit = self.fds_before + 2 * MAX_IDLE
         deadline = time.time() + 10 * SLOW
         while open_fds(gw.proc.pid) > limit and time.time() < deadline:
             time.sleep(0.1)
         self.assertLessEqual(open_fds(gw.proc.pid), limit)
 
-        code = gw.stop()
-        stopped.append(True)
-        self.assertEqual(code, 0, gw.stderr())
+        self.assertEqual(gw.stop(), 0, gw.stderr())
         self.assertIsNotNone(gw.stats(), gw.stderr())
         self.assertGreaterEqual(reloads, 1)
+
+    def test_sigterm_in_the_middle_of_it(self):
+        # A drain with every kind of exchange in flight: those under way end
+        # whole (Connection: close), new connections are refused, the process
+        # exits 0 well within drain_timeout, and nobody gets half an answer.
+        self.start()
+        time.sleep(2.0)
+        self.tally.closing.set()
+        self.gw.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.gw.proc.wait(timeout=30 * SLOW), 0, self.gw.stderr())
+        self.join_clients()
+        self.assertIsNotNone(self.gw.stats(), self.gw.stderr())
 
 
 if __name__ == "__main__":
