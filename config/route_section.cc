@@ -1,6 +1,9 @@
 // routes: the ordered list of match rules that pick an upstream for a request.
 
 #include <algorithm>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "config/parse.h"
 #include "config/route_syntax.h"
@@ -120,13 +123,15 @@ std::string normalised_key(const RouteMatch& match) {
   return key;
 }
 
-size_t resolve_upstream(const Field& field, const std::vector<Upstream>& upstreams) {
+// Upstream names to their index in config.upstreams.
+using UpstreamIndex = std::unordered_map<std::string_view, size_t>;
+
+size_t resolve_upstream(const Field& field, const std::vector<Upstream>& upstreams,
+                        const UpstreamIndex& index) {
   std::string name = get_nonempty_string(field);
+  if (auto it = index.find(name); it != index.end()) return it->second;
   std::vector<std::string> names;
-  for (size_t i = 0; i < upstreams.size(); ++i) {
-    if (upstreams[i].name == name) return i;
-    names.push_back(upstreams[i].name);
-  }
+  for (const Upstream& u : upstreams) names.push_back(u.name);
   field.fail("unknown upstream " + quote(name) + did_you_mean(name, names));
 }
 
@@ -145,12 +150,14 @@ void parse_rewrite(const MapReader& map, Route& route) {
 
 void parse_routes(const Field& field, const std::string& file_name, Config& config) {
   struct Seen {
-    std::string key;
     std::string label;
     int line;
   };
-  std::vector<Seen> seen;
-  std::vector<std::pair<std::string, int>> names;  // explicit names and their lines
+  // Hashed, not scanned: configs with tens of thousands of routes exist.
+  std::unordered_map<std::string, Seen> seen;       // normalised match -> its route
+  std::unordered_map<std::string, int> names;       // explicit names -> their lines
+  UpstreamIndex upstream_index;
+  for (size_t i = 0; i < config.upstreams.size(); ++i) upstream_index.emplace(config.upstreams[i].name, i);
   std::vector<Field> items = list_elements(field, false, "a list of routes");
   for (size_t i = 0; i < items.size(); ++i) {
     const Field& item = items[i];
@@ -170,11 +177,10 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
       if (!is_field_value(route.name)) f->fail("a route name cannot contain control characters");
       if (is_automatic_name(route.name))
         f->fail("names of the form \"routes[N]\" are those of unnamed routes");
-      for (const auto& [other, line] : names)
-        if (other == route.name)
-          f->fail("duplicate route name " + quote(route.name) + " (first at line " +
-                  std::to_string(line) + ")");
-      names.emplace_back(route.name, line_of(f->mark()));
+      auto [it, added] = names.emplace(route.name, line_of(f->mark()));
+      if (!added)
+        f->fail("duplicate route name " + quote(route.name) + " (first at line " +
+                std::to_string(it->second) + ")");
     }
     route.match = parse_match(map.require("match"), label);
     if (const Field* f = map.find("filters"))
@@ -182,7 +188,7 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
     else
       route.filters = config.default_filters;
     if (const Field* upstream = map.find("upstream")) {
-      route.upstream_index = resolve_upstream(*upstream, config.upstreams);
+      route.upstream_index = resolve_upstream(*upstream, config.upstreams, upstream_index);
       route.upstream = config.upstreams[route.upstream_index].name;
     } else if (route.filters.empty()) {
       // Without filters nothing could answer its requests.
@@ -195,12 +201,10 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
     // A later route with an identical match can never be chosen: first match
     // wins. One merely shadowed by a broader earlier route is left alone --
     // "catch-all first" is sometimes deliberate during a migration.
-    std::string key = normalised_key(route.match);
-    for (const auto& s : seen)
-      if (s.key == key)
-        fail_at(mark, label + ": same match as " + s.label + " at line " + std::to_string(s.line) +
-                          ", so it can never be chosen");
-    seen.push_back(Seen{std::move(key), label, route.location.line});
+    auto [it, added] = seen.emplace(normalised_key(route.match), Seen{label, route.location.line});
+    if (!added)
+      fail_at(mark, label + ": same match as " + it->second.label + " at line " +
+                        std::to_string(it->second.line) + ", so it can never be chosen");
     config.routes.push_back(std::move(route));
   }
 }

@@ -1,6 +1,8 @@
 #include "config/yaml_reader.h"
 
 #include <charconv>
+#include <string>
+#include <unordered_map>
 
 #include "config/text_util.h"
 #include "config/units.h"
@@ -68,6 +70,7 @@ template <typename DuplicateText>
 std::vector<Field> collect_entries(const YAML::Node& map, const std::string& path,
                                    DuplicateText duplicate) {
   std::vector<Field> fields;
+  std::unordered_map<std::string, size_t> index;  // key -> its field (maps may be huge: upstreams)
   // Iterate by value: yaml-cpp's iterator returns its pair through a temporary
   // proxy, so a reference to it->first would dangle.
   for (const auto& entry : map) {
@@ -75,10 +78,10 @@ std::vector<Field> collect_entries(const YAML::Node& map, const std::string& pat
     if (!key.IsScalar())
       fail_at(key.Mark(), (path.empty() ? "" : path + ": ") + "expected a key name, got " +
                               describe(key));
-    for (const auto& seen : fields)
-      if (seen.key.Scalar() == key.Scalar())
-        fail_at(key.Mark(), "duplicate " + duplicate(key.Scalar()) + " (first at line " +
-                                std::to_string(line_of(seen.key.Mark())) + ")");
+    auto [it, added] = index.emplace(key.Scalar(), fields.size());
+    if (!added)
+      fail_at(key.Mark(), "duplicate " + duplicate(key.Scalar()) + " (first at line " +
+                              std::to_string(line_of(fields[it->second].key.Mark())) + ")");
     fields.push_back(Field{key, entry.second, join_path(path, key.Scalar())});
   }
   return fields;
