@@ -220,13 +220,10 @@ bool Server::start(std::string* error) {
   fprintf(stderr, "ringway %s: %zu worker(s), io_uring %s\n", RINGWAY_VERSION, nworkers,
           workers_.front()->ring_mode().c_str());
   const auto& listeners = snapshot_.config->listeners;
+  const std::vector<int> fds0 = workers_.front()->listen_fds();
   for (size_t i = 0; i < listeners.size(); ++i) {
-    sockaddr_storage ss = listeners[i].address.storage;
-    if (ss.ss_family == AF_INET6)
-      reinterpret_cast<sockaddr_in6&>(ss).sin6_port = htons(static_cast<uint16_t>(ports[i]));
-    else
-      reinterpret_cast<sockaddr_in&>(ss).sin_port = htons(static_cast<uint16_t>(ports[i]));
-    printf("listening %s\n", format_address(reinterpret_cast<sockaddr*>(&ss)).c_str());
+    const config::SocketAddress bound = bound_address(listeners[i].address, fds0[i]);
+    printf("listening %s\n", format_address(reinterpret_cast<const sockaddr*>(&bound.storage)).c_str());
   }
   fflush(stdout);
   return true;
