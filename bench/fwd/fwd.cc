@@ -325,8 +325,8 @@ long ParseSize(const char* s) {
 
 int main(int argc, char** argv) {
   static Forwarder f;
-  bool respond = argc == 4 && strcmp(argv[1], "--respond") == 0;
-  if (argc != 3 && !respond) {
+  bool respond = argc >= 2 && strcmp(argv[1], "--respond") == 0;
+  if (argc != (respond ? 4 : 3)) {
     fprintf(stderr, "usage: %s LISTEN_PORT UPSTREAM_PORT\n"
                     "       %s --respond BODY_BYTES LISTEN_PORT\n", argv[0], argv[0]);
     return 2;

@@ -91,6 +91,40 @@ void close_all(std::vector<std::vector<int>>& fds) {
   fds.clear();
 }
 
+// Which running listener each of config's takes over (its sockets are dup'ed),
+// or -1; each running listener passes to one new one. A listener with a fixed
+// port takes the running one with the same address, else one bound to it (a
+// ":0" listener that was given that port: writing the port down keeps the
+// sockets, where a new socket would take a share of the connections and
+// those queued in the old one would be reset when it closed). A ":0"
+// listener then takes a running ":0" one on the same host, keeping its port.
+std::vector<int> match_running(const config::Config& config, const config::Config* running_config,
+                               const std::vector<std::vector<int>>& running_fds) {
+  std::vector<int> reuse(config.listeners.size(), -1);
+  const size_t nrunning = running_config != nullptr ? running_config->listeners.size() : 0;
+  std::vector<bool> taken(nrunning, false);
+  auto pass = [&](bool fixed_port, bool as_bound) {
+    for (size_t i = 0; i < config.listeners.size(); ++i) {
+      const config::SocketAddress& now = config.listeners[i].address;
+      if (reuse[i] >= 0 || (config::detail::port_of(now) != 0) != fixed_port) continue;
+      for (size_t j = 0; j < nrunning && reuse[i] < 0; ++j) {
+        const config::SocketAddress& was = running_config->listeners[j].address;
+        if (taken[j]) continue;
+        if (as_bound ? (!running_fds.empty() && running_fds[0][j] >= 0 &&
+                        config::detail::same_address(bound_address(was, running_fds[0][j]), now))
+                     : config::detail::same_address(was, now)) {
+          reuse[i] = static_cast<int>(j);
+          taken[j] = true;
+        }
+      }
+    }
+  };
+  pass(true, false);
+  pass(true, true);
+  pass(false, false);
+  return reuse;
+}
+
 // The listening sockets of a generation: fds[worker][listener], and the port
 // each listener is bound to. Every worker gets its own socket per listener,
 // bound to the same port (SO_REUSEPORT). A listener the running generation
@@ -105,8 +139,7 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
   std::vector<std::vector<int>> running_fds;
   if (running != nullptr)
     for (const auto& w : *running) running_fds.push_back(w->listen_fds());
-  const size_t nrunning = running_config != nullptr ? running_config->listeners.size() : 0;
-  std::vector<bool> taken_over(nrunning, false);  // each running listener passes to one new one
+  const std::vector<int> reuse_of = match_running(config, running_config, running_fds);
   // Ports this process listens on already (the running generation's, as
   // bound, and this config's listeners opened so far): sharing them between
   // addresses is ours to do, so they are not probed for another owner.
@@ -115,24 +148,7 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
     for (int fd : running_fds[0]) our_ports.push_back(bound_port(fd));
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const auto& l = config.listeners[i];
-    // The running generation's listener with this address, as configured or
-    // as bound: a reload that writes down the port a ":0" listener got keeps
-    // its sockets too. A new socket would take a share of the connections,
-    // and those queued in the old one would be reset when it closed.
-    auto same = [&](size_t j) {
-      const config::SocketAddress& was = running_config->listeners[j].address;
-      return config::detail::same_address(was, l.address) ||
-             (!running_fds.empty() && running_fds[0][j] >= 0 &&
-              config::detail::same_address(bound_address(was, running_fds[0][j]), l.address));
-    };
-    int reuse = -1;
-    for (size_t j = 0; j < nrunning; ++j) {
-      if (!taken_over[j] && same(j)) {
-        reuse = static_cast<int>(j);
-        taken_over[j] = true;
-        break;
-      }
-    }
+    const int reuse = reuse_of[i];
     const int port = config::detail::port_of(l.address);
     if (reuse < 0 && port != 0 &&
         std::find(our_ports.begin(), our_ports.end(), port) == our_ports.end() &&

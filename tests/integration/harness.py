@@ -249,6 +249,7 @@ class RawClient:
     def __init__(self, port, timeout=10.0):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW)
         self.buf = b""
+        self.received = 0  # bytes read from the socket so far
 
     def send(self, data):
         self.sock.sendall(data)
@@ -257,6 +258,7 @@ class RawClient:
         chunk = self.sock.recv(65536)
         if not chunk:
             raise ConnectionError("closed by peer")
+        self.received += len(chunk)
         self.buf += chunk
 
     def _line(self):
@@ -316,6 +318,7 @@ class RawClient:
                 break
             if not chunk:
                 break
+            self.received += len(chunk)
             data += chunk
         return data
 
