@@ -177,6 +177,20 @@ class GoodClient:
                                          partial=got > 0)
         return answers
 
+    def fresh_exchange(self, what, raw, pause=0.0, half_close=False):
+        """One request on a connection of its own."""
+        c = RawClient(self.port)
+        try:
+            c.send(raw)
+            if half_close:
+                c.sock.shutdown(socket.SHUT_WR)  # legal: the response still comes
+            time.sleep(pause)
+            return c.read_response()
+        except ConnectionError as e:
+            raise ConnectionLost("%s: %s after %d bytes" % (what, e, c.received), c.received > 0)
+        finally:
+            c.close()
+
     def one_round(self, n):
         kind = self.rng.choice(["echo", "echo_chunked", "echo_continue", "bytes", "cached", "head",
                                 "gzip", "pipelined", "http10", "dead", "chunked", "sink", "slow_reader",
@@ -194,27 +208,11 @@ class GoodClient:
         elif kind == "slow_reader":
             # Asks for more than the socket buffers hold, then reads late: the
             # gateway holds the rest back without losing or mixing a byte.
-            c = RawClient(self.port)
-            try:
-                c.send(build_request("GET", "/bytes/3000000"))
-                time.sleep(0.2)
-                r = c.read_response()
-            except ConnectionError as e:
-                raise ConnectionLost("slow reader: %s after %d bytes" % (e, c.received), c.received > 0)
-            finally:
-                c.close()
+            r = self.fresh_exchange("slow reader", build_request("GET", "/bytes/3000000"), pause=0.2)
             if r.status != 200 or r.body != b"x" * 3000000:
                 return "slow reader: HTTP %d, %d bytes" % (r.status, len(r.body))
         elif kind == "half_close":
-            c = RawClient(self.port)
-            try:
-                c.send(build_request("GET", "/bytes/5000"))
-                c.sock.shutdown(socket.SHUT_WR)  # legal: the response still comes
-                r = c.read_response()
-            except ConnectionError as e:
-                raise ConnectionLost("half-closed client: %s after %d bytes" % (e, c.received), c.received > 0)
-            finally:
-                c.close()
+            r = self.fresh_exchange("half-closed client", build_request("GET", "/bytes/5000"), half_close=True)
             if r.status != 200 or r.body != b"x" * 5000:
                 return "half-closed client: HTTP %d, %d bytes" % (r.status, len(r.body))
         elif kind == "stamped":
