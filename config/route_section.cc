@@ -157,7 +157,8 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
   std::unordered_map<std::string, Seen> seen;       // normalised match -> its route
   std::unordered_map<std::string, int> names;       // explicit names -> their lines
   UpstreamIndex upstream_index;
-  for (size_t i = 0; i < config.upstreams.size(); ++i) upstream_index.emplace(config.upstreams[i].name, i);
+  for (size_t i = 0; i < config.upstreams.size(); ++i)
+    upstream_index.emplace(config.upstreams[i].name, i);
   std::vector<Field> items = list_elements(field, false, "a list of routes");
   for (size_t i = 0; i < items.size(); ++i) {
     const Field& item = items[i];

@@ -239,7 +239,8 @@ bool Server::start(std::string* error) {
   const std::vector<int> fds0 = workers_.front()->listen_fds();
   for (size_t i = 0; i < listeners.size(); ++i) {
     const config::SocketAddress bound = bound_address(listeners[i].address, fds0[i]);
-    printf("listening %s\n", format_address(reinterpret_cast<const sockaddr*>(&bound.storage)).c_str());
+    const auto* sa = reinterpret_cast<const sockaddr*>(&bound.storage);
+    printf("listening %s\n", format_address(sa).c_str());
   }
   fflush(stdout);
   return true;
