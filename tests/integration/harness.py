@@ -246,8 +246,10 @@ class RawClient:
     """A plain TCP client that writes bytes as given and parses responses
     strictly, for pipelining and malformed-input tests."""
 
-    def __init__(self, port, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW)
+    def __init__(self, port, timeout=10.0, source_ip=None):
+        """source_ip: a loopback address to connect from (127.0.0.0/8 is all local)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW,
+                                             source_address=(source_ip, 0) if source_ip else None)
         self.buf = b""
         self.received = 0  # bytes read from the socket so far
 
