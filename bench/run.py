@@ -1962,11 +1962,13 @@ def run_open_loop(ctx: Ctx, load_bin: str, inst: Instance, scen: Scenario, rate:
                          f"answered HTTP {status}")
     cmd = load_cmd(ctx, load_bin, scen, inst.port, rate)
     log_path = os.path.join(ctx.logdir, f"load-{scen.name}-{inst.peer.name}.txt")
+    oreq0 = origin_requests(ctx) if scen.origin_share is not None else None
     p0, t0, s0, c0 = cpu_ticks(inst.proc.pid), time.monotonic(), system_jiffies(), children_cpu_s()
     o0 = cpu_ticks(ctx.origin_pid)
     out = run_tool(cmd, ctx.ol_warmup + ctx.ol_duration + 40, log_path, what="ringway-load")
     p1, t1, s1, c1 = cpu_ticks(inst.proc.pid), time.monotonic(), system_jiffies(), children_cpu_s()
     o1 = cpu_ticks(ctx.origin_pid)
+    oreq1 = origin_requests(ctx) if oreq0 is not None else None
     js = None
     for line in reversed(out.splitlines()):
         if line.startswith("{"):
@@ -1990,7 +1992,23 @@ def run_open_loop(ctx: Ctx, load_bin: str, inst: Instance, scen: Scenario, rate:
                 "proxy_cpu_us_per_req": cpu * 1e6 / sent if n else None,
                 "proxy_cpu_pct": 100.0 * cpu / (t1 - t0),
                 "other_cpu_pct": 100.0 * other / (t1 - t0)})
+    if oreq0 is not None and oreq1 is not None and n:
+        res.update(open_loop_origin_share(scen, oreq1 - oreq0 - 1, sent, js.get("connections") or 0))
     return res
+
+
+def open_loop_origin_share(scen: Scenario, origin_reqs: int, sent: float, connections: int) -> dict:
+    """The scenario's origin_share over an open-loop run (a cache that stops
+    answering from memory, say), as a result with a warning rather than an
+    error: `sent` counts the warm-up's requests by its rate (an estimate, so
+    2% more slack than the closed loop's check)."""
+    lo, hi = scen.origin_share
+    share = origin_reqs / sent
+    out = {"origin_per_req": round(share, 4)}
+    slack = connections + 0.02 * sent
+    if not lo * sent - slack <= origin_reqs <= hi * sent + slack:
+        out["origin_issue"] = f"origin {share:.2f} per request, expected {lo:g} to {hi:g}"
+    return out
 
 
 def median_pass(passes: list) -> dict:
@@ -2038,6 +2056,8 @@ def open_loop_issues(ol: dict) -> str:
             parts.append(f"{ol[k]} {k}")
     if ol.get("other_cpu_pct", 0) > 10:
         parts.append(f"other CPU {ol['other_cpu_pct']:.0f}%")
+    if ol.get("origin_issue"):
+        parts.append(ol["origin_issue"])
     return ", ".join(parts)
 
 

@@ -439,6 +439,20 @@ class FilterSection(unittest.TestCase):
         self.assertIn("| jwt_hs256 | small_get | - |", text)
 
 
+class OpenLoopOriginShare(unittest.TestCase):
+    HIT, MISS = bench.SCENARIO_BY_NAME["cache_hit"], bench.SCENARIO_BY_NAME["cache_miss"]
+
+    def test_within_the_share_no_issue(self):
+        self.assertEqual(bench.open_loop_origin_share(self.HIT, 40, 10000.0, 50), {"origin_per_req": 0.004})
+        self.assertEqual(bench.open_loop_origin_share(self.MISS, 9950, 10000.0, 50), {"origin_per_req": 0.995})
+
+    def test_a_cache_that_stops_hitting_is_flagged(self):
+        res = bench.open_loop_origin_share(self.HIT, 3000, 10000.0, 50)
+        self.assertEqual(res["origin_issue"], "origin 0.30 per request, expected 0 to 0.01")
+        self.assertEqual(bench.open_loop_issues({"unsent": 7, **res}),
+                         "7 unsent, origin 0.30 per request, expected 0 to 0.01")
+
+
 class SampleError(unittest.TestCase):
     """Which wrk samples are not results."""
 
