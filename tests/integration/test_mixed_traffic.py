@@ -7,7 +7,7 @@ counted, gzip that unpacks to the page, pipelined answers in order,
 HTTP/1.0, a half-closed client, a late reader of 3 MB, a header only the
 gateway may set, a JWT-authenticated and rate-limited route forwarding its
 claim (a tampered token: 401), a 502 for a dead upstream and for one that
-answers nonsense. Every hostile one must get a 4xx or a close (never a 2xx
+answers nonsense, a 504 for one too slow. Every hostile one must get a 4xx or a close (never a 2xx
 or a 5xx). Afterwards the gateway still serves, holds no more sockets than
 its upstream pools keep, and exits 0 (under ASan: no leak).
 
@@ -28,8 +28,8 @@ import threading
 import time
 import unittest
 
-from harness import (SLOW, Gateway, Origin, RawClient, ScriptedUpstream, build_request, config, read_status,
-                     request)
+from harness import (SLOW, Gateway, Origin, RawClient, ScriptedUpstream, build_request, config, raw_response,
+                     read_status, request)
 from test_filter_jwt import claims, hs256, write_hs_jwks
 
 DURATION = 6.0  # seconds of traffic (not scaled: a slower build just does less)
@@ -43,6 +43,9 @@ FILTERS = """  dead:
     endpoints: ["127.0.0.1:%(liar)d"]
   cut:
     endpoints: ["127.0.0.1:%(cut)d"]
+  slow:
+    endpoints: ["127.0.0.1:%(slow)d"]
+    response_header_timeout: 300ms
 filters:
   cache: { type: cache, max_bytes: %(size)s }
   gz: { type: compress, level: %(level)d }
@@ -58,6 +61,8 @@ ROUTES = """  - match: { prefix: /dead }
     upstream: liar
   - match: { prefix: /cut }
     upstream: cut
+  - match: { prefix: /slow }
+    upstream: slow
   - match: { prefix: /headers }
     upstream: origin
     filters: [stamp]
@@ -194,7 +199,7 @@ class GoodClient:
     def one_round(self, n):
         kind = self.rng.choice(["echo", "echo_chunked", "echo_continue", "bytes", "cached", "head",
                                 "gzip", "pipelined", "http10", "dead", "chunked", "sink", "slow_reader",
-                                "half_close", "stamped", "liar", "jwt"])
+                                "half_close", "stamped", "liar", "jwt", "slow"])
         if kind == "chunked":
             size, piece = self.rng.choice([0, 100, 70000]), self.rng.choice([1, 1000, 16384])
             (r,) = self.exchange(build_request("GET", "/chunked/%d?chunk=%d" % (size, piece)))
@@ -252,10 +257,11 @@ class GoodClient:
                 seen = [line for line in r.body.split(b"\r\n") if line.lower().startswith(b"x-user-id:")]
                 if r.status != 200 or seen != [b"X-User-Id: user%d" % self.seed]:
                     return "jwt: HTTP %d, the upstream saw %r" % (r.status, seen)
-        elif kind in ("dead", "liar"):
+        elif kind in ("dead", "liar", "slow"):
             (r,) = self.exchange(build_request("GET", "/%s/x" % kind))
-            if r.status != 502:
-                return "%s upstream: HTTP %d, not 502" % (kind, r.status)
+            expected = 504 if kind == "slow" else 502
+            if r.status != expected:
+                return "%s upstream: HTTP %d, not %d" % (kind, r.status, expected)
         elif kind in ("echo", "echo_chunked"):
             size = self.rng.choice([0, 1, 100, 4000, 70000, 300000])
             body = (b"%d:%d:" % (self.seed, n)) + os.urandom(size)
@@ -391,12 +397,13 @@ class MixedTraffic(unittest.TestCase):
         reference = request(origin.port, path=TEXT).body
         liar = ScriptedUpstream(lambda i, raw: LIES[i % len(LIES)])
         cut = ScriptedUpstream(lambda i, raw: CUT)
-        for up in (liar, cut):
+        slow = ScriptedUpstream(lambda i, raw: time.sleep(1.0) or raw_response("200 OK"))
+        for up in (liar, cut, slow):
             self.addCleanup(up.stop)
         keys = tempfile.mkdtemp(prefix="ringway-mixed-")
         self.addCleanup(shutil.rmtree, keys)
         write_hs_jwks(keys)
-        ports = {"dead": closed_port(), "liar": liar.port, "cut": cut.port}
+        ports = {"dead": closed_port(), "liar": liar.port, "cut": cut.port, "slow": slow.port}
         settings = dict(ports, jwks=os.path.join(keys, "keys.json"))
         self.configs = [config([origin.port], workers=2, extra=FILTERS % dict(settings, size=size, level=level),
                                routes=ROUTES,
@@ -438,7 +445,7 @@ class MixedTraffic(unittest.TestCase):
             gw.proc.send_signal(signal.SIGHUP)
         self.join_clients()
         for kind in ("echo", "echo_continue", "bytes", "cached", "gzip", "pipelined", "http10", "dead",
-                     "liar", "jwt", "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
+                     "liar", "jwt", "slow", "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
             self.assertGreater(tally.counts.get(kind, 0), 0, "no %s exchange ran: %r" % (kind, tally.counts))
         self.assertTrue(gw.alive(), gw.stderr())
         self.assertEqual(len(request(gw.port, path="/bytes/77").body), 77)
