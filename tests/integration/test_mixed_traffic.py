@@ -1,5 +1,6 @@
-"""Good and hostile clients at once, through the cache and gzip filters, on
-two workers, with reloads that change the config.
+"""Good and hostile clients at once, through cache, gzip, headers, jwt and
+rate_limit filters, on two workers, with reloads that change the config
+(and, in the second test, a SIGTERM in the middle).
 
 Every good exchange must come back exactly right: echoed bodies byte for
 byte (with and without 100-continue), sizes, chunked answers, uploads
@@ -7,9 +8,10 @@ counted, gzip that unpacks to the page, pipelined answers in order,
 HTTP/1.0, a half-closed client, a late reader of 3 MB, a header only the
 gateway may set, a JWT-authenticated and rate-limited route forwarding its
 claim (a tampered token: 401), a 502 for a dead upstream and for one that
-answers nonsense, a 504 for one too slow. Every hostile one must get a 4xx or a close (never a 2xx
-or a 5xx). Afterwards the gateway still serves, holds no more sockets than
-its upstream pools keep, and exits 0 (under ASan: no leak).
+answers nonsense, a 504 for one too slow. Every hostile one must get a 4xx
+or a close (never a 2xx or a 5xx). Afterwards the gateway still serves,
+holds no more sockets than its upstream pools keep, and exits 0 (under
+ASan: no leak).
 
 Each bad input has its own test in test_bad_input.py; this one looks for what
 only shows when they interleave with each other, with reloads and with
@@ -37,7 +39,7 @@ MAX_IDLE = 4    # pooled upstream connections per worker: what may stay open aft
 
 # Reloads alternate between two configs that differ in the filters' settings.
 # (config() puts this right after the upstream "origin": the others join it.)
-FILTERS = """  dead:
+UPSTREAMS_AND_FILTERS = """  dead:
     endpoints: ["127.0.0.1:%(dead)d"]
   liar:
     endpoints: ["127.0.0.1:%(liar)d"]
@@ -217,7 +219,8 @@ class GoodClient:
             if r.status != 200 or r.body != b"x" * 3000000:
                 return "slow reader: HTTP %d, %d bytes" % (r.status, len(r.body))
         elif kind == "half_close":
-            r = self.fresh_exchange("half-closed client", build_request("GET", "/bytes/5000"), half_close=True)
+            r = self.fresh_exchange("half-closed client", build_request("GET", "/bytes/5000"),
+                                    half_close=True)
             if r.status != 200 or r.body != b"x" * 5000:
                 return "half-closed client: HTTP %d, %d bytes" % (r.status, len(r.body))
         elif kind == "stamped":
@@ -227,7 +230,8 @@ class GoodClient:
                 return "headers filter: HTTP %d, the upstream saw %r" % (r.status, seen)
         elif kind == "echo_continue":
             body = (b"%d:%d:" % (self.seed, n)) + os.urandom(self.rng.choice([10, 50000]))
-            raw = build_request("POST", "/echo", [("Expect", "100-continue"), ("Content-Length", str(len(body)))])
+            raw = build_request("POST", "/echo", [("Expect", "100-continue"),
+                                                  ("Content-Length", str(len(body)))])
             (interim,) = self.exchange(raw)
             if interim.status != 100:
                 return "100-continue: HTTP %d before the body" % interim.status
@@ -270,7 +274,8 @@ class GoodClient:
             else:
                 chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 9000]), body[i:i + 9000])
                                   for i in range(0, len(body), 9000))
-                raw = build_request("POST", "/echo", [("Transfer-Encoding", "chunked")]) + chunks + b"0\r\n\r\n"
+                raw = (build_request("POST", "/echo", [("Transfer-Encoding", "chunked")]) + chunks +
+                       b"0\r\n\r\n")
             (r,) = self.exchange(raw)
             if r.status != 200 or r.body != body:
                 return "%s: HTTP %d, %d bytes back for %d sent%s" % (
@@ -405,8 +410,8 @@ class MixedTraffic(unittest.TestCase):
         write_hs_jwks(keys)
         ports = {"dead": closed_port(), "liar": liar.port, "cut": cut.port, "slow": slow.port}
         settings = dict(ports, jwks=os.path.join(keys, "keys.json"))
-        self.configs = [config([origin.port], workers=2, extra=FILTERS % dict(settings, size=size, level=level),
-                               routes=ROUTES,
+        self.configs = [config([origin.port], workers=2, routes=ROUTES,
+                               extra=UPSTREAMS_AND_FILTERS % dict(settings, size=size, level=level),
                                limits={"client_header_timeout": "1s", "max_body_bytes": "1MiB"},
                                upstream={"max_idle_per_worker": MAX_IDLE})
                         for size, level in (("8MiB", 6), ("2MiB", 1))]
@@ -419,7 +424,8 @@ class MixedTraffic(unittest.TestCase):
         self.addCleanup(self.stop.set)  # a failed assertion must not leave clients running
         good = [GoodClient(self.gw.port, seed, self.tally, reference) for seed in range(6)]
         self.threads = [threading.Thread(target=g.run, args=(self.stop,)) for g in good]
-        self.threads += [threading.Thread(target=hostile_client, args=(self.gw.port, 100 + i, self.tally, self.stop))
+        self.threads += [threading.Thread(target=hostile_client,
+                                          args=(self.gw.port, 100 + i, self.tally, self.stop))
                          for i in range(4)]
         for t in self.threads:
             t.start()
@@ -445,7 +451,8 @@ class MixedTraffic(unittest.TestCase):
             gw.proc.send_signal(signal.SIGHUP)
         self.join_clients()
         for kind in ("echo", "echo_continue", "bytes", "cached", "gzip", "pipelined", "http10", "dead",
-                     "liar", "jwt", "slow", "chunked", "sink", "slow_reader", "half_close", "stamped", "hostile_refused"):
+                     "liar", "jwt", "slow", "chunked", "sink", "slow_reader", "half_close", "stamped",
+                     "hostile_refused"):
             self.assertGreater(tally.counts.get(kind, 0), 0, "no %s exchange ran: %r" % (kind, tally.counts))
         self.assertTrue(gw.alive(), gw.stderr())
         self.assertEqual(len(request(gw.port, path="/bytes/77").body), 77)
