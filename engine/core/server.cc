@@ -125,17 +125,14 @@ std::vector<int> match_running(const config::Config& config, const config::Confi
   return reuse;
 }
 
-// The listening sockets of a generation: fds[worker][listener], and the port
-// each listener is bound to. Every worker gets its own socket per listener,
-// bound to the same port (SO_REUSEPORT). A listener the running generation
-// (`running`, under `running_config`) also has keeps its sockets: each
-// worker gets a duplicate of its predecessor's, so the port stays and no
-// connection waiting in a socket's queue is lost.
+// The listening sockets of a generation: fds[worker][listener]. Every worker
+// gets its own socket per listener, bound to the same port (SO_REUSEPORT). A
+// listener the running generation (`running`, under `running_config`) also
+// has keeps its sockets: each worker gets a duplicate of its predecessor's,
+// so the port stays and no connection waiting in a socket's queue is lost.
 bool open_sockets(const config::Config& config, size_t nworkers, const config::Config* running_config,
-                  const Workers* running, std::vector<std::vector<int>>* fds,
-                  std::vector<int>* ports, std::string* error) {
+                  const Workers* running, std::vector<std::vector<int>>* fds, std::string* error) {
   fds->assign(nworkers, {});
-  ports->assign(config.listeners.size(), 0);
   std::vector<std::vector<int>> running_fds;
   if (running != nullptr)
     for (const auto& w : *running) running_fds.push_back(w->listen_fds());
@@ -150,6 +147,7 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
     const auto& l = config.listeners[i];
     const int reuse = reuse_of[i];
     const int port = config::detail::port_of(l.address);
+    int bound = 0;  // the port the first socket got: the other workers bind it too
     if (reuse < 0 && port != 0 &&
         std::find(our_ports.begin(), our_ports.end(), port) == our_ports.end() &&
         !port_is_free(l.address, error)) {
@@ -165,7 +163,7 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
         // applies a changed backlog to it.
         else listen(fd, l.backlog);
       } else {
-        fd = open_listener(l.address, l.backlog, &(*ports)[i], error);
+        fd = open_listener(l.address, l.backlog, &bound, error);
       }
       if (fd < 0) {
         (*fds)[w].push_back(-1);
@@ -173,9 +171,9 @@ bool open_sockets(const config::Config& config, size_t nworkers, const config::C
         return false;
       }
       (*fds)[w].push_back(fd);
-      if ((*ports)[i] == 0) (*ports)[i] = bound_port(fd);
+      if (bound == 0) bound = bound_port(fd);
     }
-    our_ports.push_back((*ports)[i]);
+    our_ports.push_back(bound);
   }
   return true;
 }
@@ -225,9 +223,8 @@ class Server {
 bool Server::start(std::string* error) {
   if (!load_(nullptr, &snapshot_, error)) return false;
   std::vector<std::vector<int>> fds;
-  std::vector<int> ports;
   size_t nworkers = worker_count(*snapshot_.config, cpus_);
-  if (!open_sockets(*snapshot_.config, nworkers, nullptr, nullptr, &fds, &ports, error) ||
+  if (!open_sockets(*snapshot_.config, nworkers, nullptr, nullptr, &fds, error) ||
       !start_workers(snapshot_, cpus_, fds, &workers_, error)) {
     *error = "ringway: " + *error;
     return false;
@@ -268,9 +265,8 @@ void Server::reload() {
     return;
   }
   std::vector<std::vector<int>> fds;
-  std::vector<int> ports;
   Workers next_workers;
-  if (!open_sockets(*next.config, nworkers, snapshot_.config.get(), &workers_, &fds, &ports, &error) ||
+  if (!open_sockets(*next.config, nworkers, snapshot_.config.get(), &workers_, &fds, &error) ||
       !start_workers(next, cpus_, fds, &next_workers, &error)) {
     fprintf(stderr, "ringway: reload failed, still serving the previous configuration: %s\n",
             error.c_str());
