@@ -143,6 +143,13 @@ class ScriptedUpstream:
         self.sock.close()
 
 
+def unused_port():
+    """A loopback port nothing listens on (bound once by us, then let go)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def raw_response(status, headers=(), body=b""):
     """An HTTP/1.1 response with Content-Length and Connection: close."""
     lines = ["HTTP/1.1 %s" % status] + list(headers) + ["Content-Length: %d" % len(body),

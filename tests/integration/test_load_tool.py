@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import unittest
@@ -51,14 +50,6 @@ def mix_with_dir_body(d):
     with open(path, "w") as f:
         f.write("POST /echo @adir\n")
     return path
-
-
-def free_closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class LoadToolTest(unittest.TestCase):
@@ -221,7 +212,7 @@ class LoadToolTest(unittest.TestCase):
 
     def test_connection_refused_counts_errors(self):
         out = run_json("--rate", 50, "--duration", "500ms", "--connections", 2,
-                       self.url("/", free_closed_port()))
+                       self.url("/", harness.unused_port()))
         self.assertEqual(out["requests"], 0)
         self.assertGreater(out["errors"], 0)
         self.assertEqual(out["errors_by_kind"]["connect"], out["errors"])

@@ -31,7 +31,7 @@ import time
 import unittest
 
 from harness import (SLOW, Gateway, Origin, RawClient, ScriptedUpstream, build_request, config, raw_response,
-                     read_status, request)
+                     read_status, request, unused_port)
 from test_filter_jwt import claims, hs256, write_hs_jwks
 
 DURATION = 6.0  # seconds of traffic (not scaled: a slower build just does less)
@@ -387,12 +387,6 @@ def open_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class MixedTraffic(unittest.TestCase):
 
     def start(self):
@@ -408,7 +402,7 @@ class MixedTraffic(unittest.TestCase):
         keys = tempfile.mkdtemp(prefix="ringway-mixed-")
         self.addCleanup(shutil.rmtree, keys)
         write_hs_jwks(keys)
-        ports = {"dead": closed_port(), "liar": liar.port, "cut": cut.port, "slow": slow.port}
+        ports = {"dead": unused_port(), "liar": liar.port, "cut": cut.port, "slow": slow.port}
         settings = dict(ports, jwks=os.path.join(keys, "keys.json"))
         self.configs = [config([origin.port], workers=2, routes=ROUTES,
                                extra=UPSTREAMS_AND_FILTERS % dict(settings, size=size, level=level),

@@ -12,7 +12,8 @@ import threading
 import time
 import unittest
 
-from harness import RINGWAY, SLOW, Gateway, KeepAliveLoad, Origin, RawClient, build_request, config, request
+from harness import (RINGWAY, SLOW, Gateway, KeepAliveLoad, Origin, RawClient, build_request, config,
+                     request, unused_port)
 
 TEAPOT_FILTER = '''filters:
   teapot: { type: respond, status: 418, body: "reloaded\\n" }
@@ -193,9 +194,7 @@ class Reload(unittest.TestCase):
             silent.close()
 
     def test_listeners_added_and_removed(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            extra_port = s.getsockname()[1]
+        extra_port = unused_port()
         two = self.listening_on("127.0.0.1:0", "127.0.0.1:%d" % extra_port)
         self.assertIn("configuration reloaded", self.reload(two))
         self.assertEqual(request(extra_port, path="/bytes/10").status, 200)
@@ -329,9 +328,7 @@ class Reload(unittest.TestCase):
     def test_one_port_on_two_addresses_and_pinning_a_picked_port(self):
         # Sharing a port between our own listeners is no clash: not at start,
         # not when a reload pins the port a port-0 listener was given.
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = unused_port()
         text = self.listening_on("0.0.0.0:%d" % port, "127.0.0.1:%d" % port, "127.0.0.1:0")
         self.gw.stop()
         self.gw = Gateway(text, listeners=3)

@@ -6,23 +6,14 @@ import time
 import unittest
 
 from harness import (SLOW, Gateway, GatewayTestCase, Origin, RawClient, ScriptedUpstream,
-                     build_request, config, request)
-
-
-def dead_port():
-    """A loopback port with nothing listening."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+                     build_request, config, request, unused_port)
 
 
 class UpstreamFailures(GatewayTestCase):
 
     @classmethod
     def gateway_config(cls, origin_port):
-        cls.dead = dead_port()
+        cls.dead = unused_port()
         routes = ("  - match: { prefix: /dead }\n    upstream: dead\n"
                   "  - match: { prefix: / }\n    upstream: origin\n")
         extra = ("  dead:\n    endpoints: [\"127.0.0.1:%d\"]\n" % cls.dead)
