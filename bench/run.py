@@ -1852,6 +1852,13 @@ def measure(ctx: Ctx, origin: Origin, inst: Instance, scen: Scenario, script: Op
     }
 
 
+def origin_share_holds(scen: Scenario, origin_reqs: int, requests: float, slack: float) -> bool:
+    """origin_reqs within the scenario's origin_share of requests, give or
+    take slack requests."""
+    lo, hi = scen.origin_share
+    return lo * requests - slack <= origin_reqs <= hi * requests + slack
+
+
 def run_checks(scen: Scenario, requests: int, origin_reqs: Optional[int],
                bytes_read: Optional[float], connections: int) -> tuple:
     """({name: value}, error or None): the scenario's origin_share and
@@ -1867,7 +1874,7 @@ def run_checks(scen: Scenario, requests: int, origin_reqs: Optional[int],
         else:
             share = origin_reqs / requests
             checks["origin_per_req"] = round(share, 4)
-            if not lo * requests - connections <= origin_reqs <= hi * requests + connections:
+            if not origin_share_holds(scen, origin_reqs, requests, connections):
                 errors.append(f"the origin saw {origin_reqs:,} requests for {requests:,} client requests "
                               f"({share:.3f} per request, expected {lo:g} to {hi:g}, "
                               f"± {connections} in flight)")
@@ -2005,8 +2012,7 @@ def open_loop_origin_share(scen: Scenario, origin_reqs: int, sent: float, connec
     lo, hi = scen.origin_share
     share = origin_reqs / sent
     out = {"origin_per_req": round(share, 4)}
-    slack = connections + 0.02 * sent
-    if not lo * sent - slack <= origin_reqs <= hi * sent + slack:
+    if not origin_share_holds(scen, origin_reqs, sent, connections + 0.02 * sent):
         out["origin_issue"] = f"origin {share:.2f} per request, expected {lo:g} to {hi:g}"
     return out
 
