@@ -129,6 +129,12 @@ class Tally:
             self.failures.append(what)
 
 
+def lines_of(head, name):
+    """The header lines called `name` in a raw head (the origin's /headers)."""
+    prefix = name.lower() + b":"
+    return [line for line in head.split(b"\r\n") if line.lower().startswith(prefix)]
+
+
 class ConnectionLost(Exception):
     def __init__(self, what, partial):
         super().__init__(what)
@@ -150,18 +156,13 @@ class GoodClient:
         self.token = hs256(claims(sub="user%d" % seed, exp=int(time.time()) + 3600))
         self.client = None
 
-    def connect(self):
-        if self.client:
-            self.client.close()
-        self.client = RawClient(self.port)
-
     def exchange(self, *requests, head_request=False):
         """Sends the requests (pipelined) and returns their answers."""
         answers, pending, reopened = [], list(requests), 0
         while pending:
             reused = self.client is not None
             if not reused:
-                self.connect()
+                self.client = RawClient(self.port)
             mark = self.client.received
             try:
                 self.client.send(b"".join(pending))
@@ -225,7 +226,7 @@ class GoodClient:
                 return "half-closed client: HTTP %d, %d bytes" % (r.status, len(r.body))
         elif kind == "stamped":
             (r,) = self.exchange(build_request("GET", "/headers", [("X-Gw", "forged")]))
-            seen = [line for line in r.body.split(b"\r\n") if line.lower().startswith(b"x-gw:")]
+            seen = lines_of(r.body, b"X-Gw")
             if r.status != 200 or seen != [b"X-Gw: mixed"]:
                 return "headers filter: HTTP %d, the upstream saw %r" % (r.status, seen)
         elif kind == "echo_continue":
@@ -258,7 +259,7 @@ class GoodClient:
                 if r.status != 401 or "invalid_token" not in (r.header("WWW-Authenticate") or ""):
                     return "jwt: a tampered token got HTTP %d" % r.status
             else:
-                seen = [line for line in r.body.split(b"\r\n") if line.lower().startswith(b"x-user-id:")]
+                seen = lines_of(r.body, b"X-User-Id")
                 if r.status != 200 or seen != [b"X-User-Id: user%d" % self.seed]:
                     return "jwt: HTTP %d, the upstream saw %r" % (r.status, seen)
         elif kind in ("dead", "liar", "slow"):
@@ -299,7 +300,7 @@ class GoodClient:
                 return "gzip: HTTP %d, Content-Encoding %r" % (r.status, r.header("Content-Encoding"))
             if gzip.decompress(r.body) != self.text:
                 return "gzip: the body does not unpack to the page"
-        else:
+        else:  # pipelined
             sizes = [self.rng.randrange(1, 3000) for _ in range(3)]
             answers = self.exchange(*(build_request("GET", "/bytes/%d" % s) for s in sizes))
             got = [(a.status, len(a.body)) for a in answers]
