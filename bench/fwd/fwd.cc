@@ -306,20 +306,15 @@ struct Forwarder {
   }
 };
 
-int ParsePort(const char* s) {
+// A decimal number from 0 to max; -1 if s is anything else.
+long ParseNumber(const char* s, long max) {
   char* end = nullptr;
   long v = strtol(s, &end, 10);
-  if (end == s || *end != '\0' || v < 0 || v > 65535) return -1;
-  return static_cast<int>(v);
-}
-
-// A body size for --respond: 0 to 1 MiB.
-long ParseSize(const char* s) {
-  char* end = nullptr;
-  long v = strtol(s, &end, 10);
-  if (end == s || *end != '\0' || v < 0 || v > (1 << 20)) return -1;
+  if (end == s || *end != '\0' || v < 0 || v > max) return -1;
   return v;
 }
+
+int ParsePort(const char* s) { return static_cast<int>(ParseNumber(s, 65535)); }
 
 }  // namespace
 
@@ -333,8 +328,8 @@ int main(int argc, char** argv) {
   }
   int lport = ParsePort(argv[respond ? 3 : 1]);
   int uport = respond ? 0 : ParsePort(argv[2]);
-  long body = respond ? ParseSize(argv[2]) : 0;
-  if (lport < 0 || uport < 0 || (!respond && uport == 0) || body < 0) {
+  long body = respond ? ParseNumber(argv[2], 1 << 20) : 0;  // --respond: up to 1 MiB
+  if (lport < 0 || body < 0 || (!respond && uport <= 0)) {
     fprintf(stderr, "ringway-fwd: bad port or size\n");
     return 2;
   }
