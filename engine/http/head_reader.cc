@@ -48,6 +48,12 @@ const llhttp_settings_t* HeadReader::settings() {
 HeadReader::HeadReader(llhttp_type_t type) {
   llhttp_init(&parser_, type, settings());
   parser_.data = this;
+  // llhttp refuses any version but 0.9, 1.0, 1.1 and 2.0 as a syntax error.
+  // RFC 9112 2.3 wants HTTP/1.x with a higher minor treated as 1.1, and
+  // another major is well-formed but unsupported (a request gets 505, see
+  // Proxy::check_request). The grammar (one digit each) is still enforced.
+  // llhttp_reset keeps the flag.
+  parser_.lenient_flags |= LENIENT_VERSION;
 }
 
 void HeadReader::reset(const HeadLimits& limits) {
@@ -247,6 +253,7 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
     if (has_folded_line(base_, base_ + head_bytes_)) return fail(400, "obsolete line folding");
     if (parser_.type == HTTP_RESPONSE && (parser_.status_code < 100 || parser_.status_code > 599))
       return fail(400, "invalid status code");
+    if (parser_.type == HTTP_RESPONSE && parser_.http_major != 1) return fail(400, "unsupported HTTP version");
     *consumed = used;
     if (spilled_) spill_.resize(old_spill + used);  // drop body bytes copied with it
     return HeadStatus::kComplete;

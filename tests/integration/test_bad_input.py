@@ -241,7 +241,21 @@ class BadInput(GatewayTestCase):
         self.refused(b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n", 400)
 
     def test_bad_version(self):
-        r = self.refused(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505)
+        self.refused(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505)
+        self.refused(b"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505)
+        self.refused(b"GET / HTTP/0.9\r\nHost: x\r\n\r\n", 505)
+        self.refused(b"GET / HTTP/1.10\r\nHost: x\r\n\r\n", 400)
+        self.refused(b"GET / http/1.1\r\nHost: x\r\n\r\n", 400)
+
+    def test_higher_minor_version_is_served_as_one_one(self):
+        # RFC 9112 2.3: HTTP/1.2 is processed as HTTP/1.1, kept alive.
+        c = RawClient(self.port)
+        for _ in range(2):
+            c.send(b"GET / HTTP/1.2\r\nHost: x\r\n\r\n")
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.raw_head.startswith(b"HTTP/1.1 200"))
+        c.close()
 
     def test_connect_refused(self):
         self.refused(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405)

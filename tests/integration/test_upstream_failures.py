@@ -279,6 +279,15 @@ class UpstreamFraming(unittest.TestCase):
         self.assertEqual(self.answer(b"HTTP/1.0 200 OK" + body).status, 502)
         self.assertEqual(self.answer(b"HTTP/1.1 200 OK" + body).body, b"abc")
 
+    def test_response_version(self):
+        # Only HTTP/1.x can be relayed on an HTTP/1 connection; a higher
+        # minor is read as 1.1 (RFC 9112 2.3).
+        tail = b" 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+        for version in (b"HTTP/2.0", b"HTTP/0.9", b"HTTP/3.0", b"HTTP/1.10", b"http/1.1"):
+            with self.subTest(version=version):
+                self.assertEqual(self.answer(version + tail).status, 502)
+        self.assertEqual(self.answer(b"HTTP/1.2" + tail).body, b"abc")
+
 
 class SelfContradictingResponses(unittest.TestCase):
     """A 204 announcing a body could send it late, and it would be read as

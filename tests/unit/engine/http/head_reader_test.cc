@@ -476,7 +476,7 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"NulInHeaderValue", "GET / HTTP/1.1\r\nX: a\0b\r\n\r\n"s},
         Malformed{"NulInTarget", "GET /a\0b HTTP/1.1\r\n\r\n"s},
         Malformed{"SpaceInTarget", "GET /a b HTTP/1.1\r\n\r\n"},
-        Malformed{"BadVersion", "GET / HTTP/3.7\r\n\r\n"},
+        Malformed{"BadVersion", "GET / HTTP/13.7\r\n\r\n"},
         Malformed{"HttpsVersionGarbage", "GET / HTTPS/1.1\r\n\r\n"},
         Malformed{"ContentLengthAndTransferEncoding",
                   "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"},
@@ -551,6 +551,52 @@ TEST(HeadReaderMalformed, Http09RequestReportsVersion09) {
   }
   ASSERT_EQ(st, HeadStatus::kComplete);
   EXPECT_NE(r.version_major(), 1);
+}
+
+// RFC 9112 2.3: a request of a higher HTTP/1 minor version is handled as
+// 1.1 (kept alive by default); another major is well-formed and left to the
+// proxy (505); the version is still one digit, a dot and one digit.
+TEST(HeadReaderVersion, RequestVersionsBeyondOneOneParse) {
+  struct Case {
+    std::string version;
+    int major, minor;
+  };
+  for (const Case& v : {Case{"HTTP/1.2", 1, 2}, Case{"HTTP/1.9", 1, 9}, Case{"HTTP/3.0", 3, 0}}) {
+    SCOPED_TRACE(v.version);
+    HeadReader r(HTTP_REQUEST);
+    r.reset(HeadLimits{});
+    size_t used = 0;
+    ASSERT_EQ(feed_one(r, "GET / " + v.version + "\r\nHost: h\r\n\r\n", &used), HeadStatus::kComplete);
+    EXPECT_EQ(r.version_major(), v.major);
+    EXPECT_EQ(r.version_minor(), v.minor);
+    if (v.major == 1) EXPECT_TRUE(r.keep_alive());
+  }
+  for (std::string bad : {"HTTP/1.10", "HTTP/11", "http/1.1", "HTTP/1.", "HTTP/1.1 "}) {
+    SCOPED_TRACE(bad);
+    HeadReader r(HTTP_REQUEST);
+    r.reset(HeadLimits{});
+    size_t used = 0;
+    EXPECT_EQ(feed_one(r, "GET / " + bad + "\r\nHost: h\r\n\r\n", &used), HeadStatus::kError);
+    EXPECT_EQ(r.error_status(), 400);
+  }
+}
+
+// A response must be HTTP/1.x to be relayed on an HTTP/1 connection; a higher
+// minor is read as 1.1.
+TEST(HeadReaderVersion, ResponseMajorMustBeOne) {
+  for (std::string bad : {"HTTP/2.0", "HTTP/0.9", "HTTP/3.1"}) {
+    SCOPED_TRACE(bad);
+    HeadReader r(HTTP_RESPONSE);
+    r.reset(HeadLimits{});
+    size_t used = 0;
+    EXPECT_EQ(feed_one(r, bad + " 200 OK\r\nContent-Length: 0\r\n\r\n", &used), HeadStatus::kError);
+  }
+  HeadReader r(HTTP_RESPONSE);
+  r.reset(HeadLimits{});
+  size_t used = 0;
+  ASSERT_EQ(feed_one(r, "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n", &used), HeadStatus::kComplete);
+  EXPECT_EQ(r.status_code(), 200);
+  EXPECT_TRUE(r.keep_alive());
 }
 
 // RFC 9112 2.2: the head ends with CRLF CRLF (a bare LF may be accepted, but a
