@@ -60,6 +60,13 @@ struct Upstream {
   Millis idle_timeout{60'000};
   Millis connect_timeout{2'000};
   Millis response_header_timeout{30'000};
+  // Failover and passive health (engine/upstream/health.h): a request whose
+  // connect fails or times out tries other endpoints, up to connect_tries
+  // endpoints in all; an endpoint failing max_fails connects within
+  // fail_timeout is skipped for fail_timeout (max_fails 0: never).
+  uint32_t connect_tries = 3;
+  uint32_t max_fails = 1;
+  Millis fail_timeout{10'000};
 };
 
 enum class PathMatchKind { kNone, kExact, kPrefix, kRegex };

@@ -84,7 +84,8 @@ Upstream parse_upstream(const Field& entry) {
   upstream.name = entry.key.Scalar();
   MapReader map(entry, "in upstream " + quote(upstream.name),
                 {"endpoints", "balancer", "host", "max_idle_per_worker", "max_connections_per_worker",
-                 "idle_timeout", "connect_timeout", "response_header_timeout"});
+                 "idle_timeout", "connect_timeout", "response_header_timeout", "connect_tries",
+                 "max_fails", "fail_timeout"});
   parse_endpoints(map.require("endpoints"), upstream);
   parse_balancer(map.find("balancer"), upstream);
   if (const Field* f = map.find("host")) {
@@ -116,6 +117,12 @@ Upstream parse_upstream(const Field& entry) {
     upstream.connect_timeout = get_duration(*f, min_timeout, kMaxTimeout);
   if (const Field* f = map.find("response_header_timeout"))
     upstream.response_header_timeout = get_duration(*f, min_timeout, kMaxTimeout);
+  if (const Field* f = map.find("connect_tries"))
+    upstream.connect_tries = static_cast<uint32_t>(get_int(*f, 1, 64));
+  if (const Field* f = map.find("max_fails"))
+    upstream.max_fails = static_cast<uint32_t>(get_int(*f, 0, 1000));
+  if (const Field* f = map.find("fail_timeout"))
+    upstream.fail_timeout = get_duration(*f, min_timeout, kMaxTimeout);
   return upstream;
 }
 

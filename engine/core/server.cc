@@ -53,6 +53,8 @@ void add_stats(proxy::ProxyStats& t, std::map<std::string, uint64_t>& filters,
   t.upstream_reuses += s.upstream_reuses;
   t.upstream_retries += s.upstream_retries;
   t.upstream_failures += s.upstream_failures;
+  t.upstream_failovers += s.upstream_failovers;
+  t.endpoints_marked_down += s.endpoints_marked_down;
   t.loop_turns += s.loop_turns;
   t.batched_turns += s.batched_turns;
   for (const auto& [name, value] : s.filters) filters[name] += value;
@@ -67,12 +69,14 @@ void print_stats(const proxy::ProxyStats& t, const std::map<std::string, uint64_
           "\"requests\":%llu,\"local_responses\":%llu,\"filter_responses\":%llu,"
           "\"upstream_connects\":%llu,"
           "\"upstream_reuses\":%llu,\"upstream_retries\":%llu,\"upstream_failures\":%llu,"
+          "\"upstream_failovers\":%llu,\"endpoints_marked_down\":%llu,"
           "\"loop_turns\":%llu,\"batched_turns\":%llu,\"filters\":{%s}}\n",
           (unsigned long long)t.connections_accepted, (unsigned long long)t.connections_refused,
           (unsigned long long)t.requests, (unsigned long long)t.local_responses,
           (unsigned long long)t.filter_responses,
           (unsigned long long)t.upstream_connects, (unsigned long long)t.upstream_reuses,
           (unsigned long long)t.upstream_retries, (unsigned long long)t.upstream_failures,
+          (unsigned long long)t.upstream_failovers, (unsigned long long)t.endpoints_marked_down,
           (unsigned long long)t.loop_turns, (unsigned long long)t.batched_turns, filter_json.c_str());
 }
 

@@ -107,7 +107,9 @@ struct Exchange {
   bool http10 = false;
   bool keep_alive = true;        // client wants the connection kept
   bool expect_continue = false;
-  uint8_t attempts = 0;
+  uint8_t attempts = 0;          // retries after a reused connection failed
+  uint8_t failed_connects = 0;   // endpoints whose connect failed (failover)
+  uint64_t failed_endpoints = 0;  // ... as a bit per endpoint index below 64
   bool queued = false;           // waiting for a connection slot (UpstreamPool::waiting)
   std::string upstream_head;     // rebuilt request head
 

@@ -15,6 +15,7 @@ UpstreamPool::UpstreamPool(const config::Upstream& u)
     : config(&u),
       balancer(u),
       conns(u.endpoints.size(), u.max_connections_per_worker, u.max_idle_per_worker),
+      health(u.endpoints.size(), u.max_fails, u.fail_timeout.count()),
       queue_timer(core::TimerKind::kUpstreamQueue, u.connect_timeout.count()),
       connect_timer(core::TimerKind::kUpstreamConnect, u.connect_timeout.count()),
       response_timer(core::TimerKind::kUpstreamResponse, u.response_header_timeout.count()),
@@ -199,6 +200,8 @@ void Proxy::free_exchange(Exchange* ex) {
   ex->keep_alive = true;
   ex->expect_continue = false;
   ex->attempts = 0;
+  ex->failed_connects = 0;
+  ex->failed_endpoints = 0;
   ex->queued = false;
   ex->response_framing = http::BodyFraming::kNone;
   ex->response_left = 0;

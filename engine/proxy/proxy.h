@@ -23,6 +23,7 @@
 #include "engine/proxy/connection.h"
 #include "engine/routing/router.h"
 #include "engine/upstream/balancer.h"
+#include "engine/upstream/health.h"
 #include "engine/upstream/pool.h"
 
 namespace ringway::proxy {
@@ -38,6 +39,8 @@ struct ProxyStats {
   uint64_t upstream_reuses = 0;
   uint64_t upstream_retries = 0;
   uint64_t upstream_failures = 0;
+  uint64_t upstream_failovers = 0;     // a failed connect retried on another endpoint
+  uint64_t endpoints_marked_down = 0;  // by max_fails within fail_timeout
   // The worker's loop: turns taken, and those that waited for a batch of
   // completions (engine.batch_wait, while the rate is over batch_min_rps).
   uint64_t loop_turns = 0;
@@ -61,6 +64,7 @@ struct UpstreamPool {
   const config::Upstream* config = nullptr;
   upstream::Balancer balancer;
   upstream::Pool<UpstreamConn, Exchange> conns;
+  upstream::EndpointHealth health;
   core::TimerList queue_timer;  // client timers, one connect_timeout long
   core::TimerList connect_timer;
   core::TimerList response_timer;
@@ -154,6 +158,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void pump_response_body(UpstreamConn* u);
   void finish_response(UpstreamConn* u);
   void upstream_failed(UpstreamConn* u, int status, const char* reason, bool may_retry);
+  void connect_failed(UpstreamConn* u, int status, const char* reason);
   void release_upstream(UpstreamConn* u);
   void close_upstream(UpstreamConn* u);
   void upstream_input_closed(UpstreamConn* u);

@@ -26,11 +26,21 @@ bool transfer_coding_understood(const http::HeaderList& headers, bool http10) {
   return codings == 0 || (codings == 1 && chunked && !http10);
 }
 
+// Whether endpoint `ep` already failed to connect for this request. Only the
+// first 64 endpoints are remembered; past them the health marks keep a
+// failover from coming back to the one that failed.
+bool failed_for(const Exchange* ex, uint32_t ep) {
+  return ep < 64 && (ex->failed_endpoints >> ep & 1) != 0;
+}
+
 }  // namespace
 
 void Proxy::acquire_upstream(Exchange* ex) {
   UpstreamPool& pool = *pools_[ex->route->upstream_index];
-  uint32_t ep = pool.balancer.pick();
+  // Endpoints marked down are skipped while any other is up; when all are
+  // down the plain choice goes ahead (it probes whether one came back).
+  uint32_t ep = pool.balancer.pick(
+      [&](uint32_t i) { return pool.health.up(i, now_ms_) && !failed_for(ex, i); });
   // A retry takes a fresh connection unless the pool is at its limit: the
   // pooled one just failed us.
   if (ex->attempts == 0) {
@@ -105,9 +115,10 @@ void Proxy::on_upstream_connect(UpstreamConn* u, int res) {
   --u->pending;
   if (u->closed) return;
   if (res < 0) {
-    upstream_failed(u, 502, "upstream connection failed", false);
+    connect_failed(u, 502, "upstream connection failed");
     return;
   }
+  pools_[u->pool]->health.succeeded(u->endpoint);
   u->state = UpstreamState::kBusy;
   arm_recv(u, core::Op::kUpstreamRecv);
   start_upstream_request(u);
@@ -384,6 +395,28 @@ void Proxy::upstream_failed(UpstreamConn* u, int status, const char* reason, boo
   respond_local(ex->client, status, reason, !ex->request_done);
 }
 
+// A connect that failed or timed out sent nothing, so the request may go to
+// another endpoint whatever its method (nginx's proxy_next_upstream error
+// timeout): one that is up and has not failed it, up to connect_tries
+// endpoints in all.
+void Proxy::connect_failed(UpstreamConn* u, int status, const char* reason) {
+  UpstreamPool& pool = *pools_[u->pool];
+  if (pool.health.failed(u->endpoint, now_ms_)) ++stats_.endpoints_marked_down;
+  Exchange* ex = u->ex;
+  if (ex == nullptr) return upstream_failed(u, status, reason, false);
+  if (u->endpoint < 64) ex->failed_endpoints |= uint64_t{1} << u->endpoint;
+  ++ex->failed_connects;
+  bool another = false;
+  for (uint32_t i = 0; i < pool.config->endpoints.size() && !another; ++i)
+    another = i != u->endpoint && pool.health.up(i, now_ms_) && !failed_for(ex, i);
+  if (!another || ex->failed_connects >= pool.config->connect_tries)
+    return upstream_failed(u, status, reason, false);
+  ++stats_.upstream_failures;
+  ++stats_.upstream_failovers;
+  close_upstream(u);
+  acquire_upstream(ex);
+}
+
 void Proxy::upstream_input_closed(UpstreamConn* u) {
   Exchange* ex = u->ex;
   if (u->state != UpstreamState::kBusy || ex == nullptr) {
@@ -404,7 +437,7 @@ void Proxy::upstream_input_closed(UpstreamConn* u) {
 void Proxy::on_upstream_timeout(UpstreamConn* u, core::TimerKind kind) {
   switch (kind) {
     case core::TimerKind::kUpstreamConnect:
-      upstream_failed(u, 504, "upstream connect timed out", false);
+      connect_failed(u, 504, "upstream connect timed out");
       return;
     case core::TimerKind::kUpstreamResponse:
       upstream_failed(u, 504, "upstream timed out", false);

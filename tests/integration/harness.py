@@ -75,14 +75,15 @@ class ScriptedUpstream:
     it and reads the next request. An answer of None closes the connection
     without a word. `connections` counts those accepted."""
 
-    def __init__(self, answer, reset=False, keep_alive=False):
+    def __init__(self, answer, reset=False, keep_alive=False, port=0):
         self.answer = answer
         self.reset = reset
         self.keep_alive = keep_alive
         self.requests = []
         self.connections = 0
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()

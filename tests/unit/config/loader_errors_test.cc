@@ -415,6 +415,10 @@ TEST(LoaderErrorsTest, UpstreamSettings) {
             "t.yaml:4:33: upstreams.origin.max_connections_per_worker: must be between 1 and 1048576, got 0");
   EXPECT_EQ(upstream_error("    response_header_timeout: 0ms\n"),
             "t.yaml:4:30: upstreams.origin.response_header_timeout: must be between 1ms and 24h, got 0ms");
+  EXPECT_EQ(upstream_error("    connect_tries: 0\n"),
+            "t.yaml:4:20: upstreams.origin.connect_tries: must be between 1 and 64, got 0");
+  EXPECT_EQ(upstream_error("    max_fails: -1\n"),
+            "t.yaml:4:16: upstreams.origin.max_fails: must be between 0 and 1000, got -1");
 }
 
 // ---- Routes ----

@@ -104,6 +104,9 @@ TEST(LoaderTest, MinimalConfigLoadsWithDefaults) {
   EXPECT_EQ(upstream.idle_timeout, milliseconds(60'000));
   EXPECT_EQ(upstream.connect_timeout, milliseconds(2'000));
   EXPECT_EQ(upstream.response_header_timeout, milliseconds(30'000));
+  EXPECT_EQ(upstream.connect_tries, 3u);
+  EXPECT_EQ(upstream.max_fails, 1u);
+  EXPECT_EQ(upstream.fail_timeout, milliseconds(10'000));
   EXPECT_EQ(config->find_upstream("origin"), &upstream);
 
   ASSERT_EQ(config->routes.size(), 1u);
@@ -170,6 +173,9 @@ upstreams:
     idle_timeout: 30s
     connect_timeout: 500ms
     response_header_timeout: 1m
+    connect_tries: 2
+    max_fails: 0
+    fail_timeout: 30s
   web:
     endpoints: ["127.0.0.1:9100"]
     balancer: round_robin
@@ -239,6 +245,9 @@ routes:
   EXPECT_EQ(api.idle_timeout, milliseconds(30'000));
   EXPECT_EQ(api.connect_timeout, milliseconds(500));
   EXPECT_EQ(api.response_header_timeout, milliseconds(60'000));
+  EXPECT_EQ(api.connect_tries, 2u);
+  EXPECT_EQ(api.max_fails, 0u);
+  EXPECT_EQ(api.fail_timeout, milliseconds(30'000));
   EXPECT_EQ(config->upstreams[1].name, "web");
   EXPECT_EQ(config->upstreams[1].balancer, Balancer::kRoundRobin);
 
@@ -258,7 +267,7 @@ routes:
   EXPECT_EQ(r0.upstream_index, 0u);
   EXPECT_EQ(r0.strip_prefix, "/api");
   EXPECT_EQ(r0.replace_prefix, "/v1");
-  EXPECT_EQ(r0.location.line, 41);
+  EXPECT_EQ(r0.location.line, 44);
   EXPECT_EQ(r0.location.column, 5);
 
   const Route& r1 = config->routes[1];
@@ -268,7 +277,7 @@ routes:
   EXPECT_EQ(r1.match.methods, (std::vector<std::string>{"HEAD"}));
   EXPECT_EQ(r1.match.hosts, (std::vector<std::string>{"example.com"}));
   EXPECT_EQ(r1.upstream_index, 1u);
-  EXPECT_EQ(r1.location.line, 50);
+  EXPECT_EQ(r1.location.line, 53);
 
   const Route& r2 = config->routes[2];
   EXPECT_EQ(r2.name, "routes[2]");
@@ -277,7 +286,7 @@ routes:
   EXPECT_EQ(r2.upstream, "web");
   EXPECT_EQ(r2.strip_prefix, "/static");
   EXPECT_EQ(r2.replace_prefix, "");
-  EXPECT_EQ(r2.location.line, 53);
+  EXPECT_EQ(r2.location.line, 56);
 }
 
 TEST(LoaderTest, ListenAddressForms) {
