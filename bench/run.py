@@ -2134,6 +2134,13 @@ def ol_progress_line(i: int, total: int, scen: str, peer: str, ol: dict) -> str:
     return s
 
 
+def clean_cpu(by: dict, scenario: str, peer: str):
+    """CPU us/req of a row that ran without error, else None: a failed run
+    (non-2xx answers, a cache that stopped hitting) is no yardstick."""
+    r = by.get((scenario, peer)) or {}
+    return None if r.get("error") else r.get("cpu_us_per_req")
+
+
 def results_table(rows: list, peers: list) -> str:
     hdr = ["scenario", "peer", "req/s", "p50", "p99", "OL req/s", "OL p50 / p99 / p99.9",
            "CPU us/req", "proxy CPU %", "origin us/req", "RSS MiB", "other CPU %",
@@ -2152,12 +2159,13 @@ def results_table(rows: list, peers: list) -> str:
                  f"{r['proxy_cpu_pct']:.0f}", fmt_num(r["origin_cpu_us_per_req"], 2),
                  fmt_kib(r.get("rss_kib")), f"{r['other_cpu_pct']:.0f}",
                  str(sum(r["socket_errors"].values()))]
+        mine = clean_cpu(by, r["scenario"], r["peer"])
         for p in peers:
-            o = by.get((r["scenario"], p))
+            other = clean_cpu(by, r["scenario"], p)
             if p == r["peer"]:
                 cells.append("1")
-            elif o and o.get("cpu_us_per_req") and r.get("cpu_us_per_req"):
-                cells.append(f"{r['cpu_us_per_req'] / o['cpu_us_per_req']:.2f}")
+            elif mine and other:
+                cells.append(f"{mine / other:.2f}")
             else:
                 cells.append("-")
         if r.get("error"):
@@ -2205,7 +2213,7 @@ def filter_section(rows: list, peers: list, scenarios: list) -> str:
     equivalent. scenarios: the Scenario objects of this run."""
     by = {(r["scenario"], r["peer"]): r for r in rows}
     names = {sc.name for sc in scenarios}
-    cpu = lambda s, p: (by.get((s, p)) or {}).get("cpu_us_per_req") if not (by.get((s, p)) or {}).get("error") else None
+    cpu = lambda s, p: clean_cpu(by, s, p)
     out = []
     for s, base, target, why in TARGETS:
         if s not in names or base not in names:
@@ -2260,15 +2268,15 @@ def ratio_tables(rows: list, peers: list, scenarios: list) -> str:
     by = {(r["scenario"], r["peer"]): r for r in rows}
     out = []
     for s in scenarios:
-        have = [p for p in peers if (by.get((s, p)) or {}).get("cpu_us_per_req")]
+        have = [p for p in peers if clean_cpu(by, s, p)]
         if len(have) < 2:
             continue
-        out.append(f"**{s}** (row CPU us/req ÷ column CPU us/req)\n")
+        out.append(f"**{s}** (row CPU us/req ÷ column CPU us/req; failed runs left out)\n")
         out.append("| | " + " | ".join(have) + " |")
         out.append("|---|" + "|".join("---" for _ in have) + "|")
         for a in have:
-            ra = by[(s, a)]["cpu_us_per_req"]
-            out.append(f"| {a} | " + " | ".join(f"{ra / by[(s, b)]['cpu_us_per_req']:.2f}"
+            ra = clean_cpu(by, s, a)
+            out.append(f"| {a} | " + " | ".join(f"{ra / clean_cpu(by, s, b):.2f}"
                                                 for b in have) + " |")
         out.append("")
     return "\n".join(out)
@@ -2325,8 +2333,7 @@ def plot(rows: list, peers: list, scenarios: list, png: str) -> bool:
     by = {(r["scenario"], r["peer"]): r for r in rows}
     panels = []
     for s in scenarios:
-        data = [(p, by[(s, p)]["cpu_us_per_req"]) for p in peers
-                if (by.get((s, p)) or {}).get("cpu_us_per_req")]
+        data = [(p, clean_cpu(by, s, p)) for p in peers if clean_cpu(by, s, p)]
         if data:
             panels.append((s, data))
     if not panels:

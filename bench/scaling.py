@@ -15,7 +15,8 @@ connections per proxy worker. fwd is single-threaded and only runs at N = 1.
 
 Writes scaling.md and scaling.json into a results folder stamped like
 run.py's: req/s and CPU us/request per peer and N, and the scaling
-efficiency req/s(N) / (N x req/s(1)). A peer whose CPUs were not busy
+efficiency req/s(N) / ((N / F) x req/s(F)), F the smallest count run
+(1 by default). A peer whose CPUs were not busy
 (proxy CPU % well below N x 100) was limited by the load side, not by
 itself: the table says so. Arguments after `--` go to run.py as they are.
 """
@@ -73,14 +74,16 @@ def table(runs):
     """runs: {n: results.json}. Rows per scenario and peer."""
     rows = []
     base = {}
+    first = min(runs)
     for n in sorted(runs):
         for r in runs[n]["results"]:
-            if not r.get("rps"):
+            if not r.get("rps") or r.get("error"):
                 continue
             key = (r["scenario"], r["peer"])
-            if n == min(runs):
+            if n == first:
                 base[key] = r["rps"]
-            eff = r["rps"] / (n * base[key]) if key in base else None
+            # Against linear scaling from the smallest count: n / first times its rate.
+            eff = r["rps"] * first / (n * base[key]) if key in base else None
             rows.append({"scenario": r["scenario"], "peer": r["peer"], "workers": n, "rps": r["rps"],
                          "cpu_us_per_req": r.get("cpu_us_per_req"), "proxy_cpu_pct": r.get("proxy_cpu_pct"),
                          "efficiency": eff,
@@ -91,7 +94,7 @@ def table(runs):
 def markdown(rows, meta, first):
     out = [f"# ringway scaling: {meta.get('cpu_model', '?')}, {meta.get('cores', '?')} CPUs, "
            f"Linux {meta.get('kernel', '?')}, {meta.get('date', '')}", "",
-           f"git {meta.get('git', '?')}; efficiency = req/s(N) / (N x req/s({first})), "
+           f"git {meta.get('git', '?')}; efficiency = req/s(N) / ((N / {first}) x req/s({first})), "
            "the engine issue's target is >= 0.85. A * marks a run whose proxy CPUs were "
            "less than 80% busy: the load side (origin, wrk) was the limit, not the proxy.", "",
            "| scenario | peer | workers | req/s | CPU us/req | proxy CPU % | efficiency |",

@@ -257,6 +257,13 @@ class ResultsTable(unittest.TestCase):
         ])
         self.assertEqual({ln.count("|") for ln in lines}, {17})  # every row as wide as the header
 
+    def test_no_ratio_to_a_failed_run(self):
+        # A peer that answered fast errors would look cheap per request.
+        lines = self.table([row("small_get", "ringway", 12.5),
+                            row("small_get", "nginx", 5.0, error="20000 non-2xx/3xx responses")])
+        self.assertTrue(lines[2].endswith("| 1 | - | - |"), lines[2])
+        self.assertTrue(lines[3].endswith("| - | 1 | - |"), lines[3])
+
 
 class RatioTables(unittest.TestCase):
 
@@ -264,17 +271,19 @@ class RatioTables(unittest.TestCase):
         rows = [row("small_get", "ringway", 12.5), row("small_get", "nginx", 20.0),
                 row("small_get", "fwd", 10.0), row("new_conn", "ringway", 30.0),
                 row("new_conn", "fwd", None), {"scenario": "new_conn", "peer": "nginx", "error": "x"},
-                row("large_1m", "haproxy", 5.0), row("large_1m", "fwd", 4.0)]
+                row("large_1m", "haproxy", 5.0), row("large_1m", "fwd", 4.0),
+                # Cheap because it failed (fast 5xx answers): no yardstick.
+                row("large_1m", "nginx", 1.0, error="9000 non-2xx/3xx responses")]
         text = bench.ratio_tables(rows, ["ringway", "nginx", "haproxy", "fwd"],
                                   ["large_1m", "new_conn", "small_get", "post_64k"])
         self.assertEqual(text, "\n".join([
-            "**large_1m** (row CPU us/req ÷ column CPU us/req)\n",
+            "**large_1m** (row CPU us/req ÷ column CPU us/req; failed runs left out)\n",
             "| | haproxy | fwd |",
             "|---|---|---|",
             "| haproxy | 1.00 | 1.25 |",
             "| fwd | 0.80 | 1.00 |",
             "",
-            "**small_get** (row CPU us/req ÷ column CPU us/req)\n",
+            "**small_get** (row CPU us/req ÷ column CPU us/req; failed runs left out)\n",
             "| | ringway | nginx | fwd |",
             "|---|---|---|---|",
             "| ringway | 1.00 | 0.62 | 1.25 |",  # 0.625 rounds half to even
@@ -497,6 +506,12 @@ class Scaling(unittest.TestCase):
         self.assertEqual([r["load_bound"] for r in rows], [False, False, True])
         md = scaling.markdown(rows, {"cpu_model": "x", "cores": 16}, 1)
         self.assertIn("| small_get | ringway | 4 | 120,000* | 10.00 | 250 | 0.75 |", md)
+        # From 2 workers: linear scaling is 1.0, not 0.5; failed runs are no row.
+        rows = scaling.table({2: run(20000, 190), 4: run(40000, 390), 8: run(76000, 780)})
+        self.assertEqual([r["efficiency"] for r in rows], [1.0, 1.0, 0.95])
+        failed = run(90000, 790)
+        failed["results"][0]["error"] = "20000 non-2xx"
+        self.assertEqual([r["workers"] for r in scaling.table({2: run(20000, 190), 8: failed})], [2])
 
 
 if __name__ == "__main__":

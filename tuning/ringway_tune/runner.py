@@ -287,8 +287,13 @@ def to_measurement(rate, j, window=None, wall=None, proxy_cpu=None, origin_cpu=N
         "errors": j.get("errors", 0), "timeouts": j.get("timeouts", 0), "unsent": unsent,
         "status_4xx": s4xx, "status_5xx": s5xx,
     }
+    # Delivered: the offered rate times the share of the schedule answered.
+    # ringway-load's own `rate` divides by a duration that runs to the last
+    # answer, so one late answer in the drain would read as a rate not kept.
+    requests = int(j.get("requests") or 0)
+    achieved = rate * min(1.0, requests / scheduled) if scheduled else float(j.get("rate") or 0.0)
     if window:
-        served = float(j.get("rate") or 0.0) * window
+        served = achieved * window
         if proxy_cpu is not None:
             extra["proxy_cpu_pct"] = round(100.0 * proxy_cpu / window, 1)
             extra["proxy_cpu_us_per_req"] = round(1e6 * proxy_cpu / served, 2) if served else None
@@ -296,7 +301,7 @@ def to_measurement(rate, j, window=None, wall=None, proxy_cpu=None, origin_cpu=N
             extra["origin_cpu_pct"] = round(100.0 * origin_cpu / window, 1)
         if load_cpu is not None:
             extra["load_cpu_pct"] = round(100.0 * load_cpu / (wall or window), 1)
-    return Measurement(rate=rate, achieved=float(j.get("rate") or 0.0),
+    return Measurement(rate=rate, achieved=achieved,
                        p99_us=float(lat.get("p99", 0) or 0), error_frac=err, extra=extra)
 
 
