@@ -13,7 +13,7 @@
 #include "engine/routing/router.h"
 #include "filters/cache/cache_filter_impl.h"
 #include "filters/cache/conditional.h"
-#include "filters/cache/http_date.h"
+#include "engine/http/http_date.h"
 #include "filters/cache/text.h"
 
 namespace ringway::filters::cache {
@@ -38,7 +38,7 @@ bool CacheFilter::refresh_in_background(filter::Context& ctx, CacheWorker& w, co
     if (const http::Header* h = find_header(req.headers, name)) fetch.headers.push_back(*h);
   if (!e->etag.empty()) fetch.headers.push_back({"If-None-Match", e->etag});
   if (e->last_modified) {
-    date = format_http_date(*e->last_modified);
+    date = http::format_http_date(*e->last_modified);
     fetch.headers.push_back({"If-Modified-Since", date});
   }
   const uint64_t leader = ++w.next_leader;

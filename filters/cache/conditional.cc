@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "filters/cache/http_date.h"
+#include "engine/http/http_date.h"
 #include "filters/cache/text.h"
 
 namespace ringway::filters::cache {
@@ -52,7 +52,7 @@ Conditional evaluate_conditionals(const http::HeaderList& request_headers, const
     ims = &h;
   }
   if (ims == nullptr) return Conditional::kNone;
-  std::optional<int64_t> since = parse_http_date(trim_ows(ims->value), now_unix);
+  std::optional<int64_t> since = http::parse_http_date(trim_ows(ims->value), now_unix);
   if (!since) return Conditional::kNone;
   // 4.3.2: Last-Modified, else Date, else the time the response was received.
   int64_t modified = v.last_modified ? *v.last_modified : v.date ? *v.date : v.response_time;

@@ -1,7 +1,7 @@
 #include "filters/cache/entry.h"
 
 #include "engine/http/head_writer.h"
-#include "filters/cache/http_date.h"
+#include "engine/http/http_date.h"
 #include "filters/cache/text.h"
 
 namespace ringway::filters::cache {
@@ -46,7 +46,7 @@ std::vector<StoredHeader> storable_headers(const http::HeaderList& headers,
     if (http::iequals(h.name, "date")) has_date = true;
     out.push_back({std::string(h.name), std::string(h.value)});
   }
-  if (!has_date) out.push_back({"Date", format_http_date(response_time)});
+  if (!has_date) out.push_back({"Date", http::format_http_date(response_time)});
   return out;
 }
 
@@ -82,7 +82,7 @@ std::vector<StoredHeader> updated_headers(const std::vector<StoredHeader>& store
   if (!has_date) {
     for (auto it = out.begin(); it != out.end();)
       it = http::iequals(it->name, "date") ? out.erase(it) : it + 1;
-    out.push_back({"Date", format_http_date(response_time)});
+    out.push_back({"Date", http::format_http_date(response_time)});
   }
   return out;
 }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "filters/cache/http_date.h"
+#include "engine/http/http_date.h"
 #include "filters/cache/text.h"
 
 namespace ringway::filters::cache {
@@ -14,14 +14,14 @@ ResponseFacts read_response_facts(const http::HeaderList& headers, int64_t now_u
   for (const auto& h : headers) {
     // First occurrence of each single-valued field wins (4.2.1).
     if (http::iequals(h.name, "date")) {
-      if (!seen_date) f.date = parse_http_date(h.value, now_unix);
+      if (!seen_date) f.date = http::parse_http_date(h.value, now_unix);
       seen_date = true;
     } else if (http::iequals(h.name, "expires")) {
       // Invalid dates, "0" in particular, mean "already expired" (5.3).
-      if (!f.has_expires) f.expires = parse_http_date(h.value, now_unix);
+      if (!f.has_expires) f.expires = http::parse_http_date(h.value, now_unix);
       f.has_expires = true;
     } else if (http::iequals(h.name, "last-modified")) {
-      if (!seen_lm) f.last_modified = parse_http_date(h.value, now_unix);
+      if (!seen_lm) f.last_modified = http::parse_http_date(h.value, now_unix);
       seen_lm = true;
     } else if (http::iequals(h.name, "age")) {
       // An invalid Age is ignored (5.1); the first of several is used.

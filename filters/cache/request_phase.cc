@@ -11,7 +11,7 @@
 
 #include "filters/cache/cache_filter_impl.h"
 #include "filters/cache/conditional.h"
-#include "filters/cache/http_date.h"
+#include "engine/http/http_date.h"
 #include "filters/cache/key.h"
 #include "filters/cache/text.h"
 
@@ -141,7 +141,7 @@ filter::Outcome CacheFilter::lookup(filter::Context& ctx, CacheWorker& w, CacheR
     ctx.remove_request_header("If-None-Match");
     ctx.remove_request_header("If-Modified-Since");
     if (!e->etag.empty()) ctx.set_request_header("If-None-Match", e->etag);
-    if (e->last_modified) ctx.set_request_header("If-Modified-Since", format_http_date(*e->last_modified));
+    if (e->last_modified) ctx.set_request_header("If-Modified-Since", http::format_http_date(*e->last_modified));
   }
   // A request with its own validators and nothing stored likely gets a 304,
   // which stores nothing: it does not make others wait for it.

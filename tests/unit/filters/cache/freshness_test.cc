@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "filters/cache/http_date.h"
 #include "headers.h"
 
 namespace ringway::filters::cache {

@@ -1,9 +1,9 @@
-#include "filters/cache/http_date.h"
+#include "engine/http/http_date.h"
 
 #include <array>
 #include <cstdio>
 
-namespace ringway::filters::cache {
+namespace ringway::http {
 namespace {
 
 constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
@@ -144,4 +144,4 @@ std::string format_http_date(int64_t t) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-}  // namespace ringway::filters::cache
+}  // namespace ringway::http

@@ -1,8 +1,8 @@
-#include "filters/cache/http_date.h"
+#include "engine/http/http_date.h"
 
 #include <gtest/gtest.h>
 
-namespace ringway::filters::cache {
+namespace ringway::http {
 namespace {
 
 constexpr int64_t kNov6_1994 = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
@@ -70,4 +70,4 @@ TEST(HttpDate, RoundTrip) {
 }
 
 }  // namespace
-}  // namespace ringway::filters::cache
+}  // namespace ringway::http

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace ringway::filters::cache {
+namespace ringway::http {
 
 // Seconds since the Unix epoch, or nullopt when `text` is not an HTTP-date.
 // `now_unix` resolves the two-digit year of rfc850-date: a date more than 50
@@ -26,4 +26,4 @@ std::string format_http_date(int64_t unix_seconds);
 // Days since 1970-01-01 for a proleptic Gregorian date (month 1..12).
 int64_t days_from_civil(int64_t year, unsigned month, unsigned day);
 
-}  // namespace ringway::filters::cache
+}  // namespace ringway::http
