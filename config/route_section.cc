@@ -1,5 +1,7 @@
 // routes: the ordered list of match rules that pick an upstream for a request.
 
+#include <llhttp.h>
+
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -43,10 +45,27 @@ void parse_hosts(const Field& field, RouteMatch& match) {
   }
 }
 
+// Whether the gateway serves requests with this method at all: llhttp's
+// request parser knows a fixed set (others are refused before routing), and
+// CONNECT and TRACE are answered 501. A route listing another could never match.
+bool servable_method(std::string_view method) {
+  static constexpr std::string_view kParsed[] = {
+#define RINGWAY_METHOD_NAME(num, name, string) #string,
+      HTTP_METHOD_MAP(RINGWAY_METHOD_NAME)
+#undef RINGWAY_METHOD_NAME
+  };
+  if (method == "CONNECT" || method == "TRACE") return false;
+  return std::find(std::begin(kParsed), std::end(kParsed), method) != std::end(kParsed);
+}
+
 void parse_methods(const Field& field, RouteMatch& match) {
   for (const Field& item : list_elements(field, true, "a method or a list of methods")) {
     std::string method = to_upper(get_nonempty_string(item));
     if (!is_http_token(method)) item.fail("invalid method " + quote(item.value.Scalar()));
+    if (!servable_method(method))
+      item.fail("method " + quote(method) + " is not served by ringway (its HTTP parser knows a "
+                "fixed set of methods, and CONNECT and TRACE are refused), so this route could "
+                "never match");
     if (std::find(match.methods.begin(), match.methods.end(), method) != match.methods.end())
       item.fail("method " + quote(method) + " is listed twice");
     match.methods.push_back(std::move(method));

@@ -197,7 +197,8 @@ void write_upstream_request(const RequestHead& head, const UpstreamRequest& req,
   append_joined(out, head.headers, "X-Forwarded-For", req.client_addr);
   out.append("X-Forwarded-Proto: http\r\n");
   if (!head.host.empty()) append_header(out, "X-Forwarded-Host", head.host);
-  append_joined(out, head.headers, "Via", "1.1 ringway");
+  // Via names the protocol the request was received with (RFC 9110 7.6.3).
+  append_joined(out, head.headers, "Via", req.http10 ? "1.0 ringway" : "1.1 ringway");
   if (req.framing == BodyFraming::kContentLength) {
     out.append("Content-Length: ");
     append_number(out, req.content_length);
@@ -215,6 +216,7 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
   out.push_back(' ');
   out.append(reason_phrase(resp.status));
   out.append("\r\n", 2);
+  bool has_date = false;
   for (const auto& h : headers) {
     std::string_view n = h.name;
     if (resp.head_request && iequals(n, "content-length")) {
@@ -223,9 +225,11 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
     }
     if (is_hop_by_hop(n)) continue;
     if (n.size() == 3 && iequals(n, "via")) continue;
+    if (n.size() == 4 && iequals(n, "date")) has_date = true;
     append_header(out, n, h.value);
   }
-  append_joined(out, headers, "Via", "1.1 ringway");
+  if (!has_date && !resp.date.empty()) append_header(out, "Date", resp.date);
+  append_joined(out, headers, "Via", resp.received_http10 ? "1.0 ringway" : "1.1 ringway");
   if (resp.framing == BodyFraming::kContentLength) {
     out.append("Content-Length: ");
     append_number(out, resp.content_length);
@@ -242,12 +246,14 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
 }
 
 void write_local_response(int status, std::string_view body, bool close, bool head_request,
-                          std::string& out) {
+                          std::string_view date, std::string& out) {
   out.append("HTTP/1.1 ", 9);
   append_number(out, static_cast<uint64_t>(status));
   out.push_back(' ');
   out.append(reason_phrase(status));
-  out.append("\r\nServer: ringway\r\nContent-Type: text/plain\r\nContent-Length: ");
+  out.append("\r\n", 2);
+  if (!date.empty()) append_header(out, "Date", date);
+  out.append("Server: ringway\r\nContent-Type: text/plain\r\nContent-Length: ");
   append_number(out, body.size() + 1);
   out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
   if (!head_request) {

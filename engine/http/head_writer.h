@@ -72,6 +72,10 @@ struct ClientResponse {
   bool head_request = false;  // pass the upstream's Content-Length through
   bool close = false;         // "Connection: close"
   bool keep_alive = false;    // "Connection: keep-alive" (HTTP/1.0 clients)
+  bool received_http10 = false;  // the response came as HTTP/1.0: "Via: 1.0 ringway"
+  // IMF-fixdate of now, sent when the headers have none: a recipient with a
+  // clock forwarding a response without Date must add one (RFC 9110 6.6.1).
+  std::string_view date;
 };
 
 // Appends the response head to send to the client. `headers` are the
@@ -81,6 +85,6 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
 
 // Appends a complete short response of the gateway's own (error pages, 404).
 void write_local_response(int status, std::string_view body, bool close, bool head_request,
-                          std::string& out);
+                          std::string_view date, std::string& out);
 
 }  // namespace ringway::http

@@ -132,6 +132,7 @@ bool Proxy::read_head(ClientConn* c) {
   size_t used = 0;
   http::HeadStatus status = ex->request.feed(chunk.data, chunk.len, &used);
   if (status == http::HeadStatus::kError) {
+    ex->head_request = ex->request.method() == "HEAD";  // no body to a HEAD, even a bad one
     respond_local(c, ex->request.error_status(), ex->request.error_reason(), true);
     return false;
   }
@@ -195,7 +196,7 @@ bool Proxy::check_request(ClientConn* c) {
     return false;
   }
   if (head.method == "CONNECT") {
-    respond_local(c, 405, "CONNECT is not supported", true);
+    respond_local(c, 501, "CONNECT is not supported", true);
     return false;
   }
   routing::TargetParts parts;
@@ -374,7 +375,7 @@ void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool cl
   // The unread rest of a request body would be taken for the next request.
   close = close || !ex->keep_alive || !ex->request_done || draining_;
   ex->client_head.clear();
-  http::write_local_response(status, reason, close, ex->head_request, ex->client_head);
+  http::write_local_response(status, reason, close, ex->head_request, http_date(), ex->client_head);
   c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
   ex->response_started = ex->response_done = true;
   c->close_after = c->close_after || close;

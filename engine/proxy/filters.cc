@@ -137,6 +137,7 @@ void Proxy::respond_from_filter(Exchange* ex, size_t position) {
   http::ClientResponse resp;
   resp.status = status;
   resp.head_request = ex->head_request;
+  resp.date = http_date();
   if (status == 204 || status == 304 || status < 200) {
     body = {};
   } else if (ex->head_request) {

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "engine/http/http_date.h"
+
 namespace ringway::proxy {
 
 UpstreamPool::UpstreamPool(const config::Upstream& u)
@@ -162,6 +164,15 @@ ProxyStats Proxy::stats() const {
       s.filters.emplace_back(config_->filters[i].name + "." + std::string(name), value);
   }
   return s;
+}
+
+std::string_view Proxy::http_date() {
+  const int64_t second = unix_ms_ / 1000;
+  if (second != date_second_) {
+    date_ = http::format_http_date(second);
+    date_second_ = second;
+  }
+  return date_;
 }
 
 void Proxy::set_now(int64_t now_ms) {

@@ -140,6 +140,8 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void forward_request(Exchange* ex);
   bool check_request(ClientConn* c);
   void pump_request_body(ClientConn* c);
+  // Now as an IMF-fixdate, formatted once a second (the Date of responses).
+  std::string_view http_date();
   void respond_local(ClientConn* c, int status, const char* reason, bool close);
   void finish_exchange(ClientConn* c);
   void client_input_closed(ClientConn* c);
@@ -239,6 +241,8 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   http::HeadLimits head_limits_;
   int64_t now_ms_ = 0;
   int64_t unix_ms_ = 0;
+  std::string date_;  // IMF-fixdate of date_second_ (http_date())
+  int64_t date_second_ = -1;
   bool draining_ = false;
   uint32_t worker_index_ = 0;
 

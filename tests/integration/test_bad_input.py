@@ -258,7 +258,9 @@ class BadInput(GatewayTestCase):
         c.close()
 
     def test_connect_refused(self):
-        self.refused(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405)
+        # Not a method this gateway implements for any resource: 501, not a
+        # 405 (which would owe an Allow list, RFC 9110 15.5.6).
+        self.refused(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 501)
 
     # Paths: normalised before routing, tricks refused.
     def test_encoded_slash(self):
@@ -276,6 +278,27 @@ class BadInput(GatewayTestCase):
     # Limits.
     def test_request_line_too_long(self):
         self.refused(build_request("GET", "/" + "a" * 2000), 414)
+
+    def test_refused_head_gets_no_body(self):
+        # RFC 9110 9.3.2: never content in a response to HEAD, errors too.
+        for raw, status in ((build_request("HEAD", "/" + "a" * 2000), 414),
+                            (build_request("HEAD", "/", headers=[("X-Big", "b" * 5000)]), 431)):
+            with self.subTest(status=status):
+                c = RawClient(self.port)
+                c.send(raw)
+                r = c.read_response(head_request=True)
+                self.assertEqual(r.status, status)
+                self.assertTrue(c.is_closed())
+                self.assertEqual(c.buf, b"")
+                c.close()
+
+    def test_local_answers_carry_a_date(self):
+        c = RawClient(self.port)
+        c.send(build_request("GET", "/a%zz"))
+        r = c.read_response()
+        self.assertEqual(r.status, 400)
+        self.assertRegex(r.header("Date") or "", r"^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$")
+        c.close()
 
     def test_headers_too_large(self):
         self.refused(build_request("GET", "/", headers=[("X-Big", "b" * 5000)]), 431)

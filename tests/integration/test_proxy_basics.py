@@ -1,6 +1,7 @@
 """Proxying behaviour through the real binary: methods, bodies both ways,
 hop-by-hop headers, forwarding headers, keep-alive and pipelining, HTTP/1.0."""
 
+import email.utils
 import socket
 import subprocess
 import time
@@ -16,6 +17,16 @@ class ProxyBasics(GatewayTestCase):
         r = request(self.port, path="/")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.body, b"hello from ringway-origin\n")
+        self.assertEqual(r.header("Via"), "1.1 ringway")
+        # The origin sends no Date: a gateway with a clock adds it (RFC 9110 6.6.1).
+        when = email.utils.parsedate_to_datetime(r.header("Date"))
+        self.assertLess(abs(time.time() - when.timestamp()), 120)
+
+    def test_via_names_the_version_received(self):
+        # HTTP/1.0 in and out to the origin (RFC 9110 7.6.3); the origin
+        # answers in HTTP/1.1, and the Via of the response says so.
+        r = request(self.port, path="/headers", version="1.0")
+        self.assertIn("Via: 1.0 ringway\r\n", r.body.decode())
         self.assertEqual(r.header("Via"), "1.1 ringway")
 
     def test_curl_get(self):

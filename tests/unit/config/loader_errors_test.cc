@@ -474,6 +474,14 @@ TEST(LoaderErrorsTest, HostMethodAndHeaderCriteria) {
   EXPECT_EQ(match_error("host: [a.example, A.Example]"),
             "t.yaml:8:32: routes[0].match.host[1]: host \"a.example\" is listed twice");
   EXPECT_EQ(match_error("methods: \"GE T\""), "t.yaml:8:23: routes[0].match.methods: invalid method \"GE T\"");
+  EXPECT_EQ(match_error("methods: [GET, QUERY]"),
+            "t.yaml:8:29: routes[0].match.methods[1]: method \"QUERY\" is not served by ringway (its "
+            "HTTP parser knows a fixed set of methods, and CONNECT and TRACE are refused), so this "
+            "route could never match");
+  EXPECT_EQ(match_error("methods: CONNECT"),
+            "t.yaml:8:23: routes[0].match.methods: method \"CONNECT\" is not served by ringway (its "
+            "HTTP parser knows a fixed set of methods, and CONNECT and TRACE are refused), so this "
+            "route could never match");
   EXPECT_EQ(match_error("methods: [GET, get]"),
             "t.yaml:8:29: routes[0].match.methods[1]: method \"GET\" is listed twice");
   EXPECT_EQ(match_error("headers: { \"x tenant\": blue }"),

@@ -217,6 +217,10 @@ TEST(WriteUpstreamRequest, ViaIsAppended) {
   std::string out = upstream(head, basic_req());
   EXPECT_THAT(out, HasSubstr("\r\nVia: 1.0 fred, 1.1 p.example.net, 1.1 ringway\r\n"));
   EXPECT_EQ(out.find("Via:"), out.rfind("Via:"));
+  // Via names the version the request came in (RFC 9110 7.6.3).
+  UpstreamRequest req = basic_req();
+  req.http10 = true;
+  EXPECT_THAT(upstream(head, req), HasSubstr(", 1.0 ringway\r\n"));
 }
 
 // RFC 9110 5.3: several field lines with the same name are one
@@ -452,6 +456,21 @@ TEST(WriteClientResponse, ViaAppended) {
   std::string out = client({{"via", "1.1 origin-cache"}}, resp);
   EXPECT_THAT(out, HasSubstr("\r\nVia: 1.1 origin-cache, 1.1 ringway\r\n"));
   EXPECT_EQ(out.find("ia:"), out.rfind("ia:"));
+  resp.received_http10 = true;
+  EXPECT_THAT(client({}, resp), HasSubstr("\r\nVia: 1.0 ringway\r\n"));
+}
+
+// RFC 9110 6.6.1: a response forwarded without Date gets one; one that has
+// it keeps the sender's.
+TEST(WriteClientResponse, DateAddedWhenMissing) {
+  ClientResponse resp;
+  resp.date = "Mon, 07 Dec 2026 15:00:00 GMT";
+  EXPECT_THAT(client({}, resp), HasSubstr("\r\nDate: Mon, 07 Dec 2026 15:00:00 GMT\r\n"));
+  std::string out = client({{"date", "Sun, 06 Nov 1994 08:49:37 GMT"}}, resp);
+  EXPECT_THAT(out, HasSubstr("\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("2026")));
+  resp.date = {};
+  EXPECT_THAT(client({}, resp), Not(HasSubstr("Date")));
 }
 
 TEST(WriteClientResponse, UnknownStatusAndReason) {
@@ -467,9 +486,10 @@ TEST(WriteClientResponse, UnknownStatusAndReason) {
 
 TEST(WriteLocalResponse, ExactBytes) {
   std::string out;
-  write_local_response(404, "no route", false, false, out);
+  write_local_response(404, "no route", false, false, "Mon, 07 Dec 2026 15:00:00 GMT", out);
   EXPECT_EQ(out,
             "HTTP/1.1 404 Not Found\r\n"
+            "Date: Mon, 07 Dec 2026 15:00:00 GMT\r\n"
             "Server: ringway\r\n"
             "Content-Type: text/plain\r\n"
             "Content-Length: 9\r\n"
@@ -479,7 +499,7 @@ TEST(WriteLocalResponse, ExactBytes) {
 
 TEST(WriteLocalResponse, Close) {
   std::string out;
-  write_local_response(400, "bad", true, false, out);
+  write_local_response(400, "bad", true, false, "", out);
   EXPECT_EQ(out,
             "HTTP/1.1 400 Bad Request\r\n"
             "Server: ringway\r\n"
@@ -492,7 +512,7 @@ TEST(WriteLocalResponse, Close) {
 
 TEST(WriteLocalResponse, HeadHasNoBodyButTheSameLength) {
   std::string out;
-  write_local_response(503, "upstream down", false, true, out);
+  write_local_response(503, "upstream down", false, true, "", out);
   EXPECT_EQ(out,
             "HTTP/1.1 503 Service Unavailable\r\n"
             "Server: ringway\r\n"
@@ -503,7 +523,7 @@ TEST(WriteLocalResponse, HeadHasNoBodyButTheSameLength) {
 
 TEST(WriteLocalResponse, EmptyBodyAndAppend) {
   std::string out = "x";
-  write_local_response(200, "", true, false, out);
+  write_local_response(200, "", true, false, "", out);
   EXPECT_EQ(out,
             "xHTTP/1.1 200 OK\r\nServer: ringway\r\nContent-Type: text/plain\r\n"
             "Content-Length: 1\r\nConnection: close\r\n\r\n\n");
