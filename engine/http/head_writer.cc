@@ -262,4 +262,13 @@ void write_local_response(int status, std::string_view body, bool close, bool he
   }
 }
 
+void write_options_response(std::string_view allow, bool close, std::string_view date,
+                            std::string& out) {
+  out.append("HTTP/1.1 200 OK\r\n");
+  if (!date.empty()) append_header(out, "Date", date);
+  out.append("Server: ringway\r\n");
+  append_header(out, "Allow", allow);
+  out.append(close ? "Content-Length: 0\r\nConnection: close\r\n\r\n" : "Content-Length: 0\r\n\r\n");
+}
+
 }  // namespace ringway::http

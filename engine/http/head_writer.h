@@ -87,4 +87,9 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
 void write_local_response(int status, std::string_view body, bool close, bool head_request,
                           std::string_view date, std::string& out);
 
+// Appends the gateway's own answer to OPTIONS (as the final recipient:
+// `OPTIONS *`, or Max-Forwards 0): 200 with Allow and no content.
+void write_options_response(std::string_view allow, bool close, std::string_view date,
+                            std::string& out);
+
 }  // namespace ringway::http

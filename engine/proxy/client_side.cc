@@ -16,6 +16,20 @@ namespace ringway::proxy {
 
 namespace {
 constexpr char k100Continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+// What the gateway forwards to a route that does not restrict methods
+// (CONNECT and TRACE it refuses).
+constexpr char kAllowAny[] = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
+
+// The decimal value of a Max-Forwards field (1*DIGIT), or -1.
+int64_t max_forwards_value(std::string_view v) {
+  if (v.empty() || v.size() > 18) return -1;
+  int64_t n = 0;
+  for (char ch : v) {
+    if (ch < '0' || ch > '9') return -1;
+    n = n * 10 + (ch - '0');
+  }
+  return n;
+}
 }  // namespace
 
 void Proxy::on_accept(int fd) {
@@ -199,6 +213,12 @@ bool Proxy::check_request(ClientConn* c) {
     respond_local(c, 501, "CONNECT is not supported", true);
     return false;
   }
+  // OPTIONS * asks about the server, not a resource (RFC 9112 3.2.4): the
+  // gateway answers it.
+  if (head.method == "OPTIONS" && head.target == "*") {
+    respond_options(c, kAllowAny, transfer_encodings > 0 || ex->request.content_length() > 0);
+    return false;
+  }
   routing::TargetParts parts;
   if (const char* reason = routing::normalize_target(head.target, parts)) {
     respond_local(c, 400, reason, true);
@@ -272,6 +292,7 @@ void Proxy::forward_request(Exchange* ex) {
     respond_local(c, 502, "route has no upstream", !ex->request_done);
     return;
   }
+  if (ex->head.method == "OPTIONS" && !pass_max_forwards(ex)) return;
   const UpstreamPool& pool = *pools_[ex->route->upstream_index];
   routing::rewrite_path(*ex->route, ex->head.path, scratch_path_);
   http::UpstreamRequest req;
@@ -353,6 +374,46 @@ void Proxy::pump_request_body(ClientConn* c) {
     respond_local(c, 400, "request body cut short", true);
 }
 
+// RFC 9110 7.6.2: an intermediary answers an OPTIONS whose Max-Forwards is 0
+// itself and forwards any other with the value decremented. Returns false
+// when it answered. A value that is not a number is passed on as it came.
+bool Proxy::pass_max_forwards(Exchange* ex) {
+  for (http::Header& h : ex->head.headers) {
+    if (!http::iequals(h.name, "max-forwards")) continue;
+    const int64_t hops = max_forwards_value(h.value);
+    if (hops < 0) return true;
+    if (hops == 0) {
+      std::string allow;
+      for (const std::string& m : ex->route->match.methods) allow.append(allow.empty() ? "" : ", ").append(m);
+      respond_options(ex->client, allow.empty() ? kAllowAny : allow, !ex->request_done);
+      return false;
+    }
+    ex->max_forwards = std::to_string(hops - 1);
+    h.value = ex->max_forwards;
+    return true;
+  }
+  return true;
+}
+
+void Proxy::respond_options(ClientConn* c, std::string_view allow, bool close) {
+  Exchange* ex = c->ex;
+  ++stats_.local_responses;
+  close = close || !ex->keep_alive || draining_;
+  ex->client_head.clear();
+  http::write_options_response(allow, close, http_date(), ex->client_head);
+  send_local(c, close);
+}
+
+// Queues client_head, a whole response of the gateway's own.
+void Proxy::send_local(ClientConn* c, bool close) {
+  Exchange* ex = c->ex;
+  c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
+  ex->response_started = ex->response_done = true;
+  c->close_after = c->close_after || close;
+  c->state = ClientState::kForward;
+  flush(c, core::Op::kClientSend);
+}
+
 void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool close) {
   Exchange* ex = c->ex;
   if (ex->response_started) {
@@ -376,11 +437,7 @@ void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool cl
   close = close || !ex->keep_alive || !ex->request_done || draining_;
   ex->client_head.clear();
   http::write_local_response(status, reason, close, ex->head_request, http_date(), ex->client_head);
-  c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
-  ex->response_started = ex->response_done = true;
-  c->close_after = c->close_after || close;
-  c->state = ClientState::kForward;
-  flush(c, core::Op::kClientSend);
+  send_local(c, close);
 }
 
 // The exchange is over once its response is fully sent.

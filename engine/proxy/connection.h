@@ -112,6 +112,7 @@ struct Exchange {
   uint64_t failed_endpoints = 0;  // ... as a bit per endpoint index below 64
   bool queued = false;           // waiting for a connection slot (UpstreamPool::waiting)
   std::string upstream_head;     // rebuilt request head
+  std::string max_forwards;      // an OPTIONS request's decremented Max-Forwards
 
   // Response side.
   http::HeadReader response{HTTP_RESPONSE};

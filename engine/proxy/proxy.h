@@ -143,6 +143,9 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   // Now as an IMF-fixdate, formatted once a second (the Date of responses).
   std::string_view http_date();
   void respond_local(ClientConn* c, int status, const char* reason, bool close);
+  void respond_options(ClientConn* c, std::string_view allow, bool close);
+  void send_local(ClientConn* c, bool close);
+  bool pass_max_forwards(Exchange* ex);
   void finish_exchange(ClientConn* c);
   void client_input_closed(ClientConn* c);
   void close_client(ClientConn* c, bool graceful);

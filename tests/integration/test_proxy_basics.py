@@ -22,6 +22,34 @@ class ProxyBasics(GatewayTestCase):
         when = email.utils.parsedate_to_datetime(r.header("Date"))
         self.assertLess(abs(time.time() - when.timestamp()), 120)
 
+    def test_options_asterisk_is_answered_by_the_gateway(self):
+        # RFC 9112 3.2.4: asterisk-form is OPTIONS only, about the server.
+        c = RawClient(self.port)
+        c.send(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual((r.status, r.body), (200, b""))
+        self.assertIn("OPTIONS", r.header("Allow"))
+        c.send(build_request("GET", "/bytes/2"))  # the connection goes on
+        self.assertEqual(c.read_response().body, b"xx")
+        c.close()
+        self.assertEqual(request(self.port, "GET", "*").status, 400)
+
+    def test_max_forwards_on_options(self):
+        # RFC 9110 7.6.2: decremented on the way, answered here at 0.
+        r = request(self.port, "OPTIONS", "/headers", headers=[("Max-Forwards", "5")])
+        self.assertIn("\r\nMax-Forwards: 4\r\n", r.body.decode())
+        c = RawClient(self.port)
+        c.send(build_request("OPTIONS", "/headers", headers=[("Max-Forwards", "0")]))
+        r = c.read_response()
+        self.assertEqual((r.status, r.body), (200, b""))
+        self.assertIsNotNone(r.header("Allow"))
+        c.send(build_request("GET", "/bytes/2"))
+        self.assertEqual(c.read_response().body, b"xx")
+        c.close()
+        # Other methods carry it untouched (TRACE, the other one it governs, is 501).
+        r = request(self.port, "GET", "/headers", headers=[("Max-Forwards", "0")])
+        self.assertIn("\r\nMax-Forwards: 0\r\n", r.body.decode())
+
     def test_via_names_the_version_received(self):
         # HTTP/1.0 in and out to the origin (RFC 9110 7.6.3); the origin
         # answers in HTTP/1.1, and the Via of the response says so.

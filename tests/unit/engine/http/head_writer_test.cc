@@ -521,6 +521,22 @@ TEST(WriteLocalResponse, HeadHasNoBodyButTheSameLength) {
             "\r\n");
 }
 
+TEST(WriteOptionsResponse, ExactBytes) {
+  std::string out;
+  write_options_response("GET, OPTIONS", false, "Mon, 07 Dec 2026 15:00:00 GMT", out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\n"
+            "Date: Mon, 07 Dec 2026 15:00:00 GMT\r\n"
+            "Server: ringway\r\n"
+            "Allow: GET, OPTIONS\r\n"
+            "Content-Length: 0\r\n"
+            "\r\n");
+  out.clear();
+  write_options_response("GET", true, "", out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nServer: ringway\r\nAllow: GET\r\nContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n");
+}
+
 TEST(WriteLocalResponse, EmptyBodyAndAppend) {
   std::string out = "x";
   write_local_response(200, "", true, false, "", out);
