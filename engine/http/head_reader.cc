@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "config/text_util.h"
+
 namespace ringway::http {
 
 namespace {
@@ -72,6 +74,7 @@ void HeadReader::reset(const HeadLimits& limits) {
   last_byte_ = 0;
   complete_ = false;
   message_done_ = false;
+  method_pending_ = false;
   head_bytes_ = 0;
   chunked_payload_ = 0;
   chunks_ = 0;
@@ -87,6 +90,27 @@ HeadStatus HeadReader::fail(int status, const char* reason) {
   error_status_ = status;
   error_reason_ = reason;
   return HeadStatus::kError;
+}
+
+// llhttp knows a fixed table of methods. Another well-formed token is a
+// method this server does not implement, 501 (RFC 9110 9.1, 15.6.2), not a
+// malformed request: the verdict waits for the space that ends the token
+// (the bytes so far are in spill_), so it does not depend on how the line
+// was split across reads.
+HeadStatus HeadReader::judge_unknown_method(size_t len, size_t* consumed) {
+  constexpr size_t kLongestMethod = 32;
+  std::string_view line(spill_);
+  while (line.starts_with("\r\n") || line.starts_with("\n"))
+    line.remove_prefix(line[0] == '\r' ? 2 : 1);  // empty lines before a request (RFC 9112 2.2)
+  size_t n = 0;
+  while (n < line.size() && n <= kLongestMethod && config::detail::is_http_token(line.substr(n, 1))) ++n;
+  if (n > 0 && n <= kLongestMethod && n < line.size() && line[n] == ' ')
+    return fail(501, "method not implemented");
+  if (n == line.size() && n <= kLongestMethod) {
+    *consumed = len;
+    return HeadStatus::kIncomplete;
+  }
+  return fail(400, "invalid method");
 }
 
 void HeadReader::append(Span& span, const char* at, size_t len) {
@@ -244,6 +268,7 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
     base_ = data;
   }
 
+  if (method_pending_) return judge_unknown_method(len, consumed);
   llhttp_errno_t err = llhttp_execute(&parser_, start, len);
   if (err == HPE_PAUSED && complete_) {
     size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - start);
@@ -260,6 +285,15 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
   }
   if (err != HPE_OK) {
     if (error_status_ != 0) return HeadStatus::kError;  // set by a callback
+    if (err == HPE_INVALID_METHOD && parser_.type == HTTP_REQUEST) {
+      if (!spilled_) {
+        spill_.assign(data, len);
+        spilled_ = true;
+        base_ = spill_.data();
+      }
+      method_pending_ = true;
+      return judge_unknown_method(len, consumed);
+    }
     return fail(400, parser_.reason ? parser_.reason : "malformed message head");
   }
 

@@ -44,7 +44,7 @@ class HeadReader {
   // lives. On kIncomplete all bytes were consumed and copied as needed.
   HeadStatus feed(const char* data, size_t len, size_t* consumed);
 
-  // After kError: the status to answer with (400, 414, 431) and a short reason.
+  // After kError: the status to answer with (400, 414, 431, 501) and a short reason.
   int error_status() const { return error_status_; }
   const char* error_reason() const { return error_reason_; }
 
@@ -105,6 +105,7 @@ class HeadReader {
   std::string_view view(Span s) const { return {base_ + s.offset, s.length}; }
   void append(Span& span, const char* at, size_t len);
   HeadStatus fail(int status, const char* reason);
+  HeadStatus judge_unknown_method(size_t len, size_t* consumed);
   uint32_t header_bytes() const;
   size_t max_head_bytes() const;
 
@@ -141,6 +142,7 @@ class HeadReader {
   bool trailer_line_start_ = false;
   bool complete_ = false;
   bool message_done_ = false;
+  bool method_pending_ = false;  // llhttp refused the method: 400 or 501, once its end is seen
   uint32_t head_bytes_ = 0;
   uint64_t chunked_payload_ = 0;
   uint64_t chunks_ = 0;               // chunk size lines read

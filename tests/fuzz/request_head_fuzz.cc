@@ -74,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (st == http::HeadStatus::kError) {
     const int s = r.error_status();
-    FUZZ_CHECK(s == 400 || s == 414 || s == 431);
+    FUZZ_CHECK(s == 400 || s == 414 || s == 431 || s == 501);
     FUZZ_CHECK(r.error_reason() != nullptr && r.error_reason()[0] != '\0');
     return 0;
   }

@@ -240,6 +240,11 @@ class BadInput(GatewayTestCase):
     def test_bad_method(self):
         self.refused(b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n", 400)
 
+    def test_unknown_method_is_not_implemented(self):
+        # A well-formed method the gateway does not know (RFC 9110 9.1).
+        self.refused(b"QUERY / HTTP/1.1\r\nHost: x\r\n\r\n", 501)
+        self.refused(b"get / HTTP/1.1\r\nHost: x\r\n\r\n", 501)
+
     def test_bad_version(self):
         self.refused(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505)
         self.refused(b"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505)

@@ -467,8 +467,9 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"BareCrInHeaderValue", "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"},
         Malformed{"ObsFold", "GET / HTTP/1.1\r\nX: a\r\n b\r\nHost: h\r\n\r\n"},
         Malformed{"ObsFoldTab", "GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n"},
-        Malformed{"UnknownMethod", "FOO / HTTP/1.1\r\nHost: h\r\n\r\n"},
-        Malformed{"LowerCaseMethod", "get / HTTP/1.1\r\nHost: h\r\n\r\n"},
+        Malformed{"MethodNotAToken", "G(T / HTTP/1.1\r\nHost: h\r\n\r\n"},
+        Malformed{"MethodTooLong", std::string(40, 'X') + " / HTTP/1.1\r\nHost: h\r\n\r\n"},
+        Malformed{"MethodWithoutSpace", "FOO\r\nHost: h\r\n\r\n"},
         Malformed{"ControlCharInHeaderName", "GET / HTTP/1.1\r\nX\x01Y: a\r\n\r\n"},
         Malformed{"ParenInHeaderName", "GET / HTTP/1.1\r\nX(Y): a\r\n\r\n"},
         Malformed{"ColonlessHeaderLine", "GET / HTTP/1.1\r\nJustAName\r\n\r\n"},
@@ -579,6 +580,30 @@ TEST(HeadReaderVersion, RequestVersionsBeyondOneOneParse) {
     EXPECT_EQ(feed_one(r, "GET / " + bad + "\r\nHost: h\r\n\r\n", &used), HeadStatus::kError);
     EXPECT_EQ(r.error_status(), 400);
   }
+}
+
+// A well-formed method llhttp does not know is one this server does not
+// implement (RFC 9110 9.1): 501, however the line was split.
+TEST(HeadReaderMethod, UnknownTokenIs501) {
+  for (std::string input : {"FOO / HTTP/1.1\r\nHost: h\r\n\r\n", "get / HTTP/1.1\r\n\r\n",
+                            "QUERY /a HTTP/1.1\r\n\r\n", "GETX / HTTP/1.1\r\n\r\n",
+                            "\r\nQUERY / HTTP/1.1\r\n\r\n"}) {
+    SCOPED_TRACE(input);
+    for (size_t piece : {input.size(), size_t{1}, size_t{3}}) {
+      HeadReader r(HTTP_REQUEST);
+      r.reset(HeadLimits{});
+      size_t head_len = 0;
+      ASSERT_EQ(feed_pieces(r, input, piece, &head_len), HeadStatus::kError);
+      EXPECT_EQ(r.error_status(), 501);
+    }
+  }
+  // Not yet decided while the token may go on.
+  HeadReader r(HTTP_REQUEST);
+  r.reset(HeadLimits{});
+  size_t used = 0;
+  EXPECT_EQ(feed_one(r, "QUER", &used), HeadStatus::kIncomplete);
+  EXPECT_EQ(feed_one(r, "Y / HTTP/1.1\r\n", &used), HeadStatus::kError);
+  EXPECT_EQ(r.error_status(), 501);
 }
 
 // A response must be HTTP/1.x to be relayed on an HTTP/1 connection; a higher
