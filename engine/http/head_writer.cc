@@ -150,6 +150,12 @@ void drop_client_forwarding(HeaderList& headers) {
   auto forged = [](const Header& h) {
     const std::string_view n = h.name;
     if (iequals(n, "forwarded") || same_cgi_name(n, "x-forwarded-port")) return true;
+    // Path overrides some frameworks (Symfony, IIS URL Rewrite, Spring)
+    // route by instead of the request line: a client's would reach a path
+    // the gateway routed and authorised as another.
+    if (same_cgi_name(n, "x-original-url") || same_cgi_name(n, "x-rewrite-url") ||
+        same_cgi_name(n, "x-forwarded-prefix"))
+      return true;
     // The others the writer extends or replaces: only their '_' spellings.
     return n.find('_') != std::string_view::npos &&
            (same_cgi_name(n, "x-forwarded-for") || same_cgi_name(n, "x-forwarded-host") ||

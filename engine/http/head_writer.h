@@ -56,7 +56,8 @@ struct UpstreamRequest {
 // Removes what a client says about where the request came from that the
 // gateway states itself, before filters run (a filter may then set them):
 // RFC 7239 Forwarded, X-Forwarded-Port, and the '_' spellings of the
-// X-Forwarded-* names (CGI-style upstreams read them as the gateway's). At an
+// X-Forwarded-* names (CGI-style upstreams read them as the gateway's); and
+// the path overrides X-Original-URL, X-Rewrite-URL and X-Forwarded-Prefix. At an
 // edge these can only be forged. X-Forwarded-For is extended, -Proto and
 // -Host replaced by write_upstream_request.
 void drop_client_forwarding(HeaderList& headers);

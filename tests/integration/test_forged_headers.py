@@ -61,6 +61,14 @@ class ForgedHeaders(unittest.TestCase):
         self.assertNotIn("red", got)
         self.assertIn("X-Other_Name: kept\r\n", got)
 
+    def test_path_overrides_are_dropped(self):
+        # Frameworks that route by X-Original-URL would serve /admin for a
+        # request the gateway routed and authorised as /x.
+        got = self.send(b"GET /x HTTP/1.1\r\nHost: a\r\nX-Original-URL: /admin\r\n"
+                        b"X-Rewrite-URL: /admin\r\nX-Forwarded-Prefix: /admin\r\n\r\n")
+        self.assertTrue(got.startswith("GET /x HTTP/1.1\r\n"), got)
+        self.assertNotIn("admin", got)
+
     def test_request_trailers_are_dropped(self):
         got = self.send(b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                         b"5\r\nhello\r\n0\r\nX-Tenant: red\r\nX-Real-IP: 6.6.6.6\r\n\r\n")

@@ -165,6 +165,16 @@ TEST(WriteUpstreamRequest, ForwardedProtoAndHostAreReplaced) {
   EXPECT_THAT(out, Not(HasSubstr("spoofed")));
 }
 
+TEST(WriteUpstreamRequest, PathOverridesAreDropped) {
+  // Symfony, IIS and Spring can route by these instead of the request line:
+  // /public authorised at the gateway, /admin served.
+  RequestHead head = make_head({{"X-Original-URL", "/admin"}, {"x_rewrite_url", "/admin"},
+                                {"X-Forwarded-Prefix", "/admin"}, {"X-Kept", "1"}});
+  std::string out = upstream(head, basic_req());
+  EXPECT_THAT(out, Not(HasSubstr("admin")));
+  EXPECT_THAT(out, HasSubstr("X-Kept: 1\r\n"));
+}
+
 TEST(WriteUpstreamRequest, ForgedForwardingHeadersUnderOtherNamesAreDropped) {
   // CGI-style upstreams read X_Forwarded_For as X-Forwarded-For; RFC 7239
   // Forwarded from a client would contradict what the gateway states.
