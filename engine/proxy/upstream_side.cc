@@ -217,7 +217,10 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   ex->response_framing = ex->response.response_framing(ex->head_request);
   ex->response_left = ex->response.content_length();
   ex->response.fill(scratch_headers_);
-  if (!transfer_coding_understood(scratch_headers_, ex->http10 || ex->response.version_minor() == 0)) {
+  // A response to HEAD has no body whatever its Transfer-Encoding says (the
+  // coding a GET would get, RFC 9110 9.3.2): nothing to misread.
+  if (!ex->head_request &&
+      !transfer_coding_understood(scratch_headers_, ex->http10 || ex->response.version_minor() == 0)) {
     upstream_failed(u, 502, "unsupported Transfer-Encoding from upstream", false);
     return false;
   }

@@ -279,6 +279,24 @@ class UpstreamFraming(unittest.TestCase):
         self.assertEqual(self.answer(b"HTTP/1.0 200 OK" + body).status, 502)
         self.assertEqual(self.answer(b"HTTP/1.1 200 OK" + body).body, b"abc")
 
+    def test_a_head_response_may_name_any_coding(self):
+        # No body follows a response to HEAD: the coding it names (what a
+        # GET would get) cannot be misread, over HTTP/1.0 either.
+        origin = ScriptedUpstream(lambda i, _: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                  keep_alive=True)
+        gw = Gateway(config([origin.port]))
+        try:
+            for version in ("1.0", "1.1"):
+                c = RawClient(gw.port)
+                c.send(build_request("HEAD", "/x", version=version))
+                r = c.read_response(head_request=True)
+                self.assertEqual(r.status, 200)
+                self.assertIsNone(r.header("Transfer-Encoding"))
+                c.close()
+        finally:
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
+
     def test_response_version(self):
         # Only HTTP/1.x can be relayed on an HTTP/1 connection; a higher
         # minor is read as 1.1 (RFC 9112 2.3).
