@@ -279,6 +279,15 @@ class UpstreamFraming(unittest.TestCase):
         self.assertEqual(self.answer(b"HTTP/1.0 200 OK" + body).status, 502)
         self.assertEqual(self.answer(b"HTTP/1.1 200 OK" + body).body, b"abc")
 
+    def test_a_response_without_date_gets_one(self):
+        # RFC 9110 6.6.1: a recipient with a clock forwarding a response
+        # without Date adds one; one that has it keeps the upstream's.
+        r = self.answer(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
+        self.assertRegex(r.header("Date") or "", r"^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} [\d:]{8} GMT$")
+        r = self.answer(b"HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                        b"Content-Length: 3\r\n\r\nabc")
+        self.assertEqual(r.header_all("Date"), ["Sun, 06 Nov 1994 08:49:37 GMT"])
+
     def test_a_head_response_may_name_any_coding(self):
         # No body follows a response to HEAD: the coding it names (what a
         # GET would get) cannot be misread, over HTTP/1.0 either.
