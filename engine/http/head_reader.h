@@ -122,6 +122,8 @@ class HeadReader {
   static int on_headers_complete(llhttp_t*);
   static int on_body(llhttp_t*, const char*, size_t);
   static int on_chunk_header(llhttp_t*);
+  static int on_chunk_extension_part(llhttp_t*, const char*, size_t);
+  static int on_chunk_extension_part_complete(llhttp_t*);
   static int on_message_complete(llhttp_t*);
   static const llhttp_settings_t* settings();
 
@@ -147,6 +149,7 @@ class HeadReader {
   uint64_t chunked_payload_ = 0;
   uint64_t chunks_ = 0;               // chunk size lines read
   uint64_t chunk_framing_bytes_ = 0;  // their bytes, extensions and CRLFs
+  uint64_t extension_part_bytes_ = 0;  // of the chunk extension name or value being read
   PayloadPieces* payload_ = nullptr;
   Span method_;
   Span target_;

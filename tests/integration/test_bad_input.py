@@ -92,6 +92,13 @@ class BadInput(GatewayTestCase):
             with self.subTest(framing=framing[:8]):
                 self.refused(head + framing, 400, "chunk header too long")
 
+    def test_empty_chunk_extension(self):
+        # RFC 9112 7.1.1: a name is a token, a value a token or quoted-string.
+        head = b"POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for ext in (b";=x", b";a=", b";a=b;=c"):
+            with self.subTest(ext=ext):
+                self.refused(head + b"1" + ext + b"\r\nA\r\n0\r\n\r\n", 400, "chunked")
+
     def test_short_chunk_extensions_pass(self):
         c = RawClient(self.port)
         c.send(b"POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +

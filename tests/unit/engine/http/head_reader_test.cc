@@ -921,6 +921,28 @@ TEST_F(ChunkedBody, IncompleteBodyConsumesEverything) {
   EXPECT_EQ(r->chunked_payload_bytes(), 10u);
 }
 
+// RFC 9112 7.1.1: an extension is a token, optionally "=" and a token or a
+// quoted-string; llhttp would take empty names and values.
+TEST_F(ChunkedBody, EmptyExtensionNamesAndValuesAreRefused) {
+  for (llhttp_type_t type : {HTTP_REQUEST, HTTP_RESPONSE}) {
+    for (std::string body : {"3;=x\r\nabc\r\n0\r\n\r\n"s, "3;a=\r\nabc\r\n0\r\n\r\n"s,
+                             "3;a=b;=c\r\nabc\r\n0\r\n\r\n"s, "3\r\nabc\r\n0;a=\r\n\r\n"s}) {
+      SCOPED_TRACE(body);
+      start(type);
+      EXPECT_LT(r->feed_chunked(body.data(), body.size()), 0);
+      EXPECT_FALSE(r->message_complete());
+    }
+    for (std::string body : {"3;a=b\r\nabc\r\n0\r\n\r\n"s, "3;a\r\nabc\r\n0\r\n\r\n"s,
+                             "3;a=\"\"\r\nabc\r\n0\r\n\r\n"s, "3;a=\"x y\"\r\nabc\r\n0;z\r\n\r\n"s}) {
+      SCOPED_TRACE(body);
+      start(type);
+      EXPECT_EQ(r->feed_chunked(body.data(), body.size()), static_cast<long>(body.size()));
+      EXPECT_TRUE(r->message_complete());
+      EXPECT_EQ(r->chunked_payload_bytes(), 3u);
+    }
+  }
+}
+
 TEST_F(ChunkedBody, HexSizesAndExtensions) {
   start();
   const std::string body =
