@@ -97,7 +97,7 @@ class BadInput(GatewayTestCase):
         head = b"POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
         for ext in (b";=x", b";a=", b";a=b;=c"):
             with self.subTest(ext=ext):
-                self.refused(head + b"1" + ext + b"\r\nA\r\n0\r\n\r\n", 400, "chunked")
+                self.refused(head + b"1" + ext + b"\r\nA\r\n0\r\n\r\n", 400, "chunk")
 
     def test_short_chunk_extensions_pass(self):
         c = RawClient(self.port)
