@@ -3,6 +3,7 @@
 // gateway itself must (errors, no route), keep-alive and pipelining.
 
 #include <arpa/inet.h>
+#include <linux/tcp.h>  // struct tcp_info with tcpi_bytes_acked (glibc's lacks it)
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -540,6 +541,26 @@ void Proxy::update_client_timer(ClientConn* c) {
   }
 }
 
+// Whether the client acknowledged any response bytes since the last check.
+// One send carries all that is queued and completes only when all of it is
+// out, so its completion alone would cut a client that reads steadily but
+// slowly (at 200 KB/s a 1 MB send takes 5 s): send_timeout means "took
+// nothing for that long" (nginx's meaning), checked here, when the timer runs
+// out, not on every send. The first check of a stall compares with an older
+// count, so a client that stopped reading is closed after one or two
+// send_timeouts.
+bool Proxy::client_took_bytes(ClientConn* c) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (c->fd < 0 || getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+      len < offsetof(tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked)
+    return false;
+  const auto acked = static_cast<uint32_t>(info.tcpi_bytes_acked);
+  const bool moved = acked != c->acked_seen;
+  c->acked_seen = acked;
+  return moved;
+}
+
 void Proxy::on_client_timeout(ClientConn* c, core::TimerKind kind) {
   switch (kind) {
     case core::TimerKind::kClientHeader:
@@ -557,7 +578,14 @@ void Proxy::on_client_timeout(ClientConn* c, core::TimerKind kind) {
     case core::TimerKind::kUpstreamQueue:
       respond_local(c, 503, "no upstream connection available", false);
       return;
-    default:  // idle keep-alive, a client not reading, linger over
+    case core::TimerKind::kClientSend:
+      if (client_took_bytes(c)) {
+        send_timer_.arm(c->timer, now_ms_);
+        return;
+      }
+      close_client(c, false);
+      return;
+    default:  // idle keep-alive, linger over
       close_client(c, false);
   }
 }

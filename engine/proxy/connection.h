@@ -59,6 +59,7 @@ struct alignas(16) ClientConn : Socket {
   ClientState state = ClientState::kIdle;
   bool close_after = false;  // close once the current response is sent
   bool served = false;       // has had a response (kIdle: between keep-alive requests)
+  uint32_t acked_seen = 0;   // the peer's bytes acked (low 32 bits) at the last send-timeout check
   Exchange* ex = nullptr;
   ClientConn* prev = nullptr;  // worker's list of live clients (for draining)
   ClientConn* next = nullptr;

@@ -146,6 +146,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void respond_options(ClientConn* c, std::string_view allow, bool close);
   void send_local(ClientConn* c, bool close);
   bool pass_max_forwards(Exchange* ex);
+  bool client_took_bytes(ClientConn* c);
   void finish_exchange(ClientConn* c);
   void client_input_closed(ClientConn* c);
   void close_client(ClientConn* c, bool graceful);

@@ -1,8 +1,10 @@
 """Connection limits: per-worker client limit, per-worker upstream connection
 limit with its wait queue, and a connection burst larger than every pool."""
 
+import os
 import socket
 import subprocess
+import time
 import unittest
 
 from harness import (SLOW, Gateway, GatewayTestCase, Origin, RawClient, build_request, config,
@@ -75,6 +77,59 @@ class ConnectionChurn(GatewayTestCase):
         self.assertRegex(p.stdout, r"\d+ requests in")
         self.assertNotIn("Socket errors", p.stdout)
         self.assertNotIn("Non-2xx", p.stdout)
+
+
+class SendTimeout(GatewayTestCase):
+    """send_timeout closes a client that takes nothing for that long, not
+    one that reads slowly but steadily (a send that carries a large queue
+    completes only when all of it is out)."""
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], limits={"send_timeout": "%dms" % (300 * SLOW)})
+
+    def client(self, path):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        s.connect(("127.0.0.1", self.port))
+        s.sendall(build_request("GET", path))
+        return s
+
+    def test_a_slow_steady_reader_is_not_cut(self):
+        # 50 MB at about 200 KB/s: the socket's send buffer fills, and each
+        # send of the queued response then takes seconds to complete.
+        fd_dir = "/proc/%d/fd" % self.gateway.proc.pid
+        before = len(os.listdir(fd_dir))
+        s = self.client("/bytes/50000000")
+        got = 0
+        try:
+            s.settimeout(5 * SLOW)
+            deadline = time.monotonic() + 3 * SLOW  # ten send_timeouts
+            while time.monotonic() < deadline:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, "cut after %d bytes" % got)
+                got += len(chunk)
+                time.sleep(0.02)
+            # A cut client would still read what its socket holds: the
+            # gateway's descriptors say whether it gave up on it.
+            self.assertGreater(len(os.listdir(fd_dir)), before, "the gateway closed the client")
+        finally:
+            s.close()
+
+    def test_a_client_that_stops_reading_is_closed(self):
+        fd_dir = "/proc/%d/fd" % self.gateway.proc.pid
+        before = len(os.listdir(fd_dir))
+        s = self.client("/bytes/50000000")
+        try:
+            # Closed after one or two send_timeouts (0.3 s each): its socket
+            # and its upstream connection go.
+            deadline = time.monotonic() + 10 * SLOW
+            while len(os.listdir(fd_dir)) > before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertLessEqual(len(os.listdir(fd_dir)), before, "the stalled client was kept")
+        finally:
+            s.close()
+        self.assert_alive()
 
 
 class ClientLimit(GatewayTestCase):
