@@ -1,5 +1,6 @@
 #include "engine/http/head_reader.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "config/text_util.h"
@@ -100,22 +101,22 @@ HeadStatus HeadReader::fail(int status, const char* reason) {
 // llhttp knows a fixed table of methods. Another well-formed token is a
 // method this server does not implement, 501 (RFC 9110 9.1, 15.6.2), not a
 // malformed request: the verdict waits for the space that ends the token
-// (the bytes so far are in spill_), so it does not depend on how the line
-// was split across reads.
+// (the bytes so far are in spill_, which never holds more than the head's
+// bound), so it does not depend on how the line was split across reads.
 HeadStatus HeadReader::judge_unknown_method(size_t len, size_t* consumed) {
   constexpr size_t kLongestMethod = 32;
   std::string_view line(spill_);
-  while (line.starts_with("\r\n") || line.starts_with("\n"))
-    line.remove_prefix(line[0] == '\r' ? 2 : 1);  // empty lines before a request (RFC 9112 2.2)
+  // llhttp skips any run of CR and LF before a request (RFC 9112 2.2).
+  line.remove_prefix(std::min(line.size(), line.find_first_not_of("\r\n")));
   size_t n = 0;
   while (n < line.size() && n <= kLongestMethod && config::detail::is_http_token(line.substr(n, 1))) ++n;
   if (n > 0 && n <= kLongestMethod && n < line.size() && line[n] == ' ')
     return fail(501, "method not implemented");
-  if (n == line.size() && n <= kLongestMethod) {
-    *consumed = len;
-    return HeadStatus::kIncomplete;
-  }
-  return fail(400, "invalid method");
+  if (n < line.size() || n > kLongestMethod) return fail(400, "invalid method");
+  // The token may go on, within the bound every head is held to.
+  if (spill_.size() >= max_head_bytes()) return fail(431, "header fields too large");
+  *consumed = len;
+  return HeadStatus::kIncomplete;
 }
 
 void HeadReader::append(Span& span, const char* at, size_t len) {
@@ -284,7 +285,7 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
   const size_t max_head = max_head_bytes();
   if (spilled_) {
     // Only the head is ever spilled, so more than this is all head too.
-    if (old_spill + len > max_head) len = max_head - old_spill;
+    if (old_spill + len > max_head) len = old_spill < max_head ? max_head - old_spill : 0;
     spill_.append(data, len);
     base_ = spill_.data();
     start = spill_.data() + old_spill;
@@ -311,13 +312,18 @@ HeadStatus HeadReader::feed(const char* data, size_t len, size_t* consumed) {
     if (error_status_ != 0) return HeadStatus::kError;  // set by a callback
     if (err == HPE_INVALID_METHOD && parser_.type == HTTP_REQUEST) {
       if (!spilled_) {
-        spill_.assign(data, len);
+        spill_.assign(data, std::min(len, max_head));
         spilled_ = true;
         base_ = spill_.data();
       }
       method_pending_ = true;
       return judge_unknown_method(len, consumed);
     }
+    // RTSP's methods are in llhttp's table but refused on an HTTP request
+    // once its version is read: well-formed, not implemented here.
+    if (err == HPE_INVALID_CONSTANT && parser_.type == HTTP_REQUEST &&
+        parser_.method >= HTTP_DESCRIBE && parser_.method <= HTTP_FLUSH)
+      return fail(501, "method not implemented");
     return fail(400, parser_.reason ? parser_.reason : "malformed message head");
   }
 

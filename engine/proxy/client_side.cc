@@ -17,8 +17,8 @@ namespace ringway::proxy {
 
 namespace {
 constexpr char k100Continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-// What the gateway forwards to a route that does not restrict methods
-// (CONNECT and TRACE it refuses).
+// Allow for a route that does not restrict methods: it takes any the parser
+// knows but CONNECT and TRACE; these are the ones in common use.
 constexpr char kAllowAny[] = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
 
 // The decimal value of a Max-Forwards field (1*DIGIT), or -1.
@@ -214,6 +214,19 @@ bool Proxy::check_request(ClientConn* c) {
     respond_local(c, 501, "CONNECT is not supported", true);
     return false;
   }
+  // A Host field must be valid (RFC 9112 3.2: "MUST respond with 400"), also
+  // where an absolute-form target's authority replaces it (3.2.2; that
+  // authority is checked with the target).
+  if (host != nullptr) {
+    if (const char* reason = routing::check_host(host->value)) {
+      respond_local(c, 400, reason, true);
+      return false;
+    }
+  }
+  if (expect_other) {
+    respond_local(c, 417, "unsupported expectation", true);
+    return false;
+  }
   // OPTIONS * asks about the server, not a resource (RFC 9112 3.2.4): the
   // gateway answers it.
   if (head.method == "OPTIONS" && head.target == "*") {
@@ -225,23 +238,10 @@ bool Proxy::check_request(ClientConn* c) {
     respond_local(c, 400, reason, true);
     return false;
   }
-  // An absolute-form target's authority replaces the Host field (RFC 9112
-  // 3.2.2) and was checked with the target; a Host field must still be
-  // valid (3.2: "MUST respond with 400" to an invalid one).
-  if (host != nullptr) {
-    if (const char* reason = routing::check_host(host->value)) {
-      respond_local(c, 400, reason, true);
-      return false;
-    }
-  }
   head.path.swap(parts.path);
   head.query = parts.query;
   head.host = !parts.authority.empty() ? parts.authority
                                        : (host != nullptr ? host->value : std::string_view{});
-  if (expect_other) {
-    respond_local(c, 417, "unsupported expectation", true);
-    return false;
-  }
   ex->expect_continue = expect_continue;
   ex->request_framing = ex->request.request_framing();
   if (ex->request_framing == http::BodyFraming::kContentLength &&
@@ -377,22 +377,25 @@ void Proxy::pump_request_body(ClientConn* c) {
 
 // RFC 9110 7.6.2: an intermediary answers an OPTIONS whose Max-Forwards is 0
 // itself and forwards any other with the value decremented. Returns false
-// when it answered. A value that is not a number is passed on as it came.
+// when it answered. Of several fields the smallest value counts, and every
+// one goes on decremented; a value that is not a number goes on as it came.
 bool Proxy::pass_max_forwards(Exchange* ex) {
-  for (http::Header& h : ex->head.headers) {
+  int64_t hops = -1;
+  for (const http::Header& h : ex->head.headers) {
     if (!http::iequals(h.name, "max-forwards")) continue;
-    const int64_t hops = max_forwards_value(h.value);
-    if (hops < 0) return true;
-    if (hops == 0) {
-      std::string allow;
-      for (const std::string& m : ex->route->match.methods) allow.append(allow.empty() ? "" : ", ").append(m);
-      respond_options(ex->client, allow.empty() ? kAllowAny : allow, !ex->request_done);
-      return false;
-    }
-    ex->max_forwards = std::to_string(hops - 1);
-    h.value = ex->max_forwards;
-    return true;
+    const int64_t v = max_forwards_value(h.value);
+    if (v >= 0 && (hops < 0 || v < hops)) hops = v;
   }
+  if (hops < 0) return true;
+  if (hops == 0) {
+    std::string allow;
+    for (const std::string& m : ex->route->match.methods) allow.append(allow.empty() ? "" : ", ").append(m);
+    respond_options(ex->client, allow.empty() ? kAllowAny : allow, !ex->request_done);
+    return false;
+  }
+  ex->max_forwards = std::to_string(hops - 1);
+  for (http::Header& h : ex->head.headers)
+    if (http::iequals(h.name, "max-forwards")) h.value = ex->max_forwards;
   return true;
 }
 
@@ -564,8 +567,10 @@ bool Proxy::client_took_bytes(ClientConn* c) {
 void Proxy::on_client_timeout(ClientConn* c, core::TimerKind kind) {
   switch (kind) {
     case core::TimerKind::kClientHeader:
-      if (c->state == ClientState::kHead && c->ex != nullptr)
+      if (c->state == ClientState::kHead && c->ex != nullptr) {
+        c->ex->head_request = c->ex->request.method() == "HEAD";  // no body to a HEAD
         respond_local(c, 408, "request header timeout", true);
+      }
       else
         close_client(c, false);
       return;

@@ -26,11 +26,12 @@ bool transfer_coding_understood(const http::HeaderList& headers, bool http10) {
   return codings == 0 || (codings == 1 && chunked && !http10);
 }
 
-// Whether endpoint `ep` already failed to connect for this request. Only the
-// first 64 endpoints are remembered; past them the health marks keep a
-// failover from coming back to the one that failed.
-bool failed_for(const Exchange* ex, uint32_t ep) {
-  return ep < 64 && (ex->failed_endpoints >> ep & 1) != 0;
+// Whether endpoint `ep` may take this request: up, and not one that already
+// failed to connect for it. Only the first 64 endpoints are remembered per
+// request; past them the health marks keep a failover from coming back to
+// the one that failed (unless max_fails allows more failures).
+bool usable_for(const UpstreamPool& pool, const Exchange* ex, uint32_t ep, int64_t now_ms) {
+  return pool.health.up(ep, now_ms) && !(ep < 64 && (ex->failed_endpoints >> ep & 1) != 0);
 }
 
 }  // namespace
@@ -39,8 +40,7 @@ void Proxy::acquire_upstream(Exchange* ex) {
   UpstreamPool& pool = *pools_[ex->route->upstream_index];
   // Endpoints marked down are skipped while any other is up; when all are
   // down the plain choice goes ahead (it probes whether one came back).
-  uint32_t ep = pool.balancer.pick(
-      [&](uint32_t i) { return pool.health.up(i, now_ms_) && !failed_for(ex, i); });
+  uint32_t ep = pool.balancer.pick([&](uint32_t i) { return usable_for(pool, ex, i, now_ms_); });
   // A retry takes a fresh connection unless the pool is at its limit: the
   // pooled one just failed us.
   if (ex->attempts == 0) {
@@ -217,10 +217,12 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   ex->response_framing = ex->response.response_framing(ex->head_request);
   ex->response_left = ex->response.content_length();
   ex->response.fill(scratch_headers_);
-  // A response to HEAD has no body whatever its Transfer-Encoding says (the
-  // coding a GET would get, RFC 9110 9.3.2): nothing to misread.
-  if (!ex->head_request &&
-      !transfer_coding_understood(scratch_headers_, ex->http10 || ex->response.version_minor() == 0)) {
+  // An HTTP/1.1 response to HEAD has no body whatever its Transfer-Encoding
+  // says (the coding a GET would get, RFC 9110 9.3.2): nothing to misread.
+  // An HTTP/1.0 one with any is faulty (RFC 9112 6.1) and still refused.
+  const bool response10 = ex->response.version_minor() == 0;
+  if (!(ex->head_request && !response10) &&
+      !transfer_coding_understood(scratch_headers_, ex->http10 || response10)) {
     upstream_failed(u, 502, "unsupported Transfer-Encoding from upstream", false);
     return false;
   }
@@ -413,7 +415,7 @@ void Proxy::connect_failed(UpstreamConn* u, int status, const char* reason) {
   ++ex->failed_connects;
   bool another = false;
   for (uint32_t i = 0; i < pool.config->endpoints.size() && !another; ++i)
-    another = i != u->endpoint && pool.health.up(i, now_ms_) && !failed_for(ex, i);
+    another = i != u->endpoint && usable_for(pool, ex, i, now_ms_);
   if (!another || ex->failed_connects >= pool.config->connect_tries)
     return upstream_failed(u, status, reason, false);
   ++stats_.upstream_failures;

@@ -22,10 +22,11 @@ class EndpointHealth {
 
   bool up(uint32_t ep, int64_t now_ms) const { return state_[ep].down_until_ms <= now_ms; }
 
-  // Returns true when this failure marks the endpoint down.
+  // Returns true when this failure takes the endpoint down (it was up).
   bool failed(uint32_t ep, int64_t now_ms) {
     if (max_fails_ == 0) return false;
     State& s = state_[ep];
+    const bool was_up = up(ep, now_ms);
     // A count that has not reached max_fails within fail_timeout is stale;
     // one that did stays at max_fails until a success.
     if (s.fails < max_fails_ && now_ms - s.first_fail_ms >= fail_timeout_ms_) s.fails = 0;
@@ -33,7 +34,7 @@ class EndpointHealth {
     if (s.fails < max_fails_) ++s.fails;
     if (s.fails < max_fails_) return false;
     s.down_until_ms = now_ms + fail_timeout_ms_;
-    return true;
+    return was_up;
   }
 
   void succeeded(uint32_t ep) {

@@ -32,6 +32,9 @@ class ProxyBasics(GatewayTestCase):
         self.assertEqual(c.read_response().body, b"xx")
         c.close()
         self.assertEqual(request(self.port, "GET", "*").status, 400)
+        # Its Host and Expect are checked like any request's.
+        self.assertEqual(request(self.port, "OPTIONS", "*", host="bad host").status, 400)
+        self.assertEqual(request(self.port, "OPTIONS", "*", headers=[("Expect", "x")]).status, 417)
 
     def test_max_forwards_on_options(self):
         # RFC 9110 7.6.2: decremented on the way, answered here at 0.
@@ -45,6 +48,12 @@ class ProxyBasics(GatewayTestCase):
         c.send(build_request("GET", "/bytes/2"))
         self.assertEqual(c.read_response().body, b"xx")
         c.close()
+        # Of several fields the smallest counts.
+        r = request(self.port, "OPTIONS", "/headers",
+                    headers=[("Max-Forwards", "7"), ("Max-Forwards", "3")])
+        self.assertEqual(r.body.decode().count("Max-Forwards: 2\r\n"), 2)
+        self.assertEqual(request(self.port, "OPTIONS", "/headers",
+                                 headers=[("Max-Forwards", "7"), ("Max-Forwards", "0")]).body, b"")
         # Other methods carry it untouched (TRACE, the other one it governs, is 501).
         r = request(self.port, "GET", "/headers", headers=[("Max-Forwards", "0")])
         self.assertIn("\r\nMax-Forwards: 0\r\n", r.body.decode())

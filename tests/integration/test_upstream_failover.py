@@ -100,6 +100,7 @@ class Failover(unittest.TestCase):
         # makes one connect (is one back?) and fails without failing over.
         self.assertEqual(stats["upstream_failovers"], 1)
         self.assertEqual(stats["upstream_connects"], 4)
+        self.assertEqual(stats["endpoints_marked_down"], 2)  # going down counts, probes do not
 
     def test_an_endpoint_is_tried_again_after_fail_timeout(self):
         first = self.live("first")

@@ -606,6 +606,57 @@ TEST(HeadReaderMethod, UnknownTokenIs501) {
   EXPECT_EQ(r.error_status(), 501);
 }
 
+// An unknown method is judged within the bound every head is held to, with
+// the empty lines before it counted: never left pending once the bound is
+// reached (a cut-off token there once kept a worker feeding nothing forever),
+// and the same verdict however the bytes arrive.
+TEST(HeadReaderMethod, UnknownTokenAtTheHeadBound) {
+  const HeadLimits limits = small_limits(64, 64);  // a head of at most 192 bytes
+  const std::string token = "ABCDEFGHIJKLMNOPQRSTUVWXYZABCD";  // 30 characters
+  struct Case {
+    size_t blank_lines;
+    int status;
+  };
+  for (const Case& k : {Case{80, 501}, Case{95, 431}, Case{100, 431}, Case{200, 431}}) {
+    const std::string input = [&] {
+      std::string s;
+      for (size_t i = 0; i < k.blank_lines; ++i) s += "\r\n";
+      return s + token + " / HTTP/1.1\r\nHost: h\r\n\r\n";
+    }();
+    for (size_t step : {size_t{1}, size_t{7}, size_t{64}, size_t{2 * k.blank_lines + 3}, input.size()}) {
+      SCOPED_TRACE(testing::Message() << k.blank_lines << " blank lines, pieces of " << step);
+      HeadReader r(HTTP_REQUEST);
+      r.reset(limits);
+      size_t head_len = 0;
+      ASSERT_EQ(feed_pieces(r, input, step, &head_len), HeadStatus::kError);
+      EXPECT_EQ(r.error_status(), k.status);
+    }
+  }
+  // A first receive larger than the bound (small limits, a 16 KiB buffer).
+  HeadReader r(HTTP_REQUEST);
+  r.reset(small_limits(2048, 4096));
+  std::string input;
+  for (int i = 0; i < 3200; ++i) input += "\r\n";
+  input += "XYZ";
+  size_t used = 0;
+  EXPECT_EQ(feed_one(r, input, &used), HeadStatus::kError);
+  EXPECT_EQ(r.error_status(), 431);
+}
+
+TEST(HeadReaderMethod, BlankLinesOfBareCrOrLfAndRtspMethods) {
+  for (std::string input : {"\r\rFOO / HTTP/1.1\r\n\r\n", "\n\r\nFOO / HTTP/1.1\r\n\r\n",
+                            "SETUP / HTTP/1.1\r\n\r\n", "DESCRIBE / HTTP/1.1\r\n\r\n"}) {
+    SCOPED_TRACE(input);
+    for (size_t step : {size_t{1}, input.size()}) {
+      HeadReader r(HTTP_REQUEST);
+      r.reset(HeadLimits{});
+      size_t head_len = 0;
+      ASSERT_EQ(feed_pieces(r, input, step, &head_len), HeadStatus::kError);
+      EXPECT_EQ(r.error_status(), 501);
+    }
+  }
+}
+
 // A response must be HTTP/1.x to be relayed on an HTTP/1 connection; a higher
 // minor is read as 1.1.
 TEST(HeadReaderVersion, ResponseMajorMustBeOne) {

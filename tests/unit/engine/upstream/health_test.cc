@@ -10,8 +10,9 @@ TEST(EndpointHealth, OneFailureTakesAnEndpointOutForFailTimeout) {
   EXPECT_TRUE(h.up(0, 0));
   EXPECT_TRUE(h.failed(0, 1'000));
   EXPECT_FALSE(h.up(0, 1'000));
-  EXPECT_FALSE(h.up(0, 10'999));
-  EXPECT_TRUE(h.up(0, 11'000));
+  EXPECT_FALSE(h.failed(0, 2'000));  // a probe while down: no new mark, the period starts again
+  EXPECT_FALSE(h.up(0, 11'999));
+  EXPECT_TRUE(h.up(0, 12'000));
   EXPECT_TRUE(h.up(1, 1'000));  // the others are untouched
 }
 
