@@ -39,4 +39,14 @@ const Header* find_header(const HeaderList& headers, std::string_view name) {
   return nullptr;
 }
 
+int64_t parse_digits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return -1;
+  int64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
 }  // namespace ringway::http

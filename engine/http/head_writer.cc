@@ -42,6 +42,28 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// "HTTP/1.1 <status> <reason>\r\n": every response the gateway sends speaks 1.1.
+void append_status_line(std::string& out, int status) {
+  out.append("HTTP/1.1 ", 9);
+  append_number(out, static_cast<uint64_t>(status));
+  out.push_back(' ');
+  out.append(reason_phrase(status));
+  out.append("\r\n", 2);
+}
+
+// The start of a response of the gateway's own: status line, Date, Server.
+void append_local_start(std::string& out, int status, std::string_view date) {
+  append_status_line(out, status);
+  if (!date.empty()) append_header(out, "Date", date);
+  out.append("Server: ringway\r\n");
+}
+
+// The gateway's Via entry names the version the message came in with
+// (RFC 9110 7.6.3).
+std::string_view via_entry(bool received_http10) {
+  return received_http10 ? "1.0 ringway" : "1.1 ringway";
+}
+
 // ASCII case-insensitive order, for the sorted list of Connection tokens.
 bool iless(std::string_view a, std::string_view b) {
   auto lower = [](unsigned char c) { return static_cast<unsigned>(c - 'A') < 26u ? c + 32 : c; };
@@ -203,8 +225,7 @@ void write_upstream_request(const RequestHead& head, const UpstreamRequest& req,
   append_joined(out, head.headers, "X-Forwarded-For", req.client_addr);
   out.append("X-Forwarded-Proto: http\r\n");
   if (!head.host.empty()) append_header(out, "X-Forwarded-Host", head.host);
-  // Via names the protocol the request was received with (RFC 9110 7.6.3).
-  append_joined(out, head.headers, "Via", req.http10 ? "1.0 ringway" : "1.1 ringway");
+  append_joined(out, head.headers, "Via", via_entry(req.http10));
   if (req.framing == BodyFraming::kContentLength) {
     out.append("Content-Length: ");
     append_number(out, req.content_length);
@@ -217,11 +238,7 @@ void write_upstream_request(const RequestHead& head, const UpstreamRequest& req,
 
 void write_client_response(const HeaderList& headers, const ClientResponse& resp,
                            std::string& out) {
-  out.append("HTTP/1.1 ", 9);
-  append_number(out, static_cast<uint64_t>(resp.status));
-  out.push_back(' ');
-  out.append(reason_phrase(resp.status));
-  out.append("\r\n", 2);
+  append_status_line(out, resp.status);
   bool has_date = false;
   for (const auto& h : headers) {
     std::string_view n = h.name;
@@ -235,7 +252,7 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
     append_header(out, n, h.value);
   }
   if (!has_date && !resp.date.empty()) append_header(out, "Date", resp.date);
-  append_joined(out, headers, "Via", resp.received_http10 ? "1.0 ringway" : "1.1 ringway");
+  append_joined(out, headers, "Via", via_entry(resp.received_http10));
   if (resp.framing == BodyFraming::kContentLength) {
     out.append("Content-Length: ");
     append_number(out, resp.content_length);
@@ -253,13 +270,8 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
 
 void write_local_response(int status, std::string_view body, bool close, bool head_request,
                           std::string_view date, std::string& out) {
-  out.append("HTTP/1.1 ", 9);
-  append_number(out, static_cast<uint64_t>(status));
-  out.push_back(' ');
-  out.append(reason_phrase(status));
-  out.append("\r\n", 2);
-  if (!date.empty()) append_header(out, "Date", date);
-  out.append("Server: ringway\r\nContent-Type: text/plain\r\nContent-Length: ");
+  append_local_start(out, status, date);
+  out.append("Content-Type: text/plain\r\nContent-Length: ");
   append_number(out, body.size() + 1);
   out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
   if (!head_request) {
@@ -270,9 +282,7 @@ void write_local_response(int status, std::string_view body, bool close, bool he
 
 void write_options_response(std::string_view allow, bool close, std::string_view date,
                             std::string& out) {
-  out.append("HTTP/1.1 200 OK\r\n");
-  if (!date.empty()) append_header(out, "Date", date);
-  out.append("Server: ringway\r\n");
+  append_local_start(out, 200, date);
   append_header(out, "Allow", allow);
   out.append(close ? "Content-Length: 0\r\nConnection: close\r\n\r\n" : "Content-Length: 0\r\n\r\n");
 }

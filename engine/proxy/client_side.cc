@@ -20,17 +20,6 @@ constexpr char k100Continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // Allow for a route that does not restrict methods: it takes any the parser
 // knows but CONNECT and TRACE; these are the ones in common use.
 constexpr char kAllowAny[] = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
-
-// The decimal value of a Max-Forwards field (1*DIGIT), or -1.
-int64_t max_forwards_value(std::string_view v) {
-  if (v.empty() || v.size() > 18) return -1;
-  int64_t n = 0;
-  for (char ch : v) {
-    if (ch < '0' || ch > '9') return -1;
-    n = n * 10 + (ch - '0');
-  }
-  return n;
-}
 }  // namespace
 
 void Proxy::on_accept(int fd) {
@@ -204,10 +193,12 @@ bool Proxy::check_request(ClientConn* c) {
     respond_local(c, 400, "unsupported Transfer-Encoding", true);
     return false;
   }
+  // Answered before a body is read, which must then close the connection.
+  const bool has_body = transfer_encodings > 0 || ex->request.content_length() > 0;
   // TRACE echoes the request as the upstream got it, headers the gateway
   // adds included, to any script that can send one (cross-site tracing).
   if (head.method == "TRACE") {
-    respond_local(c, 501, "TRACE not supported", transfer_encodings > 0 || ex->request.content_length() > 0);
+    respond_local(c, 501, "TRACE not supported", has_body);
     return false;
   }
   if (head.method == "CONNECT") {
@@ -230,7 +221,7 @@ bool Proxy::check_request(ClientConn* c) {
   // OPTIONS * asks about the server, not a resource (RFC 9112 3.2.4): the
   // gateway answers it.
   if (head.method == "OPTIONS" && head.target == "*") {
-    respond_options(c, kAllowAny, transfer_encodings > 0 || ex->request.content_length() > 0);
+    respond_options(c, kAllowAny, has_body);
     return false;
   }
   routing::TargetParts parts;
@@ -383,7 +374,7 @@ bool Proxy::pass_max_forwards(Exchange* ex) {
   int64_t hops = -1;
   for (const http::Header& h : ex->head.headers) {
     if (!http::iequals(h.name, "max-forwards")) continue;
-    const int64_t v = max_forwards_value(h.value);
+    const int64_t v = http::parse_digits(h.value);
     if (v >= 0 && (hops < 0 || v < hops)) hops = v;
   }
   if (hops < 0) return true;

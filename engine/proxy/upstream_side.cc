@@ -241,7 +241,7 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   if (ex->body_rewritten)
     resp.framing = ex->chunked_out ? http::BodyFraming::kChunked : http::BodyFraming::kUntilClose;
   resp.head_request = ex->head_request;
-  resp.received_http10 = ex->response.version_minor() == 0;
+  resp.received_http10 = response10;
   resp.date = http_date();
   // Close when the client asked, when draining, when only closing can end the
   // body, or when an early response leaves the request body unread.

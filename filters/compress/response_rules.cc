@@ -32,14 +32,7 @@ int64_t body_length(const http::RequestHead* request, const filter::ResponseHead
   const http::Header* cl = find(response.headers, "content-length");
   // A filter's own answer has no Content-Length field yet, only its length.
   if (cl == nullptr) return response.content_length > 0 ? response.content_length : -1;
-  std::string_view digits = http::trim_ows(cl->value);
-  int64_t n = 0;
-  if (digits.empty() || digits.size() > 18) return -1;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return -1;
-    n = n * 10 + (c - '0');
-  }
-  return n;
+  return http::parse_digits(http::trim_ows(cl->value));
 }
 
 // Everything about the response alone; the client's side comes after.

@@ -11,11 +11,11 @@ from harness import (SLOW, Gateway, Origin, RawClient, ScriptedUpstream, build_r
                      unused_port)
 
 
-def named(name):
+def named(name, port=0):
     """A keep-alive upstream that answers its own name."""
     body = name.encode()
     return ScriptedUpstream(lambda i, _: b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" %
-                            (len(body), body), keep_alive=True)
+                            (len(body), body), keep_alive=True, port=port)
 
 
 class Failover(unittest.TestCase):
@@ -107,8 +107,7 @@ class Failover(unittest.TestCase):
         back_port = unused_port()
         gw = self.gateway([back_port, first.port], fail_timeout="%dms" % (300 * SLOW))
         self.assertEqual(self.bodies(gw.port, 4), [(200, b"first")] * 4)
-        back = ScriptedUpstream(lambda i, _: b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nback",
-                                keep_alive=True, port=back_port)
+        back = named("back", back_port)
         self.stoppers.append(back.stop)
         self.assertEqual(self.bodies(gw.port, 4), [(200, b"first")] * 4)  # still marked down
         time.sleep(0.4 * SLOW)
