@@ -54,6 +54,9 @@ class ProxyBasics(GatewayTestCase):
         self.assertEqual(r.body.decode().count("Max-Forwards: 2\r\n"), 2)
         self.assertEqual(request(self.port, "OPTIONS", "/headers",
                                  headers=[("Max-Forwards", "7"), ("Max-Forwards", "0")]).body, b"")
+        # A value that is not a number goes on as it came.
+        r = request(self.port, "OPTIONS", "/headers", headers=[("Max-Forwards", "x1")])
+        self.assertIn("\r\nMax-Forwards: x1\r\n", r.body.decode())
         # Other methods carry it untouched (TRACE, the other one it governs, is 501).
         r = request(self.port, "GET", "/headers", headers=[("Max-Forwards", "0")])
         self.assertIn("\r\nMax-Forwards: 0\r\n", r.body.decode())
