@@ -2,6 +2,7 @@
 (tools/origin) on free loopback ports, and talks to them with real clients
 (curl, raw sockets). Every process started here is stopped in tearDown."""
 
+import atexit
 import json
 import os
 import re
@@ -145,10 +146,27 @@ class ScriptedUpstream:
 
 
 def unused_port():
-    """A loopback port nothing listens on (bound once by us, then let go)."""
+    """A loopback port free now, for a listener to be opened on it later
+    (bound once by us, then let go: another process may take it meanwhile).
+    For an endpoint that must refuse connections, use refusing_port()."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_refusing_sockets = []  # held open for the life of the test process
+atexit.register(lambda: [s.close() for s in _refusing_sockets])
+
+
+def refusing_port():
+    """A loopback port that refuses connections: held by a socket of ours
+    that is bound but never listens, so no test running beside this one can
+    open a listener there (a port merely let go once was taken by another
+    test's gateway, which then answered in the dead endpoint's place)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _refusing_sockets.append(s)
+    return s.getsockname()[1]
 
 
 def raw_response(status, headers=(), body=b""):

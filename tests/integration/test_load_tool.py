@@ -212,7 +212,7 @@ class LoadToolTest(unittest.TestCase):
 
     def test_connection_refused_counts_errors(self):
         out = run_json("--rate", 50, "--duration", "500ms", "--connections", 2,
-                       self.url("/", harness.unused_port()))
+                       self.url("/", harness.refusing_port()))
         self.assertEqual(out["requests"], 0)
         self.assertGreater(out["errors"], 0)
         self.assertEqual(out["errors_by_kind"]["connect"], out["errors"])

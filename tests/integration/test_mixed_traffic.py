@@ -31,7 +31,7 @@ import time
 import unittest
 
 from harness import (SLOW, Gateway, Origin, RawClient, ScriptedUpstream, build_request, config, raw_response,
-                     read_status, request, unused_port)
+                     read_status, refusing_port, request)
 from test_filter_jwt import claims, hs256, write_hs_jwks
 
 DURATION = 6.0  # seconds of traffic (not scaled: a slower build just does less)
@@ -403,7 +403,7 @@ class MixedTraffic(unittest.TestCase):
         keys = tempfile.mkdtemp(prefix="ringway-mixed-")
         self.addCleanup(shutil.rmtree, keys)
         write_hs_jwks(keys)
-        ports = {"dead": unused_port(), "liar": liar.port, "cut": cut.port, "slow": slow.port}
+        ports = {"dead": refusing_port(), "liar": liar.port, "cut": cut.port, "slow": slow.port}
         settings = dict(ports, jwks=os.path.join(keys, "keys.json"))
         self.configs = [config([origin.port], workers=2, routes=ROUTES,
                                extra=UPSTREAMS_AND_FILTERS % dict(settings, size=size, level=level),

@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import (SLOW, Gateway, Origin, RawClient, ScriptedUpstream, build_request, config,
-                     unused_port)
+                     refusing_port, unused_port)
 
 
 def named(name, port=0):
@@ -49,7 +49,7 @@ class Failover(unittest.TestCase):
 
     def test_a_dead_endpoint_fails_over_and_is_then_skipped(self):
         live = self.live()
-        gw = self.gateway([unused_port(), live.port])
+        gw = self.gateway([refusing_port(), live.port])
         self.assertEqual(self.bodies(gw.port, 20), [(200, b"live")] * 20)
         self.assertEqual(gw.stop(), 0)
         stats = gw.stats()
@@ -61,7 +61,7 @@ class Failover(unittest.TestCase):
         # POST is not idempotent, but a connect that failed sent nothing.
         origin = Origin()
         self.stoppers.append(origin.stop)
-        gw = self.gateway([unused_port(), origin.port])
+        gw = self.gateway([refusing_port(), origin.port])
         body = bytes(range(256)) * 300
         c = RawClient(gw.port)
         c.send(build_request("POST", "/echo", body=body))
@@ -73,7 +73,7 @@ class Failover(unittest.TestCase):
 
     def test_connect_tries_one_turns_failover_off(self):
         live = self.live()
-        gw = self.gateway([unused_port(), live.port], connect_tries=1)
+        gw = self.gateway([refusing_port(), live.port], connect_tries=1)
         # The first pick fails (502) and marks the endpoint down; the rest go
         # to the live one.
         self.assertEqual([s for s, _ in self.bodies(gw.port, 4)], [502, 200, 200, 200])
@@ -82,7 +82,7 @@ class Failover(unittest.TestCase):
 
     def test_max_fails_zero_never_marks_down(self):
         live = self.live()
-        gw = self.gateway([unused_port(), live.port], max_fails=0)
+        gw = self.gateway([refusing_port(), live.port], max_fails=0)
         self.assertEqual(self.bodies(gw.port, 20), [(200, b"live")] * 20)
         self.assertEqual(gw.stop(), 0)
         stats = gw.stats()
@@ -92,7 +92,7 @@ class Failover(unittest.TestCase):
         self.assertEqual(stats["endpoints_marked_down"], 0)
 
     def test_all_endpoints_down_is_502_with_one_probe_each(self):
-        gw = self.gateway([unused_port(), unused_port()])
+        gw = self.gateway([refusing_port(), refusing_port()])
         self.assertEqual([s for s, _ in self.bodies(gw.port, 3)], [502, 502, 502])
         self.assertEqual(gw.stop(), 0)
         stats = gw.stats()

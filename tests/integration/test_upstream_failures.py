@@ -6,14 +6,14 @@ import time
 import unittest
 
 from harness import (SLOW, Gateway, GatewayTestCase, Origin, RawClient, ScriptedUpstream,
-                     build_request, config, request, unused_port)
+                     build_request, config, refusing_port, request)
 
 
 class UpstreamFailures(GatewayTestCase):
 
     @classmethod
     def gateway_config(cls, origin_port):
-        cls.dead = unused_port()
+        cls.dead = refusing_port()
         routes = ("  - match: { prefix: /dead }\n    upstream: dead\n"
                   "  - match: { prefix: / }\n    upstream: origin\n")
         extra = ("  dead:\n    endpoints: [\"127.0.0.1:%d\"]\n" % cls.dead)
