@@ -122,7 +122,9 @@ struct Exchange {
   bool response_started = false;  // head queued to the client
   bool response_done = false;     // whole response queued to the client
   bool response_bytes = false;    // any response byte arrived
+  bool interim_queued = false;    // interim_head is queued to the client, maybe not yet sent
   std::string client_head;        // rebuilt response head, or a local response
+  std::string interim_head;       // the last relayed 1xx head (103 Early Hints)
 
   // Filters (engine/proxy/filters.cc). `chain` is null when the route has none.
   const filter::FilterChain* chain = nullptr;

@@ -219,6 +219,7 @@ void Proxy::free_exchange(Exchange* ex) {
   ex->response_started = false;
   ex->response_done = false;
   ex->response_bytes = false;
+  ex->interim_queued = false;
   ex->next_free = free_exchanges_;
   free_exchanges_ = ex;
 }

@@ -161,6 +161,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void start_upstream_request(UpstreamConn* u);
   void process_upstream(UpstreamConn* u);
   bool read_response_head(UpstreamConn* u);
+  void relay_interim(Exchange* ex, int code);
   void pump_response_body(UpstreamConn* u);
   void finish_response(UpstreamConn* u);
   void upstream_failed(UpstreamConn* u, int status, const char* reason, bool may_retry);

@@ -178,6 +178,10 @@ void Proxy::on_upstream_recv(UpstreamConn* u, const io_uring_cqe* cqe) {
 void Proxy::process_upstream(UpstreamConn* u) {
   while (!u->closed && u->ex != nullptr && !u->in.empty()) {
     if (!u->ex->response_started) {
+      // A relayed 1xx may still be waiting to be sent from interim_head,
+      // which the next head could overwrite: go on when the client's send
+      // completes (on_client_send).
+      if (u->ex->interim_queued && !u->ex->client->out.empty()) break;
       if (!read_response_head(u)) return;
     } else {
       pump_response_body(u);
@@ -198,19 +202,19 @@ bool Proxy::read_response_head(UpstreamConn* u) {
     upstream_failed(u, 502, "invalid response from upstream", false);
     return false;
   }
+  int code = status == http::HeadStatus::kComplete ? ex->response.status_code() : 0;
+  if (code == 101) {
+    upstream_failed(u, 502, "unexpected protocol switch from upstream", false);
+    return false;
+  }
+  // Relayed before the receive buffer its fields point into goes back.
+  if (code >= 100 && code < 200) relay_interim(ex, code);
   // Filters may keep views of the head beyond this call: copy it out of the
   // receive buffer before the buffer goes back.
-  if (status == http::HeadStatus::kComplete && ex->chain != nullptr) ex->response.own_head();
+  if (code >= 200 && ex->chain != nullptr) ex->response.own_head();
   drop(u->in.consume(static_cast<uint32_t>(used)));
-  if (status == http::HeadStatus::kIncomplete) return true;
-
-  int code = ex->response.status_code();
   if (code < 200) {
-    if (code == 101) {
-      upstream_failed(u, 502, "unexpected protocol switch from upstream", false);
-      return false;
-    }
-    ex->response.reset(head_limits_);  // interim response (100, 103): not relayed
+    if (code != 0) ex->response.reset(head_limits_);  // an interim head: the final one follows
     return true;
   }
   ClientConn* c = ex->client;
@@ -261,6 +265,27 @@ bool Proxy::read_response_head(UpstreamConn* u) {
     return false;
   }
   return true;
+}
+
+// A 1xx response (103 Early Hints, 102) goes on to the client, as RFC 9110
+// 15.2 asks of a proxy, without its hop-by-hop fields. Not a 100: the gateway
+// answers Expect itself and does not forward it. Not to an HTTP/1.0 client,
+// which must never see a 1xx.
+void Proxy::relay_interim(Exchange* ex, int code) {
+  if (code == 100 || ex->http10) return;
+  ex->response.fill(scratch_headers_);
+  http::ConnectionTokens tokens;
+  tokens.parse(scratch_headers_);
+  tokens.remove_named(scratch_headers_);
+  http::ClientResponse resp;
+  resp.status = code;
+  resp.received_http10 = ex->response.version_minor() == 0;
+  ex->interim_head.clear();
+  http::write_client_response(scratch_headers_, resp, ex->interim_head);
+  ex->interim_queued = true;
+  ClientConn* c = ex->client;
+  c->out.push(ex->interim_head.data(), static_cast<uint32_t>(ex->interim_head.size()), kNoBuffer);
+  flush(c, core::Op::kClientSend);
 }
 
 void Proxy::pump_response_body(UpstreamConn* u) {

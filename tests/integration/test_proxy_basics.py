@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import (RINGWAY, SLOW, Gateway, GatewayTestCase, KeepAliveLoad, Origin, RawClient,
-                     build_request, config, curl, request)
+                     ScriptedUpstream, build_request, config, curl, request)
 
 
 class ProxyBasics(GatewayTestCase):
@@ -292,6 +292,73 @@ class ProxyBasics(GatewayTestCase):
                 self.assertEqual(r.status, 200)
                 self.assertEqual(r.body.strip(), str(size).encode())
                 self.assertTrue(c.is_closed())
+
+
+class InterimResponses(unittest.TestCase):
+    """1xx responses from the upstream (RFC 9110 15.2): a proxy forwards them,
+    except a 100 (the gateway answers Expect itself) and except to an
+    HTTP/1.0 client, which must never get one."""
+
+    EARLY_HINTS = (b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n"
+                   b"Connection: X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\n\r\n")
+    FINAL = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+
+    def exchange(self, answer, version="1.1", requests=1):
+        """The responses a client reads for its requests, each a list of
+        interim responses followed by the final one."""
+        origin = ScriptedUpstream(lambda i, _: answer, keep_alive=True)
+        gw = Gateway(config([origin.port]))
+        c = RawClient(gw.port)
+        try:
+            got = []
+            for _ in range(requests):
+                c.send(build_request("GET", "/x", version=version,
+                                     headers=[("Connection", "keep-alive")] if version == "1.0" else None))
+                seen = [c.read_response()]
+                while seen[-1].status < 200:
+                    seen.append(c.read_response())
+                got.append(seen)
+            return got
+        finally:
+            c.close()
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
+
+    def test_early_hints_are_relayed_without_hop_by_hop_fields(self):
+        for hints, final in self.exchange(self.EARLY_HINTS + self.FINAL, requests=2):
+            self.assertEqual(hints.status, 103)
+            self.assertEqual(hints.header("Link"), "</style.css>; rel=preload")
+            self.assertEqual(hints.header("Via"), "1.1 ringway")
+            for name in ("X-Hop", "Connection", "Keep-Alive", "Content-Length", "Date"):
+                self.assertIsNone(hints.header(name), name)
+            self.assertEqual((final.status, final.body), (200, b"abc"))
+
+    def test_a_100_is_not_relayed_and_others_are_in_order(self):
+        answer = (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n" +
+                  b"".join(b"HTTP/1.1 103 Early Hints\r\nLink: <%d>\r\n\r\n" % i
+                           for i in range(40)) + self.FINAL)
+        (responses,) = self.exchange(answer)
+        self.assertEqual([r.status for r in responses], [102] + [103] * 40 + [200])
+        self.assertEqual([r.header("Link") for r in responses[1:-1]],
+                         ["<%d>" % i for i in range(40)])
+        self.assertEqual(responses[-1].body, b"abc")
+
+    def test_an_http10_client_gets_no_1xx(self):
+        (responses,) = self.exchange(self.EARLY_HINTS + self.FINAL, version="1.0")
+        self.assertEqual([r.status for r in responses], [200])
+
+    def test_an_upstream_failing_after_a_1xx_is_502(self):
+        origin = ScriptedUpstream(lambda i, _: self.EARLY_HINTS + b"HTTP/1.1 200 OK\r\nbad")
+        gw = Gateway(config([origin.port]))
+        c = RawClient(gw.port)
+        try:
+            c.send(build_request("GET", "/x"))
+            self.assertEqual(c.read_response().status, 103)
+            self.assertEqual(c.read_response().status, 502)
+        finally:
+            c.close()
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
 
 
 class UpstreamReuse(GatewayTestCase):
