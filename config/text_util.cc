@@ -21,11 +21,8 @@ std::string to_upper(std::string_view s) {
 
 bool is_http_token(std::string_view s) {
   if (s.empty()) return false;
-  for (unsigned char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-    if (!ok) return false;
-  }
+  for (char c : s)
+    if (!is_tchar(c)) return false;
   return true;
 }
 

@@ -29,7 +29,12 @@ constexpr bool is_field_value(std::string_view s) {
 }
 constexpr const char* kFieldValueRule = "header values cannot contain control characters (CR, LF, NUL...)";
 
-// RFC 9110 token (method names, header field names).
+// RFC 9110 5.6.2 tchar, and a token: one or more of them (method names,
+// header field names, coding names).
+constexpr bool is_tchar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         (c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos);
+}
 bool is_http_token(std::string_view s);
 
 // Optimal-string-alignment distance: insertions, deletions, substitutions and

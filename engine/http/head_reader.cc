@@ -109,7 +109,7 @@ HeadStatus HeadReader::judge_unknown_method(size_t len, size_t* consumed) {
   // llhttp skips any run of CR and LF before a request (RFC 9112 2.2).
   line.remove_prefix(std::min(line.size(), line.find_first_not_of("\r\n")));
   size_t n = 0;
-  while (n < line.size() && n <= kLongestMethod && config::detail::is_http_token(line.substr(n, 1))) ++n;
+  while (n < line.size() && n <= kLongestMethod && config::detail::is_tchar(line[n])) ++n;
   if (n > 0 && n <= kLongestMethod && n < line.size() && line[n] == ' ')
     return fail(501, "method not implemented");
   if (n < line.size() || n > kLongestMethod) return fail(400, "invalid method");

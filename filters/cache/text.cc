@@ -1,6 +1,5 @@
 #include "filters/cache/text.h"
 
-#include <cstring>
 
 namespace ringway::filters::cache {
 
@@ -29,11 +28,6 @@ bool has_list_token(const http::HeaderList& headers, std::string_view name, std:
       if (http::iequals(element, token)) return true;
   }
   return false;
-}
-
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
 bool parse_delta_seconds(std::string_view s, int64_t& out) {

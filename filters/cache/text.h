@@ -23,9 +23,6 @@ std::string combined_value(const http::HeaderList& headers, std::string_view nam
 // True when some header `name` holds `token` as a list element (case-insensitive).
 bool has_list_token(const http::HeaderList& headers, std::string_view name, std::string_view token);
 
-// RFC 9110 5.6.2 token characters.
-bool is_tchar(char c);
-
 // delta-seconds (RFC 9111 1.2.2): digits only. Values beyond 2^31 saturate to
 // 2^31 as the RFC asks. Returns false for anything that is not all digits.
 bool parse_delta_seconds(std::string_view s, int64_t& out);

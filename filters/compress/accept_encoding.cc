@@ -2,15 +2,11 @@
 
 #include <algorithm>
 
+#include "config/text_util.h"
 #include "engine/http/field_value.h"
 
 namespace ringway::filters::compress {
 namespace {
-
-bool is_tchar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         (c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos);
-}
 
 // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in thousandths.
 std::optional<int> parse_qvalue(std::string_view s) {
@@ -32,7 +28,7 @@ std::optional<int> parse_qvalue(std::string_view s) {
 // defined for Accept-Encoding, so any other parameter is malformed.
 bool parse_element(std::string_view element, AcceptEncoding& into) {
   size_t n = 0;
-  while (n < element.size() && is_tchar(element[n])) ++n;
+  while (n < element.size() && config::detail::is_tchar(element[n])) ++n;
   if (n == 0) return false;
   std::string_view coding = element.substr(0, n);
   std::string_view rest = http::trim_ows(element.substr(n));
