@@ -199,7 +199,9 @@ Failure check_claims(std::string_view payload_segment, const ClaimPolicy& policy
           t == dom::element_type::UINT64) {
         value.clear();
         append_scalar(v, &value);
-        if (value.size() <= kMaxAttributeValueBytes && config::detail::is_field_value(value))
+        // The rule of forward_claims: a header template may carry it upstream.
+        if (value.size() <= kMaxAttributeValueBytes && config::detail::is_field_value(value) &&
+            !reads_differently(value))
           grant->attributes.emplace_back("jwt." + std::string(name), value);
       }
     }

@@ -50,8 +50,7 @@ std::unique_ptr<filter::WorkerState> JwtFilter::make_worker_state(uint32_t worke
 filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
   auto& w = ctx.worker<JwtWorkerState>();
   std::string_view token;
-  size_t source = 0;
-  switch (find_token(settings_.sources, *ctx.request, &token, &source)) {
+  switch (find_token(settings_.sources, *ctx.request, &token)) {
     case Lookup::kAbsent:
       return refuse(ctx, w, Failure::kMissingToken);
     case Lookup::kAmbiguous:
@@ -74,7 +73,7 @@ filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
       ++w.counters.cache_hits;
       ++w.counters.accepted;
       grant(ctx, *cached);
-      if (!settings_.forward_token) hide_token(ctx, settings_.sources[source]);
+      if (!settings_.forward_token) hide_token(ctx);
       return filter::Outcome::kProceed;
     }
   }
@@ -94,7 +93,7 @@ filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
   if (caching) w.cache.insert(token, hash, w.grant, ctx.unix_ms);
   ++w.counters.accepted;
   grant(ctx, w.grant);
-  if (!settings_.forward_token) hide_token(ctx, settings_.sources[source]);
+  if (!settings_.forward_token) hide_token(ctx);
   return filter::Outcome::kProceed;
 }
 
@@ -107,19 +106,24 @@ bool JwtFilter::wait_for_keys(filter::Context& ctx, JwtWorkerState& w) const {
   return true;
 }
 
-void JwtFilter::hide_token(filter::Context& ctx, const TokenSource& source) const {
-  if (source.kind == TokenSource::Kind::kHeader) {
-    ctx.remove_request_header(source.name);
-    return;
+// From every source: the same token may come in several (a browser's cookie
+// and header), and find_token names only the first.
+void JwtFilter::hide_token(filter::Context& ctx) const {
+  for (const TokenSource& source : settings_.sources) {
+    if (source.kind == TokenSource::Kind::kHeader) ctx.remove_request_header(source.name);
+    else if (source.kind == TokenSource::Kind::kCookie) hide_cookie(ctx, source.name);
+    // A query source cannot be hidden: refused at load with forward_token: false.
   }
-  if (source.kind != TokenSource::Kind::kCookie) return;  // query: refused at load
+}
+
+void JwtFilter::hide_cookie(filter::Context& ctx, std::string_view name) const {
   auto& headers = ctx.request->headers;
   for (size_t i = 0; i < headers.size();) {
-    if (!http::iequals(headers[i].name, "Cookie")) {
+    if (!http::iequals(headers[i].name, "Cookie") || headers[i].value.find(name) == std::string_view::npos) {
       ++i;
       continue;
     }
-    const std::string rest = cookie_header_without(headers[i].value, source.name);
+    const std::string rest = cookie_header_without(headers[i].value, name);
     if (rest.empty()) {
       headers.erase(headers.begin() + static_cast<ptrdiff_t>(i));
     } else {

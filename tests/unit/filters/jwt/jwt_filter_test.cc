@@ -297,6 +297,13 @@ TEST_F(JwtFilterTest, AttributesAreBounded) {
   EXPECT_FALSE(x->ctx.has_attribute("jwt.long"));
   EXPECT_FALSE(x->ctx.has_attribute("jwt.http://example.com/is_root"));
   EXPECT_FALSE(x->ctx.has_attribute("jwt.ctl"));
+  // Whitespace an upstream strips would make " admin" read as "admin" once a
+  // header template carries it: set no attribute, as forward_claims sets no header.
+  x = send(rs256(claims(R"(,"pad":" admin","tab":"admin\t","inner":"a b")")));
+  ASSERT_EQ(x->outcome, Outcome::kProceed);
+  EXPECT_FALSE(x->ctx.has_attribute("jwt.pad"));
+  EXPECT_FALSE(x->ctx.has_attribute("jwt.tab"));
+  EXPECT_EQ(x->attribute("jwt.inner"), "a b");
   ASSERT_TRUE(build(std::string(kBase) + "claim_attributes: false\n")) << h_.error();
   x = send(rs256(claims()));
   ASSERT_EQ(x->outcome, Outcome::kProceed);
@@ -373,6 +380,23 @@ TEST_F(JwtFilterTest, TheTokenCanBeKeptFromTheUpstream) {
   h_.run(only);
   ASSERT_EQ(only.outcome, Outcome::kProceed);
   EXPECT_THAT(only.request_headers("Cookie"), IsEmpty());
+
+  // The same token in two sources is accepted: no copy of it goes on.
+  ASSERT_TRUE(build(std::string(kBase) +
+                    "token: [{header: Authorization}, {cookie: session}, {header: X-Token, scheme: \"\"}]\n"
+                    "forward_token: false\n"))
+      << h_.error();
+  for (int i = 0; i < 2; ++i) {  // verified, then from the cache
+    Exchange both;
+    both.header("Authorization", "Bearer " + token)
+        .header("Cookie", "session=" + token + "; theme=dark")
+        .header("X-Token", token);
+    h_.run(both);
+    ASSERT_EQ(both.outcome, Outcome::kProceed);
+    EXPECT_THAT(both.request_headers("Authorization"), IsEmpty());
+    EXPECT_THAT(both.request_headers("Cookie"), ElementsAre("theme=dark"));
+    EXPECT_THAT(both.request_headers("X-Token"), IsEmpty());
+  }
 }
 
 TEST_F(JwtFilterTest, KeysFromPemAndSecretFiles) {
