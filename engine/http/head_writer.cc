@@ -160,10 +160,14 @@ void ConnectionTokens::remove_named(HeaderList& headers) const {
   if (named.empty()) return;
   // Framing and Host stay: the gateway reads them itself and re-emits them,
   // and filters judge the request by them (a cache must see that a GET has
-  // a body even when "Connection: content-length" names it).
+  // a body even when "Connection: content-length" names it). So do the
+  // client-address fields a trusted proxy adds (ip_rules reads them): a
+  // client whose Connection such a proxy passed on must not name away its
+  // own address (CVE-2022-31813 in Apache, CVE-2024-45410 in Traefik).
   auto removed = [&](const Header& h) {
     return names(h.name) && !iequals(h.name, "content-length") &&
-           !iequals(h.name, "transfer-encoding") && !iequals(h.name, "host");
+           !iequals(h.name, "transfer-encoding") && !iequals(h.name, "host") &&
+           !iequals(h.name, "x-forwarded-for") && !iequals(h.name, "x-real-ip");
   };
   headers.erase(std::remove_if(headers.begin(), headers.end(), removed), headers.end());
 }

@@ -206,6 +206,12 @@ class AccessFilterTest(GatewayTestCase):
         denied = request(self.port, path="/proxied/headers",
                          headers=key + [("X-Forwarded-For", "198.51.100.66")])
         self.assertEqual(denied.status, 403)
+        # A client's Connection that the proxy passed on cannot name its
+        # address away (it would be taken for the trusted proxy itself).
+        named_away = request(self.port, path="/proxied/headers",
+                             headers=key + [("X-Forwarded-For", "198.51.100.66"),
+                                            ("Connection", "X-Forwarded-For")])
+        self.assertEqual(named_away.status, 403)
         not_allowed = request(self.port, path="/proxied/headers",
                               headers=key + [("X-Forwarded-For", "203.0.113.1")])
         self.assertEqual(not_allowed.status, 403)

@@ -216,6 +216,18 @@ TEST(ConnectionTokens, FramingAndHostAreNeverRemoved) {
   EXPECT_EQ(list[3].name, "Host");
 }
 
+TEST(ConnectionTokens, ClientAddressFieldsAreNeverRemoved) {
+  // A trusted proxy appended the client's address there; ip_rules reads it.
+  HeaderList list{{"Connection", "X-Forwarded-For, x-real-ip, X-B"},
+                  {"X-Forwarded-For", "203.0.113.5"}, {"X-Real-IP", "203.0.113.5"}, {"X-B", "1"}};
+  ConnectionTokens conn;
+  conn.parse(list);
+  conn.remove_named(list);
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[1].name, "X-Forwarded-For");
+  EXPECT_EQ(list[2].name, "X-Real-IP");
+}
+
 TEST(WriteUpstreamRequest, NoForwardedHostWithoutAHost) {
   RequestHead head = make_head({});
   head.host = {};
