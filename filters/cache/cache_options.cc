@@ -2,8 +2,12 @@
 
 #include <sched.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include "config/text_util.h"
 #include "config/yaml_reader.h"
+#include "filters/header_rules.h"
 
 namespace ringway::filters::cache {
 namespace {
@@ -28,6 +32,16 @@ std::string read_status_header(const Field& field) {
   if (s == "true" || s == "on") return "X-Cache";
   if (s == "false" || s == "off") return "";
   if (!config::detail::is_http_token(s)) field.fail("invalid header name " + config::detail::quote(s));
+  // It replaces any field of its name on every answer: one that means
+  // something to HTTP would be lost, or lie (Cache-Control: HIT, Age: MISS).
+  const std::string lower = config::detail::to_lower(s);
+  static constexpr std::string_view kMeaningful[] = {
+      "age",  "allow",         "authorization", "cache-control", "date",   "etag",
+      "expires", "last-modified", "location",   "pragma",        "retry-after", "server",
+      "set-cookie", "vary",    "via",           "warning",       "www-authenticate"};
+  if (is_gateway_managed_header(lower) || lower.starts_with("content-") ||
+      std::find(std::begin(kMeaningful), std::end(kMeaningful), lower) != std::end(kMeaningful))
+    field.fail(config::detail::quote(s) + " is a field HTTP gives a meaning; pick another name (X-Cache)");
   return s;
 }
 

@@ -67,6 +67,16 @@ TEST(CacheOptions, Errors) {
             "test.yaml:3:18: filters.c.max_entry_bytes: must not be larger than max_bytes");
   EXPECT_EQ(error_of("type: cache\nx_cache_header: \"X Cache\"\n"),
             "test.yaml:2:17: filters.c.x_cache_header: invalid header name \"X Cache\"");
+  // A field with a meaning in HTTP would be overwritten on every answer.
+  EXPECT_EQ(error_of("type: cache\nx_cache_header: Cache-Control\n"),
+            "test.yaml:2:17: filters.c.x_cache_header: \"Cache-Control\" is a field HTTP gives a meaning; "
+            "pick another name (X-Cache)");
+  for (const char* name : {"age", "Vary", "ETag", "Content-Type", "connection", "Date", "Expires"})
+    EXPECT_NE(error_of(std::string("type: cache\nx_cache_header: ") + name + "\n").find("gives a meaning"),
+              std::string::npos)
+        << name;
+  EXPECT_EQ(options(testing::build_filter("{ type: cache, x_cache_header: Cache-Status }")).status_header,
+            "Cache-Status");
   EXPECT_NE(error_of("type: cache\ncollapse: maybe\n").find("test.yaml:2:11: filters.c.collapse"), std::string::npos);
   EXPECT_NE(error_of("type: cache\nheuristic_max_age: 10 years\n").find("test.yaml:2:20:"), std::string::npos);
   EXPECT_NE(error_of("type: cache\nmax_bytes: 10\n").find("between 1KiB and"), std::string::npos);
