@@ -51,6 +51,8 @@ constexpr size_t kMaxChain = 32;
 
 // What the engine offers filters outside the request at hand, on the
 // worker's own ring (never blocking it).
+struct WorkerState;
+
 class WorkerServices {
  public:
   struct FetchRequest {
@@ -86,6 +88,10 @@ class WorkerServices {
     request.max_body = max_body;
     return fetch(request, [done = std::move(done)](const FetchResult& r) { done(r.status, r.body); });
   }
+
+  // Runs `state`'s on_timer no later than `at_ms` (monotonic): for a
+  // deadline that arises between its calls (a request waiting with a limit).
+  virtual void wake_at(WorkerState& state, int64_t at_ms) = 0;
 
  protected:
   ~WorkerServices() = default;

@@ -299,6 +299,11 @@ bool Proxy::filter_request_body(Exchange* ex, const http::HeadReader::PayloadPie
   return !(last && pieces.empty()) || run({}, true);
 }
 
+void Proxy::wake_at(filter::WorkerState& state, int64_t at_ms) {
+  for (size_t i = 0; i < filter_states_.size(); ++i)
+    if (filter_states_[i].get() == &state) filter_wake_[i] = std::min(filter_wake_[i], at_ms);
+}
+
 void Proxy::run_filter_timers() {
   for (size_t i = 0; i < filter_wake_.size(); ++i) {
     if (filter_states_[i] && filter_wake_[i] <= now_ms_) {

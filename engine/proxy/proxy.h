@@ -95,6 +95,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   // fetch.cc: the engine's own requests, for filters (WorkerServices).
   using filter::WorkerServices::fetch;
   bool fetch(const FetchRequest& request, FetchCallback done) override;
+  void wake_at(filter::WorkerState& state, int64_t at_ms) override;
   void on_fetch_connect(FetchConn* f, int res);
   void on_fetch_recv(FetchConn* f, const io_uring_cqe* cqe);
   void on_fetch_send(FetchConn* f, int res);

@@ -145,6 +145,36 @@ void CacheWorker::adopt_slice() {
   }
 }
 
+int64_t CacheWorker::expire_waiters(int64_t now_ms) {
+  int64_t next = INT64_MAX;
+  std::vector<filter::ResumeHandle> due;
+  for (auto& [key, flight] : in_flight) {
+    auto& waiters = flight.waiters;
+    size_t n = 0;
+    while (n < waiters.size() && waiters[n].deadline_ms <= now_ms) due.push_back(waiters[n++].handle);
+    waiters.erase(waiters.begin(), waiters.begin() + static_cast<ptrdiff_t>(n));
+    if (!waiters.empty()) next = std::min(next, waiters.front().deadline_ms);
+  }
+  stats.collapse_timeouts += due.size();
+  for (const auto& h : due) h.resume();  // each goes to the origin itself (it has waited)
+  return next;
+}
+
+void CacheWorker::remember_uncacheable(const std::string& key, int64_t now_ms) {
+  if (uncacheable.size() >= kMaxUncacheableKeys) {
+    for (auto it = uncacheable.begin(); it != uncacheable.end();) {
+      if (it->second <= now_ms) uncacheable.erase(it++);
+      else ++it;
+    }
+  }
+  if (uncacheable.size() < kMaxUncacheableKeys) uncacheable[key] = now_ms + kUncacheableMemoMs;
+}
+
+bool CacheWorker::known_uncacheable(const std::string& key, int64_t now_ms) const {
+  auto it = uncacheable.find(key);
+  return it != uncacheable.end() && it->second > now_ms;
+}
+
 uint64_t CacheFilter::purge(std::string_view host, std::string_view path, bool prefix) const {
   PurgeRecord r;
   r.host = to_lower_ascii(host);
@@ -206,9 +236,9 @@ void CacheFilter::release_key(CacheWorker& w, const std::string& key, uint64_t l
   auto it = w.in_flight.find(key);
   if (it == w.in_flight.end() || it->second.leader != leader) return;
   // Out of the map before resuming: a resumed request may lead the key anew.
-  std::vector<filter::ResumeHandle> waiters = std::move(it->second.waiters);
+  std::vector<Waiter> waiters = std::move(it->second.waiters);
   w.in_flight.erase(it);
-  for (const auto& h : waiters) h.resume();
+  for (const auto& waiter : waiters) waiter.handle.resume();
 }
 
 bool CacheFilter::charge_capture(CacheWorker& w, Capture& cap, uint64_t bytes) {

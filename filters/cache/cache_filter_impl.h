@@ -27,12 +27,23 @@ namespace ringway::filters::cache {
 
 // Concurrent requests for one key on one worker: the first (the leader) goes
 // to the origin, the others wait here until its response is stored or known
-// not to be (request collapsing).
+// not to be, or until their collapse_timeout (request collapsing).
+struct Waiter {
+  filter::ResumeHandle handle;
+  int64_t deadline_ms;  // monotonic; waiters join in time order, so deadlines grow
+};
 struct InFlight {
   uint64_t leader = 0;        // id of the leading request
   bool refresh = false;       // the leader is refreshing a stale entry
-  std::vector<filter::ResumeHandle> waiters;
+  std::vector<Waiter> waiters;
 };
+
+// Keys whose last response could not be stored (private, no-store, too
+// large...), until when (monotonic ms): their requests do not collapse, since
+// waiting for a leader's response would only delay their own fetch
+// (Varnish's hit-for-miss). A storable response for the key ends it early.
+constexpr int64_t kUncacheableMemoMs = 120'000;
+constexpr size_t kMaxUncacheableKeys = 4096;  // per worker; past it, keys are not remembered
 
 struct CacheStats {
   uint64_t hits = 0;          // fresh responses served (304s to conditionals included)
@@ -41,6 +52,7 @@ struct CacheStats {
   uint64_t misses = 0;        // requests that went to the origin
   uint64_t stored = 0;        // responses stored
   uint64_t collapsed = 0;     // requests that waited for another's response
+  uint64_t collapse_timeouts = 0;  // ... and went to the origin after collapse_timeout
   uint64_t invalidated = 0;   // entries removed by unsafe requests or purges
   uint64_t adopted = 0;       // entries taken over from the previous generation (reload)
 };
@@ -66,6 +78,7 @@ struct CacheWorker final : filter::WorkerState {
   // worker; their entries count as misses until moved.
   std::deque<std::unique_ptr<LeftStore>> adopting;
   absl::flat_hash_map<std::string, InFlight> in_flight;
+  absl::flat_hash_map<std::string, int64_t> uncacheable;
   uint64_t next_leader = 0;
   // Body bytes held by captures in progress (reserved or received): bounded
   // by the store's own budget, so that many slow responses on their way in
@@ -80,6 +93,7 @@ struct CacheWorker final : filter::WorkerState {
                            {"misses", stats.misses},
                            {"stored", stats.stored},
                            {"collapsed", stats.collapsed},
+                           {"collapse_timeouts", stats.collapse_timeouts},
                            {"invalidated", stats.invalidated},
                            {"adopted", stats.adopted}});
   }
@@ -90,9 +104,14 @@ struct CacheWorker final : filter::WorkerState {
 
   // Moves the next slice of `adopting` into `store` (cache_filter.cc).
   void adopt_slice();
+  // Resumes the waiters whose collapse_timeout ran out; the next deadline.
+  int64_t expire_waiters(int64_t now_ms);
+  void remember_uncacheable(const std::string& key, int64_t now_ms);
+  bool known_uncacheable(const std::string& key, int64_t now_ms) const;
   int64_t on_timer(int64_t now_ms, filter::WorkerServices&) override {
     adopt_slice();
-    return adopting.empty() ? INT64_MAX : now_ms;
+    const int64_t next = expire_waiters(now_ms);
+    return adopting.empty() ? next : now_ms;
   }
 };
 

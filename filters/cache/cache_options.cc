@@ -50,7 +50,8 @@ std::string read_status_header(const Field& field) {
 CacheOptions read_cache_options(const FilterBuild& build) {
   config::detail::MapReader map(build.field, "in filter " + config::detail::quote(build.spec.name),
                                 {"type", "max_bytes", "max_entry_bytes", "heuristic_max_age",
-                                 "x_cache_header", "cache_authorized", "ignore_query", "collapse"});
+                                 "x_cache_header", "cache_authorized", "ignore_query", "collapse",
+                                 "collapse_timeout"});
   CacheOptions o;
   using namespace std::chrono_literals;
   if (const Field* f = map.find("max_bytes")) o.max_bytes = config::detail::get_size(*f, 1024, 1ull << 40);
@@ -66,6 +67,8 @@ CacheOptions read_cache_options(const FilterBuild& build) {
   if (const Field* f = map.find("cache_authorized")) o.cache_authorized = config::detail::get_bool(*f);
   if (const Field* f = map.find("ignore_query")) o.ignore_query = config::detail::get_bool(*f);
   if (const Field* f = map.find("collapse")) o.collapse = config::detail::get_bool(*f);
+  if (const Field* f = map.find("collapse_timeout"))
+    o.collapse_timeout_ms = config::detail::get_duration(*f, 1ms, 1h).count();
   o.workers = resolve_workers(build.config);
   return o;
 }

@@ -21,6 +21,9 @@ struct CacheOptions {
   bool cache_authorized = false;
   bool ignore_query = false;
   bool collapse = true;
+  // How long a collapsed request waits for its leader before it goes to the
+  // origin itself (nginx: proxy_cache_lock_timeout, also 5 s).
+  int64_t collapse_timeout_ms = 5000;
 
   uint64_t per_worker_bytes() const { return workers > 0 ? max_bytes / workers : max_bytes; }
 };

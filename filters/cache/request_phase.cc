@@ -120,10 +120,13 @@ filter::Outcome CacheFilter::lookup(filter::Context& ctx, CacheWorker& w, CacheR
   }
   if (st.request_cc.only_if_cached) return only_if_cached_miss(ctx);
 
-  if (options_.collapse && !st.waited && flight != w.in_flight.end()) {
+  const bool collapse = options_.collapse && !w.known_uncacheable(st.key, ctx.now_ms);
+  if (collapse && !st.waited && flight != w.in_flight.end()) {
     st.waited = true;
     ++w.stats.collapsed;
-    flight->second.waiters.push_back(ctx.suspend());
+    const int64_t deadline = ctx.now_ms + options_.collapse_timeout_ms;
+    flight->second.waiters.push_back({ctx.suspend(), deadline});
+    if (ctx.services != nullptr) ctx.services->wake_at(w, deadline);
     return filter::Outcome::kSuspend;
   }
 
@@ -145,7 +148,7 @@ filter::Outcome CacheFilter::lookup(filter::Context& ctx, CacheWorker& w, CacheR
   }
   // A request with its own validators and nothing stored likely gets a 304,
   // which stores nothing: it does not make others wait for it.
-  if (options_.collapse && flight == w.in_flight.end() && (e || !has_cache_conditionals(req.headers))) {
+  if (collapse && flight == w.in_flight.end() && (e || !has_cache_conditionals(req.headers))) {
     InFlight& f = w.in_flight[st.key];
     f.leader = st.leader = ++w.next_leader;
     f.refresh = e != nullptr;

@@ -76,10 +76,15 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
                         (length < 0 || static_cast<uint64_t>(length) <= options_.max_entry_bytes);
   auto cap = std::make_unique<Capture>();
   // Also not stored when too much is on its way into the store already.
+  const bool get = ctx.request->method == "GET";
+  // The next requests for a key that will not be stored need not wait for
+  // each other (a 5xx may be passing: collapsing goes on).
+  if (get && !storable && status < 500) w.remember_uncacheable(st->key, ctx.now_ms);
+  else if (get && storable) w.uncacheable.erase(st->key);
   if (!storable || (length > 0 && !charge_capture(w, *cap, static_cast<uint64_t>(length)))) {
     // A full response supersedes the stale one even when it is not stored
     // (it may have become private, say): the stale one must not be reused.
-    if (st->stale && ctx.request->method == "GET" && status < 500) w.store.remove(st->stale);
+    if (st->stale && get && status < 500) w.store.remove(st->stale);
     release(w, *st);  // waiters go to the origin themselves now
     return filter::Outcome::kProceed;
   }

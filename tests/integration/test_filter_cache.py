@@ -11,6 +11,7 @@ one-second resolution); nothing asserts on timings."""
 import json
 import os
 import re
+import socket
 import threading
 import time
 import unittest
@@ -343,6 +344,86 @@ class OriginChangesItsAnswerTest(unittest.TestCase):
         self.assertEqual(r.body, b"first")
         self.assertIn(b'If-None-Match: "v1"', self.origin.requests[1])
         self.assertEqual(request(port, path="/rv").header("X-Cache"), "HIT")
+
+
+class CollapseLimitsTest(unittest.TestCase):
+    """A collapsed request waits for its leader at most collapse_timeout, and
+    requests for a URL whose answer was not storable do not wait at all."""
+
+    def test_a_slow_leader_does_not_hold_the_others(self):
+        # The first answer streams until the test lets it end; the second
+        # request, collapsed behind it, goes to the origin itself after
+        # collapse_timeout and is answered while the first is still open.
+        release = threading.Event()
+        seen = []
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+        def answer(conn):
+            with conn:
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                seen.append(buf)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+                if len(seen) == 1:
+                    release.wait(60)
+                conn.sendall(b"4\r\nlast\r\n0\r\n\r\n")
+
+        threading.Thread(target=serve, daemon=True).start()
+        filters = "filters:\n  cache: { type: cache, collapse_timeout: 500ms }\ndefault_filters: [cache]\n"
+        gw = harness.Gateway(config([listener.getsockname()[1]], extra=filters))
+        try:
+            first = harness.RawClient(gw.port)
+            first.send(harness.build_request("GET", "/slow"))
+            while not seen:
+                time.sleep(0.01)
+            second = request(gw.port, path="/slow")
+            self.assertEqual((second.status, second.body), (200, b"firstlast"))
+            self.assertEqual(second.header("X-Cache"), "MISS")
+            self.assertFalse(release.is_set())  # the first is still streaming
+            release.set()
+            r = first.read_response()
+            self.assertEqual(r.body, b"firstlast")
+            first.close()
+            self.assertEqual(len(seen), 2)
+        finally:
+            release.set()
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            listener.close()
+        counters = gw.stats()["filters"]
+        self.assertEqual(counters["cache.collapsed"], 1, counters)
+        self.assertEqual(counters["cache.collapse_timeouts"], 1, counters)
+
+    def test_requests_for_an_unstorable_url_do_not_wait(self):
+        origin = harness.Origin()
+        gw = harness.Gateway(config([origin.port], extra=FILTERS + "default_filters: [cache]\n"))
+        path = "/delay/300?header=Cache-Control:private"
+        try:
+            self.assertEqual(request(gw.port, path=path).header("X-Cache"), "MISS")
+            threads = [threading.Thread(target=request, args=(gw.port,), kwargs={"path": path})
+                       for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
+        self.assertEqual(gw.stats()["filters"].get("cache.collapsed", 0), 0)
 
 
 class StaleIfErrorOriginDownTest(unittest.TestCase):

@@ -70,18 +70,82 @@ TEST(Collapsing, UnstorableResponseReleasesAtTheHeadAndWaitersGoThemselves) {
   priv.headers[0] = {"Cache-Control", "private"};
   leader.response_head(priv);
   EXPECT_EQ(cache.resumer.resumed.size(), 2u);
-  // Re-run: nothing stored, so each goes to the origin; neither waits again
-  // even though the first re-run leads the key anew.
+  // Re-run: nothing stored, so each goes to the origin, and the key is
+  // remembered as not storable: nobody leads it, nobody waits for it.
   EXPECT_EQ(w1.request(), filter::Outcome::kProceed);
   EXPECT_EQ(w2.request(), filter::Outcome::kProceed);
   leader.log();
   EXPECT_EQ(cache.resumer.resumed.size(), 2u);
-  // A newcomer waits for the new leader (w1).
+  EXPECT_TRUE(cache.worker().in_flight.empty());
   Exchange late(cache, "GET", "/a");
-  EXPECT_EQ(late.request(), filter::Outcome::kSuspend);
+  EXPECT_EQ(late.request(), filter::Outcome::kProceed);
   w1.respond(priv);
-  EXPECT_EQ(cache.resumer.count(&late), 1u);
   w2.respond(priv);
+  late.respond(priv);
+  EXPECT_EQ(cache.resumer.resumed.size(), 2u);
+}
+
+TEST(Collapsing, AnUnstorableKeyCollapsesAgainOnceStorableOrAfterTheMemo) {
+  Cache cache(kConfig);
+  Origin priv = cacheable();
+  priv.headers[0] = {"Cache-Control", "private"};
+  Exchange first(cache, "GET", "/a");
+  first.request();
+  first.respond(priv);
+  // The origin's answer becomes storable: the next miss leads again.
+  Exchange lead(cache, "GET", "/a");
+  Exchange next(cache, "GET", "/a");
+  EXPECT_EQ(lead.request(), filter::Outcome::kProceed);
+  EXPECT_EQ(next.request(), filter::Outcome::kProceed);  // still remembered: no wait
+  lead.respond(cacheable("abc"));
+  next.log();
+  EXPECT_TRUE(cache.worker().uncacheable.empty());
+  // Remembered for two minutes only.
+  Exchange other(cache, "GET", "/b");
+  other.request();
+  other.respond(priv);
+  cache.advance(121);
+  Exchange b1(cache, "GET", "/b");
+  Exchange b2(cache, "GET", "/b");
+  EXPECT_EQ(b1.request(), filter::Outcome::kProceed);
+  EXPECT_EQ(b2.request(), filter::Outcome::kSuspend);
+  b1.respond(cacheable());
+}
+
+TEST(Collapsing, AWaiterGoesItselfAfterTheCollapseTimeout) {
+  // A leader whose body takes long (a slow stream) must not hold the others
+  // for all of it (nginx's proxy_cache_lock_timeout).
+  Cache cache("{ type: cache, collapse_timeout: 2s }");
+  cache.use_services = true;
+  Exchange leader(cache, "GET", "/api/a");
+  Exchange w1(cache, "GET", "/api/a");
+  Exchange w2(cache, "GET", "/api/a");
+  leader.request();
+  ASSERT_EQ(w1.request(), filter::Outcome::kSuspend);
+  const int64_t w1_deadline = cache.now_ms + 2000;
+  cache.advance(1);
+  ASSERT_EQ(w2.request(), filter::Outcome::kSuspend);
+  // Each waiter asked the engine for a timer call at its deadline.
+  EXPECT_EQ(cache.services.wakes, (std::vector<int64_t>{w1_deadline, w1_deadline + 1000}));
+  leader.response_head(cacheable("0123456789"));
+  leader.body_piece("01234", false);
+  EXPECT_EQ(cache.worker().on_timer(w1_deadline - 1, cache.services), w1_deadline);
+  EXPECT_TRUE(cache.resumer.resumed.empty());
+  EXPECT_EQ(cache.worker().on_timer(w1_deadline, cache.services), w1_deadline + 1000);
+  EXPECT_EQ(cache.resumer.count(&w1), 1u);
+  EXPECT_EQ(cache.resumer.count(&w2), 0u);
+  EXPECT_EQ(cache.worker().stats.collapse_timeouts, 1u);
+  // Re-run: nothing stored yet, so it goes to the origin and does not wait again.
+  cache.advance(1);
+  EXPECT_EQ(w1.request(), filter::Outcome::kProceed);
+  // The leader finishes: the other waiter is released once, and hits.
+  leader.body_piece("56789", true);
+  leader.log();
+  EXPECT_EQ(cache.resumer.count(&w2), 1u);
+  EXPECT_EQ(cache.worker().on_timer(cache.now_ms, cache.services), INT64_MAX);
+  ASSERT_EQ(w2.request(), filter::Outcome::kRespond);
+  EXPECT_EQ(w2.local().body, "0123456789");
+  EXPECT_EQ(cache.resumer.resumed.size(), 2u);
 }
 
 TEST(Collapsing, AbortReleasesWaiters) {

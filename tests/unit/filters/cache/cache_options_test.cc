@@ -78,6 +78,9 @@ TEST(CacheOptions, Errors) {
   EXPECT_EQ(options(testing::build_filter("{ type: cache, x_cache_header: Cache-Status }")).status_header,
             "Cache-Status");
   EXPECT_NE(error_of("type: cache\ncollapse: maybe\n").find("test.yaml:2:11: filters.c.collapse"), std::string::npos);
+  EXPECT_NE(error_of("type: cache\ncollapse_timeout: 0s\n").find("test.yaml:2:19: filters.c.collapse_timeout"),
+            std::string::npos);
+  EXPECT_EQ(options(testing::build_filter("{ type: cache, collapse_timeout: 250ms }")).collapse_timeout_ms, 250);
   EXPECT_NE(error_of("type: cache\nheuristic_max_age: 10 years\n").find("test.yaml:2:20:"), std::string::npos);
   EXPECT_NE(error_of("type: cache\nmax_bytes: 10\n").find("between 1KiB and"), std::string::npos);
 }

@@ -44,6 +44,8 @@ struct RecordingServices final : filter::WorkerServices {
       return "";
     }
   };
+  void wake_at(filter::WorkerState&, int64_t at_ms) override { wakes.push_back(at_ms); }
+  std::vector<int64_t> wakes;
   bool fetch(const FetchRequest& request, FetchCallback done) override {
     Fetch f{std::string(request.upstream), std::string(request.path), {}, std::move(done)};
     for (const auto& h : request.headers) f.headers.emplace_back(h.name, h.value);

@@ -36,6 +36,7 @@ class FakeServices final : public filter::WorkerServices {
     size_t max_body = 0;
     FetchCallback done;
   };
+  void wake_at(filter::WorkerState&, int64_t) override {}
   bool fetch(const FetchRequest& request, FetchCallback done) override {
     if (refuse) return false;
     fetches.push_back({std::string(request.upstream), std::string(request.path), request.max_body,
