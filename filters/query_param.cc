@@ -1,5 +1,7 @@
 #include "filters/query_param.h"
 
+#include <algorithm>
+
 #include "config/text_util.h"
 
 namespace ringway::filters {
@@ -7,10 +9,31 @@ namespace {
 
 using config::detail::hex_value;
 
+// A parameter name as PHP reads it, which many upstreams run: leading spaces
+// dropped, then ' ', '.', '[' and '+' (a space in a query) taken for '_'.
+// ("access.token" is its access_token.) Over-approximated: PHP keeps the
+// characters after a first unmatched '[' as they are, and a matched one
+// starts an array, which no credential is.
+void php_fold(std::string& s) {
+  std::replace(s.begin(), s.end(), '+', ' ');
+  s.erase(0, s.find_first_not_of(' '));
+  for (char& c : s)
+    if (c == ' ' || c == '.' || c == '[') c = '_';
+}
+
+// Whether the pair's name is `name`: as sent, percent-decoded, or as PHP
+// would read either (a copy of a credential under another spelling must not
+// get past the checks for a credential given twice).
 bool name_is(std::string_view pair, std::string_view name, std::string& scratch) {
   std::string_view raw = pair.substr(0, pair.find('='));
-  if (raw.find('%') == std::string_view::npos) return raw == name;
-  return percent_decode(raw, scratch) && scratch == name;
+  if (raw == name) return true;
+  if (raw.find_first_of("%+. [") == std::string_view::npos) return false;
+  if (!percent_decode(raw, scratch)) return false;
+  if (scratch == name) return true;
+  php_fold(scratch);
+  std::string folded(name);
+  php_fold(folded);
+  return scratch == folded;
 }
 
 // Calls f(pair) for each '&'-separated piece, empty ones included.

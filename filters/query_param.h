@@ -2,7 +2,9 @@
 // Query-string helpers for filters (api_key, jwt): find one parameter's value,
 // drop a parameter. A query is "name=value" pairs joined by '&'; names and
 // values are percent-decoded (%XX) before use; '+' is taken literally, not
-// as a space, so that base64 keys sent unencoded still match.
+// as a space, so that base64 keys sent unencoded still match. A name also
+// matches the spellings PHP reads as the same ("api.key", "api+key" and
+// "api[key" are its api_key).
 
 #include <string>
 #include <string_view>

@@ -209,9 +209,12 @@ filters:
         r = self.get("/web/headers", token)  # the header is not a source here
         self.assertEqual(r.status, 401)
         # One method per request (RFC 6750 2): the second token would reach
-        # the upstream unverified. Parameter names compare decoded.
+        # the upstream unverified. Parameter names compare decoded, and as
+        # PHP reads them (its access_token is also access.token).
         for path, headers in (("/web/headers?access_token=x.y.z", [("Cookie", "session=" + token)]),
-                              ("/web/headers?access_token=%s&access%%5Ftoken=x.y.z" % token, [])):
+                              ("/web/headers?access_token=%s&access%%5Ftoken=x.y.z" % token, []),
+                              ("/web/headers?access_token=%s&access.token=x.y.z" % token, []),
+                              ("/web/headers?access_token=%s&access+token=x.y.z" % token, [])):
             with self.subTest(path=path):
                 r = self.get(path, headers=headers)
                 self.assertEqual(r.status, 400, r.body)

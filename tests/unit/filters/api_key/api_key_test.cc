@@ -38,6 +38,10 @@ TEST(QueryParam, Find) {
   EXPECT_EQ(find_param("api%5Fkey=q", "api_key").raw, "q");
   EXPECT_EQ(find_param("api_key=1&api_key=2", "api_key").count, 2u);
   EXPECT_EQ(find_param("api_keyx=1&xapi_key=2", "api_key").count, 0u);
+  // PHP reads these as api_key too: a second copy must not slip past.
+  EXPECT_EQ(find_param("api.key=1&api+key=2&api%20key=3&api[key=4&+api_key=5&api%2Ekey=6", "api_key").count, 6u);
+  EXPECT_EQ(find_param("api-key=1&apikey=2&api_key]=3", "api_key").count, 0u);
+  EXPECT_EQ(find_param("access.token=t", "access_token").raw, "t");
   EXPECT_EQ(find_param("", "api_key").count, 0u);
   p = find_param("api_key", "api_key");
   EXPECT_EQ(p.count, 1u);
@@ -50,6 +54,7 @@ TEST(QueryParam, Remove) {
   EXPECT_EQ(remove_param("api_key=xyz&b=%20", "api_key"), "b=%20");
   EXPECT_EQ(remove_param("a=1&api%5fkey=x&api_key=y", "api_key"), "a=1");
   EXPECT_EQ(remove_param("a=1&&b=2", "api_key"), "a=1&&b=2");
+  EXPECT_EQ(remove_param("a.b=1&api.key=x&api[key=y", "api_key"), "a.b=1");
 }
 
 // ---- compiling -------------------------------------------------------------
