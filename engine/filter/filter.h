@@ -49,10 +49,10 @@ enum class Outcome : uint8_t { kProceed, kRespond, kSuspend };
 // Longest chain a route may have (a bit per position in a request's masks).
 constexpr size_t kMaxChain = 32;
 
-// What the engine offers filters outside the request at hand, on the
-// worker's own ring (never blocking it).
 struct WorkerState;
 
+// What the engine offers filters outside the request at hand, on the
+// worker's own ring (never blocking it).
 class WorkerServices {
  public:
   struct FetchRequest {
