@@ -282,6 +282,7 @@ void Worker::run() {
     ++loop_turns_;
     if (ring_.submit_and_wait(std::chrono::milliseconds(wait), batch_now_)) ++batched_turns_;
     proxy_->set_now(monotonic_ms());
+    proxy_->run_deferred_bodies();
     // Before this turn's completions: a request that arrived after the
     // hand-over was posted already sees what it brought.
     if (inbox_ready_.load(std::memory_order_acquire)) adopt_handed_over();

@@ -134,6 +134,7 @@ struct Exchange {
   bool suspended = false;       // a filter returned kSuspend
   bool body_rewritten = false;  // the response body goes out as filters made it
   bool chunked_out = false;     // ... chunked (HTTP/1.1) rather than until close
+  bool body_deferred = false;   // on Proxy::deferred_bodies_: this turn's rewrite budget ran out
   uint32_t body_watchers = 0;   // chain positions that see the response body
   std::string local_body;       // a filter-made body after body filters changed it
 

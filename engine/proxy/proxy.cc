@@ -177,6 +177,7 @@ std::string_view Proxy::http_date() {
 
 void Proxy::set_now(int64_t now_ms) {
   now_ms_ = now_ms;
+  rewrite_budget_ = kRewriteBytesPerTurn;
   timespec ts{};
   clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   unix_ms_ = int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
@@ -188,7 +189,7 @@ void Proxy::free_exchange(Exchange* ex) {
     ex->ctx.reset();
     ex->chain = nullptr;
     ex->filter_pos = 0;
-    ex->suspended = ex->body_rewritten = ex->chunked_out = false;
+    ex->suspended = ex->body_rewritten = ex->chunked_out = ex->body_deferred = false;
     ex->body_watchers = 0;
     ex->local_body.clear();
   }
@@ -225,7 +226,7 @@ void Proxy::free_exchange(Exchange* ex) {
 }
 
 int64_t Proxy::next_deadline() const {
-  if (!resumed_.empty()) return now_ms_;
+  if (!resumed_.empty() || !deferred_bodies_.empty()) return now_ms_;
   int64_t d = fetch_timer_.next_deadline();
   for (size_t i = 0; i < filter_wake_.size(); ++i)
     if (filter_states_[i]) d = std::min(d, filter_wake_[i]);

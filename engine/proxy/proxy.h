@@ -91,6 +91,9 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   // per loop turn (never from inside the filter that resumed them).
   void resume(void* request, uint32_t generation) override;
   void run_resumed();
+  // Response bodies whose rewriting waited for this turn's budget; run
+  // first in a turn, before its completions.
+  void run_deferred_bodies();
 
   // fetch.cc: the engine's own requests, for filters (WorkerServices).
   using filter::WorkerServices::fetch;
@@ -258,6 +261,13 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   std::vector<std::unique_ptr<filter::WorkerState>> filter_states_;
   std::vector<std::vector<filter::WorkerState*>> route_states_;
   std::vector<std::pair<Exchange*, uint32_t>> resumed_;
+  // Body bytes a rewriting filter (gzip) may still take this turn, and the
+  // exchanges that found none left: a loop turn does a bounded amount of
+  // such work, so one large compressed download cannot stall every other
+  // connection of the worker for the whole of a turn's completions.
+  static constexpr uint64_t kRewriteBytesPerTurn = 32 * 1024;  // ~1-2 ms of gzip -6
+  uint64_t rewrite_budget_ = kRewriteBytesPerTurn;
+  std::vector<std::pair<Exchange*, uint32_t>> deferred_bodies_;
   std::vector<int64_t> filter_wake_;  // per filter state: when on_timer wants to run
   std::vector<std::unique_ptr<FetchConn>> fetches_;
   core::TimerList fetch_timer_;

@@ -288,6 +288,16 @@ void Proxy::relay_interim(Exchange* ex, int code) {
   flush(c, core::Op::kClientSend);
 }
 
+void Proxy::run_deferred_bodies() {
+  auto list = std::move(deferred_bodies_);
+  deferred_bodies_.clear();
+  for (auto [ex, generation] : list) {
+    if (ex->generation != generation || !ex->body_deferred) continue;  // gone meanwhile
+    ex->body_deferred = false;
+    if (ex->upstream != nullptr && !ex->upstream->closed) process_upstream(ex->upstream);
+  }
+}
+
 void Proxy::pump_response_body(UpstreamConn* u) {
   Exchange* ex = u->ex;
   ClientConn* c = ex->client;
@@ -295,6 +305,13 @@ void Proxy::pump_response_body(UpstreamConn* u) {
   // Filters reading the body get the decoded pieces of each chunk.
   http::HeadReader::PayloadPieces* pieces = ex->body_watchers != 0 ? &pieces_ : nullptr;
   while (!ex->response_done && !u->in.empty() && !c->out.full()) {
+    if (ex->body_rewritten && rewrite_budget_ == 0) {
+      if (!ex->body_deferred) {
+        ex->body_deferred = true;
+        deferred_bodies_.emplace_back(ex, ex->generation);
+      }
+      break;
+    }
     Chunk& chunk = u->in.front();
     uint32_t n = chunk.len;
     if (pieces != nullptr) pieces->clear();
@@ -321,6 +338,7 @@ void Proxy::pump_response_body(UpstreamConn* u) {
     }
     if (pieces != nullptr) {
       filter_response_body(ex, *pieces, ex->response_done);
+      if (ex->body_rewritten) rewrite_budget_ -= std::min<uint64_t>(rewrite_budget_, n);
       moved = true;
     }
     if (n > 0 && !ex->body_rewritten) {

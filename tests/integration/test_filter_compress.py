@@ -7,8 +7,8 @@ import tempfile
 import unittest
 import zlib
 
-from harness import (Gateway, GatewayTestCase, RawClient, ScriptedUpstream, build_request, config,
-                     curl, raw_response, request)
+from harness import (Gateway, GatewayTestCase, Origin, RawClient, ScriptedUpstream, build_request,
+                     config, curl, raw_response, request)
 
 MB = 1024 * 1024
 
@@ -223,6 +223,28 @@ class NotModifiedForTheGzipVariantTest(unittest.TestCase):
         finally:
             self.assertEqual(gw.stop(), 0, gw.stderr())
             upstream.stop()
+
+
+class CompressionIsSlicedTest(unittest.TestCase):
+    """A worker compresses at most 32 KiB of body per loop turn (the engine's
+    kRewriteBytesPerTurn), so one large gzip download cannot hold every other
+    connection of the worker for a whole turn's completions (it stalled them
+    for 100-500 ms before). Seen from outside: compressing N bytes takes at
+    least N / 32 KiB loop turns (the stop line's loop_turns)."""
+
+    def test_loop_turns_bound_the_work_per_turn(self):
+        origin = Origin()
+        gw = Gateway(config([origin.port], routes=ROUTES, extra=FILTERS))
+        size = 8 * MB
+        try:
+            r = curl("-s", "-H", "Accept-Encoding: gzip", "-o", "/dev/null", "-w", "%{size_download}",
+                     "http://127.0.0.1:%d/gz/chunked/%d?text=1" % (gw.port, size))
+            self.assertLess(int(r.stdout), size // 3)  # it was compressed
+        finally:
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
+        turns = gw.stats()["loop_turns"]
+        self.assertGreaterEqual(turns, size // (32 * 1024), gw.stats())
 
 
 if __name__ == "__main__":
