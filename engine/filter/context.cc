@@ -1,13 +1,30 @@
+#include <sys/random.h>
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 
 #include "engine/filter/filter.h"
 
 namespace ringway::filter {
-
-thread_local uint64_t Context::request_counter_ = 0;
-
 namespace {
+
+// splitmix64: a bijection of the advancing state, so a thread never repeats
+// an output within 2^64 calls.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t random_seed() {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) == sizeof seed) return seed;
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'007ULL ^ static_cast<uint64_t>(ts.tv_nsec);
+}
 
 // Request headers are matched as CGI-style upstreams read them (a '_'
 // spelling is the same header); response headers case-insensitively.
@@ -58,10 +75,16 @@ bool Context::has_attribute(std::string_view key) const {
 
 std::string_view Context::request_id() {
   if (request_id_.empty()) {
-    char buffer[40];
-    int n = snprintf(buffer, sizeof buffer, "%x-%llx", worker_index,
-                     static_cast<unsigned long long>(++request_counter_));
-    request_id_.assign(buffer, static_cast<size_t>(n));
+    // 32 hex digits, as nginx's $request_id: a sequence that starts at a
+    // random point per thread (from the kernel) and is scrambled, so ids do
+    // not repeat across workers, restarts, reloads or instances, nor count
+    // requests in plain sight. Unique, not secret.
+    thread_local uint64_t state = random_seed();
+    const uint64_t high = splitmix64(state), low = splitmix64(state);
+    char buffer[33];
+    snprintf(buffer, sizeof buffer, "%016llx%016llx", static_cast<unsigned long long>(high),
+             static_cast<unsigned long long>(low));
+    request_id_.assign(buffer, 32);
   }
   return request_id_;
 }

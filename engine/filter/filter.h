@@ -215,7 +215,7 @@ class Context {
   std::string_view attribute(std::string_view key) const;  // "" when unset
   bool has_attribute(std::string_view key) const;
 
-  // A unique ID for this request (worker index and a counter), made on first use.
+  // A unique ID for this request (32 hex digits), made on first use.
   std::string_view request_id();
 
   // The typed per-request slot of the filter now running.
@@ -259,7 +259,6 @@ class Context {
   Resumer* resumer_ = nullptr;
   void* token_ = nullptr;
   uint32_t generation_ = 0;
-  static thread_local uint64_t request_counter_;
 };
 
 class Filter {

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import (RINGWAY, GatewayTestCase, RawClient, build_request, config, request)
+from harness import (RINGWAY, Gateway, GatewayTestCase, RawClient, build_request, config, request)
 
 FILTERS = """\
 filters:
@@ -112,11 +112,19 @@ class FilterChainTest(GatewayTestCase):
         self.assertEqual(r.header("x-origin-only"), "1")
 
     def test_request_ids_differ(self):
+        # Also from another gateway of the same config (a restart, a second
+        # instance): ids are not a counter that starts over.
+        other = Gateway(self.gateway_config(self.origin.port))
         ids = set()
-        for _ in range(3):
-            head = upstream_head(request(self.port, path="/chain/headers"))
-            ids.add([l for l in head.split("\r\n") if l.startswith("X-Id: ")][0])
-        self.assertEqual(len(ids), 3)
+        try:
+            for port in (self.port, self.port, self.port, other.port):
+                head = upstream_head(request(port, path="/chain/headers"))
+                ids.add([l for l in head.split("\r\n") if l.startswith("X-Id: ")][0])
+        finally:
+            self.assertEqual(other.stop(), 0, other.stderr())
+        self.assertEqual(len(ids), 4)
+        for line in ids:
+            self.assertRegex(line, r"^X-Id: [0-9a-f]{32}$")
 
     def test_default_filters_and_opt_out(self):
         head = upstream_head(request(self.port, path="/headers"))

@@ -2,9 +2,11 @@
 // template variables, the CR/LF guards at load and at expansion, the regex
 // path rewrite and its 500, and config errors with their positions.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -137,11 +139,16 @@ TEST(HeadersFilter, RequestIdIsTheSameAcrossPhases) {
   ASSERT_EQ(f->on_request_head(x.ctx), filter::Outcome::kProceed);
   ASSERT_EQ(f->on_response_head(x.ctx), filter::Outcome::kProceed);
   std::string id(x.ctx.request_id());
-  EXPECT_EQ(id.rfind("a-", 0), 0u) << id;  // worker index in hex, then the counter
+  EXPECT_THAT(id, ::testing::MatchesRegex("[0-9a-f]{32}"));
   EXPECT_EQ(x.request_lines(), (Lines{"X-Request-Id: " + id}));
   EXPECT_EQ(x.response_lines(), (Lines{"X-Request-Id: " + id}));
   Exchange other;
   EXPECT_NE(other.ctx.request_id(), x.ctx.request_id());
+  // Not a counter from zero: a restarted gateway would repeat those.
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) ids.insert(std::string(Exchange().ctx.request_id()));
+  EXPECT_EQ(ids.size(), 1000u);
+  EXPECT_EQ(ids.count("00000000000000000000000000000001"), 0u);
 }
 
 TEST(HeadersFilter, AttributesFromEarlierFilters) {
