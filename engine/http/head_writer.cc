@@ -273,8 +273,16 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
 }
 
 void write_local_response(int status, std::string_view body, bool close, bool head_request,
-                          std::string_view date, std::string& out) {
+                          std::string_view date, std::string& out, const HeaderList* extra) {
   append_local_start(out, status, date);
+  if (extra != nullptr) {
+    for (const auto& h : *extra) {
+      if (is_hop_by_hop(h.name) || iequals(h.name, "date") || iequals(h.name, "server") ||
+          iequals(h.name, "content-type"))
+        continue;
+      append_header(out, h.name, h.value);
+    }
+  }
   out.append("Content-Type: text/plain\r\nContent-Length: ");
   append_number(out, body.size() + 1);
   out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");

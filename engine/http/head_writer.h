@@ -85,8 +85,11 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
                            std::string& out);
 
 // Appends a complete short response of the gateway's own (error pages, 404).
+// `extra`: fields response filters added to it (CORS, security headers);
+// those the gateway writes itself (framing, hop-by-hop, Date, Server,
+// Content-Type) are not taken from there.
 void write_local_response(int status, std::string_view body, bool close, bool head_request,
-                          std::string_view date, std::string& out);
+                          std::string_view date, std::string& out, const HeaderList* extra = nullptr);
 
 // Appends the gateway's own answer to OPTIONS (as the final recipient:
 // `OPTIONS *`, or Max-Forwards 0): 200 with Allow and no content.

@@ -422,16 +422,19 @@ void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool cl
   }
   // An upstream failure (502, 503, 504) is offered to the route's response
   // filters first: a cache may answer with a stale copy (stale-if-error).
-  if (status >= 500 && ex->chain != nullptr && (ex->chain->phases & filter::kResponseHead) &&
-      filters_replace_error(ex, status))
-    return;
+  const bool filtered = status >= 500 && ex->chain != nullptr && (ex->chain->phases & filter::kResponseHead);
+  if (filtered && filters_replace_error(ex, status)) return;
+  // What those filters added (CORS, security headers) goes out with it,
+  // unless one meant to rewrite the body, which stays the gateway's text.
+  const http::HeaderList* edits =
+      filtered && !ex->ctx.response.body_rewritten ? &ex->ctx.response.headers : nullptr;
   dequeue(ex);
   if (ex->upstream != nullptr) close_upstream(ex->upstream);
   ++stats_.local_responses;
   // The unread rest of a request body would be taken for the next request.
   close = close || !ex->keep_alive || !ex->request_done || draining_;
   ex->client_head.clear();
-  http::write_local_response(status, reason, close, ex->head_request, http_date(), ex->client_head);
+  http::write_local_response(status, reason, close, ex->head_request, http_date(), ex->client_head, edits);
   send_local(c, close);
 }
 

@@ -8,7 +8,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import (RINGWAY, Gateway, GatewayTestCase, RawClient, build_request, config, request)
+from harness import (RINGWAY, Gateway, GatewayTestCase, RawClient, build_request, config,
+                     refusing_port, request)
 
 FILTERS = """\
 filters:
@@ -59,6 +60,9 @@ ROUTES = """\
     filters: [hello]
   - match: { prefix: /go }
     filters: [go]
+  - match: { prefix: /cors/dead }
+    upstream: dead
+    filters: [cors, second]
   - match: { prefix: /cors }
     upstream: origin
     strip_prefix: /cors
@@ -85,7 +89,8 @@ class FilterChainTest(GatewayTestCase):
 
     @classmethod
     def gateway_config(cls, origin_port):
-        return config([origin_port], routes=ROUTES, extra=FILTERS)
+        dead = "  dead:\n    endpoints: [\"127.0.0.1:%d\"]\n" % refusing_port()
+        return config([origin_port], routes=ROUTES, extra=dead + FILTERS)
 
     def test_request_filters_run_in_chain_order(self):
         r = request(self.port, path="/chain/headers", headers=[("X-Secret", "s3cret")])
@@ -202,6 +207,14 @@ class FilterChainTest(GatewayTestCase):
             r = request(self.port, method="OPTIONS", path="/cors/x", headers=h)
             self.assertEqual(r.status, 403, (origin, method, headers))
             self.assertIsNone(r.header("access-control-allow-origin"))
+
+    def test_the_gateways_own_errors_keep_response_edits(self):
+        # A browser must see the 502's CORS headers to read its status.
+        r = request(self.port, path="/cors/dead/x", headers=[("Origin", "https://app.example")])
+        self.assertEqual(r.status, 502)
+        self.assertEqual(r.header("access-control-allow-origin"), "https://app.example")
+        self.assertEqual(r.header("x-order"), "second")
+        self.assertEqual(r.header("content-type"), "text/plain")
 
     def test_cors_actual_request(self):
         r = request(self.port, path="/cors/headers", headers=[("Origin", "https://api.example.org")])

@@ -519,6 +519,25 @@ TEST(WriteLocalResponse, ExactBytes) {
             "no route\n");
 }
 
+TEST(WriteLocalResponse, FieldsFiltersAddedGoOutWithIt) {
+  // A 502 that passed a route's response filters keeps their CORS and
+  // security headers; the fields the gateway writes itself are its own.
+  HeaderList extra{{"Access-Control-Allow-Origin", "https://app.example"}, {"Vary", "Origin"},
+                   {"Content-Length", "99"}, {"Content-Type", "text/html"}, {"Date", "x"},
+                   {"Connection", "keep-alive"}, {"Server", "other"}};
+  std::string out;
+  write_local_response(502, "bad", false, false, "", out, &extra);
+  EXPECT_EQ(out,
+            "HTTP/1.1 502 Bad Gateway\r\n"
+            "Server: ringway\r\n"
+            "Access-Control-Allow-Origin: https://app.example\r\n"
+            "Vary: Origin\r\n"
+            "Content-Type: text/plain\r\n"
+            "Content-Length: 4\r\n"
+            "\r\n"
+            "bad\n");
+}
+
 TEST(WriteLocalResponse, Close) {
   std::string out;
   write_local_response(400, "bad", true, false, "", out);
