@@ -67,8 +67,8 @@ std::shared_ptr<const filter::Filter> compile_respond(const FilterBuild& build) 
   std::string body;
   if (const Field* f = map.find("body")) {
     body = config::detail::get_string(*f);
-    // RFC 9110 15.3.5, 15.4.5: these statuses have no content; it would be dropped.
-    if (!body.empty() && (status == 204 || status == 304))
+    // RFC 9110 15.3.5, 15.3.6, 15.4.5: these statuses have no content.
+    if (!body.empty() && (status == 204 || status == 205 || status == 304))
       f->fail("a " + std::to_string(status) + " response has no body");
   }
   std::vector<HeaderTemplate> headers;

@@ -124,6 +124,8 @@ TEST(RespondFilter, ContentTypeInHeadersIsSentOnce) {
 TEST(RespondConfig, Errors) {
   EXPECT_EQ(compile("respond", "    status: 204\n    body: x\n").error,
             kFile + ":5:11: filters.r.body: a 204 response has no body");
+  EXPECT_EQ(compile("respond", "    status: 205\n    body: x\n").error,
+            kFile + ":5:11: filters.r.body: a 205 response has no body");
   EXPECT_EQ(compile("respond", "    status: 199\n").error,
             kFile + ":4:13: filters.r.status: must be between 200 and 599, got 199");
   EXPECT_EQ(compile("respond", "    status: 600\n").error,
