@@ -189,6 +189,12 @@ void Proxy::process_upstream(UpstreamConn* u) {
     }
   }
   if (u->closed) return;
+  // The upstream closed while a head waited behind a relayed 1xx: now that
+  // it is read, the close counts (a head it cut short is a 502).
+  if (u->peer_eof && u->in.empty() && u->ex != nullptr && !u->ex->response_started) {
+    upstream_input_closed(u);
+    return;
+  }
   regulate_recv(u, core::Op::kUpstreamRecv);
 }
 
@@ -481,6 +487,9 @@ void Proxy::upstream_input_closed(UpstreamConn* u) {
     pump_response_body(u);
     return;
   }
+  // A head still waits here behind a relayed 1xx being sent (process_upstream
+  // reads it once that is out, then comes back here).
+  if (!u->in.empty()) return;
   upstream_failed(u, 502, "upstream closed the connection", true);
 }
 
