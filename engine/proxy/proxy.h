@@ -261,9 +261,9 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   std::vector<std::unique_ptr<filter::WorkerState>> filter_states_;
   std::vector<std::vector<filter::WorkerState*>> route_states_;
   std::vector<std::pair<Exchange*, uint32_t>> resumed_;
-  // Body bytes a rewriting filter (gzip) may still take this turn, and the
-  // exchanges that found none left: a loop turn does a bounded amount of
-  // such work, so one large compressed download cannot stall every other
+  // Body bytes a rewriting filter (gzip) may still take this turn (the piece
+  // that crosses it is finished), and the exchanges that found none left: a
+  // loop turn does a bounded amount of such work, so one large compressed download cannot stall every other
   // connection of the worker for the whole of a turn's completions.
   static constexpr uint64_t kRewriteBytesPerTurn = 32 * 1024;  // ~1-2 ms of gzip -6
   uint64_t rewrite_budget_ = kRewriteBytesPerTurn;
