@@ -24,16 +24,20 @@ void php_fold(std::string& s) {
 // Whether the pair's name is `name`: as sent, percent-decoded, or as PHP
 // would read either (a copy of a credential under another spelling must not
 // get past the checks for a credential given twice).
-bool name_is(std::string_view pair, std::string_view name, std::string& scratch) {
+struct Name {
+  explicit Name(std::string_view n) : name(n), folded(n) { php_fold(folded); }
+  std::string_view name;
+  std::string folded;  // as PHP reads it
+};
+
+bool name_is(std::string_view pair, const Name& name, std::string& scratch) {
   std::string_view raw = pair.substr(0, pair.find('='));
-  if (raw == name) return true;
+  if (raw == name.name || raw == name.folded) return true;
   if (raw.find_first_of("%+. [") == std::string_view::npos) return false;
   if (!percent_decode(raw, scratch)) return false;
-  if (scratch == name) return true;
+  if (scratch == name.name) return true;
   php_fold(scratch);
-  std::string folded(name);
-  php_fold(folded);
-  return scratch == folded;
+  return scratch == name.folded;
 }
 
 // Calls f(pair) for each '&'-separated piece, empty ones included.
@@ -66,9 +70,10 @@ bool percent_decode(std::string_view in, std::string& out) {
   return true;
 }
 
-ParamLookup find_param(std::string_view query, std::string_view name) {
+ParamLookup find_param(std::string_view query, std::string_view param) {
   ParamLookup result;
   if (query.empty()) return result;
+  const Name name(param);
   std::string scratch;
   for_each_pair(query, [&](std::string_view pair) {
     if (!name_is(pair, name, scratch)) return;
@@ -80,7 +85,8 @@ ParamLookup find_param(std::string_view query, std::string_view name) {
   return result;
 }
 
-std::string remove_param(std::string_view query, std::string_view name) {
+std::string remove_param(std::string_view query, std::string_view param) {
+  const Name name(param);
   std::string out;
   std::string scratch;
   bool first = true;

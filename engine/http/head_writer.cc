@@ -277,8 +277,12 @@ void write_local_response(int status, std::string_view body, bool close, bool he
   append_local_start(out, status, date);
   if (extra != nullptr) {
     for (const auto& h : *extra) {
-      if (is_hop_by_hop(h.name) || iequals(h.name, "date") || iequals(h.name, "server") ||
-          iequals(h.name, "content-type"))
+      // Nor anything that would let a cache keep the error or describe a
+      // body it does not have (nginx leaves add_header off errors for this).
+      const std::string_view n = h.name;
+      if (is_hop_by_hop(n) || iequals(n, "date") || iequals(n, "server") || starts_with_ci(n, "content-") ||
+          iequals(n, "cache-control") || iequals(n, "expires") || iequals(n, "etag") ||
+          iequals(n, "last-modified") || iequals(n, "age") || iequals(n, "set-cookie"))
         continue;
       append_header(out, h.name, h.value);
     }

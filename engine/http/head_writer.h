@@ -86,8 +86,8 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
 
 // Appends a complete short response of the gateway's own (error pages, 404).
 // `extra`: fields response filters added to it (CORS, security headers);
-// those the gateway writes itself (framing, hop-by-hop, Date, Server,
-// Content-Type) are not taken from there.
+// not those the gateway writes itself (framing, hop-by-hop, Date, Server),
+// Content-*, nor caching fields and Set-Cookie (a 502 must not be cached).
 void write_local_response(int status, std::string_view body, bool close, bool head_request,
                           std::string_view date, std::string& out, const HeaderList* extra = nullptr);
 

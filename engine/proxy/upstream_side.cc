@@ -190,11 +190,13 @@ void Proxy::process_upstream(UpstreamConn* u) {
   }
   if (u->closed) return;
   // The upstream closed while a head waited behind a relayed 1xx: now that
-  // it is read, the close counts (a head it cut short is a 502).
-  if (u->peer_eof && u->in.empty() && u->ex != nullptr && !u->ex->response_started) {
+  // it is read, the close counts (a head it cut short is a 502; an empty
+  // body that the close ends is complete).
+  if (u->peer_eof && u->in.empty() && u->ex != nullptr && !u->ex->response_done) {
     upstream_input_closed(u);
     return;
   }
+  if (u->ex != nullptr && u->ex->body_deferred) return;  // stays paused until its turn
   regulate_recv(u, core::Op::kUpstreamRecv);
 }
 
@@ -312,10 +314,14 @@ void Proxy::pump_response_body(UpstreamConn* u) {
   http::HeadReader::PayloadPieces* pieces = ex->body_watchers != 0 ? &pieces_ : nullptr;
   while (!ex->response_done && !u->in.empty() && !c->out.full()) {
     if (ex->body_rewritten && rewrite_budget_ == 0) {
+      // Its receive stops until its turn comes (process_upstream re-arms
+      // it): queued chunks hold receive buffers the worker's other
+      // connections need.
       if (!ex->body_deferred) {
         ex->body_deferred = true;
         deferred_bodies_.emplace_back(ex, ex->generation);
       }
+      if (u->recv_armed) pause_recv(u, core::Op::kUpstreamRecv);
       break;
     }
     Chunk& chunk = u->in.front();
@@ -368,10 +374,8 @@ void Proxy::pump_response_body(UpstreamConn* u) {
     }
     if (!c->out.full()) {
       ex->response_done = true;
-      if (pieces != nullptr) {
-        filter_response_body(ex, {}, true);
-        moved = true;
-      }
+      moved = true;  // the head may be all there is to send
+      if (pieces != nullptr) filter_response_body(ex, {}, true);
     }
   }
   if (moved) {

@@ -166,8 +166,11 @@ void CacheWorker::remember_uncacheable(const std::string& key, int64_t now_ms) {
       if (it->second <= now_ms) uncacheable.erase(it++);
       else ++it;
     }
+    // Still full: start over rather than sweep on every insert (forgetting
+    // costs only some collapsing).
+    if (uncacheable.size() >= kMaxUncacheableKeys) uncacheable.clear();
   }
-  if (uncacheable.size() < kMaxUncacheableKeys) uncacheable[key] = now_ms + kUncacheableMemoMs;
+  uncacheable[key] = now_ms + kUncacheableMemoMs;
 }
 
 bool CacheWorker::known_uncacheable(const std::string& key, int64_t now_ms) const {

@@ -43,7 +43,7 @@ struct InFlight {
 // waiting for a leader's response would only delay their own fetch
 // (Varnish's hit-for-miss). A storable response for the key ends it early.
 constexpr int64_t kUncacheableMemoMs = 120'000;
-constexpr size_t kMaxUncacheableKeys = 4096;  // per worker; past it, keys are not remembered
+constexpr size_t kMaxUncacheableKeys = 4096;  // per worker; past it, the memo starts over
 
 struct CacheStats {
   uint64_t hits = 0;          // fresh responses served (304s to conditionals included)
@@ -107,6 +107,10 @@ struct CacheWorker final : filter::WorkerState {
   // Resumes the waiters whose collapse_timeout ran out; the next deadline.
   int64_t expire_waiters(int64_t now_ms);
   void remember_uncacheable(const std::string& key, int64_t now_ms);
+  bool has_waiters(const std::string& key, uint64_t leader) const {
+    auto it = in_flight.find(key);
+    return leader != 0 && it != in_flight.end() && it->second.leader == leader && !it->second.waiters.empty();
+  }
   bool known_uncacheable(const std::string& key, int64_t now_ms) const;
   int64_t on_timer(int64_t now_ms, filter::WorkerServices&) override {
     adopt_slice();

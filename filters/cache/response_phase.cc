@@ -78,8 +78,10 @@ filter::Outcome CacheFilter::on_response_head(filter::Context& ctx) const {
   // Also not stored when too much is on its way into the store already.
   const bool get = ctx.request->method == "GET";
   // The next requests for a key that will not be stored need not wait for
-  // each other (a 5xx may be passing: collapsing goes on).
-  if (get && !storable && status < 500) w.remember_uncacheable(st->key, ctx.now_ms);
+  // each other: remembered when some did (a 5xx may be passing, and a 304
+  // answers one client's own validators: collapsing goes on).
+  if (get && !storable && status < 500 && status != 304 && w.has_waiters(st->key, st->leader))
+    w.remember_uncacheable(st->key, ctx.now_ms);
   else if (get && storable) w.uncacheable.erase(st->key);
   if (!storable || (length > 0 && !charge_capture(w, *cap, static_cast<uint64_t>(length)))) {
     // A full response supersedes the stale one even when it is not stored

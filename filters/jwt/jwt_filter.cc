@@ -73,7 +73,7 @@ filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
       ++w.counters.cache_hits;
       ++w.counters.accepted;
       grant(ctx, *cached);
-      if (!settings_.forward_token) hide_token(ctx);
+      if (!settings_.forward_token) hide_token(ctx, token);
       return filter::Outcome::kProceed;
     }
   }
@@ -93,7 +93,7 @@ filter::Outcome JwtFilter::on_request_head(filter::Context& ctx) const {
   if (caching) w.cache.insert(token, hash, w.grant, ctx.unix_ms);
   ++w.counters.accepted;
   grant(ctx, w.grant);
-  if (!settings_.forward_token) hide_token(ctx);
+  if (!settings_.forward_token) hide_token(ctx, token);
   return filter::Outcome::kProceed;
 }
 
@@ -106,10 +106,13 @@ bool JwtFilter::wait_for_keys(filter::Context& ctx, JwtWorkerState& w) const {
   return true;
 }
 
-// From every source: the same token may come in several (a browser's cookie
-// and header), and find_token names only the first.
-void JwtFilter::hide_token(filter::Context& ctx) const {
+// From every source that holds it: the same token may come in several (a
+// browser's cookie and header), and find_token names only the first. A
+// source holding something else (Authorization: Basic for the upstream
+// while the token came in a cookie) is left alone.
+void JwtFilter::hide_token(filter::Context& ctx, std::string_view token) const {
   for (const TokenSource& source : settings_.sources) {
+    if (!holds_token(source, *ctx.request, token)) continue;
     if (source.kind == TokenSource::Kind::kHeader) ctx.remove_request_header(source.name);
     else if (source.kind == TokenSource::Kind::kCookie) hide_cookie(ctx, source.name);
     // A query source cannot be hidden: refused at load with forward_token: false.

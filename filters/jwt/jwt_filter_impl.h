@@ -37,7 +37,7 @@ class JwtFilter final : public filter::Filter {
   // for a fetch of the key set (once per request).
   bool wait_for_keys(filter::Context& ctx, JwtWorkerState& w) const;
   void grant(filter::Context& ctx, const Grant& g) const;
-  void hide_token(filter::Context& ctx) const;
+  void hide_token(filter::Context& ctx, std::string_view token) const;
   void hide_cookie(filter::Context& ctx, std::string_view name) const;
 
   JwtSettings settings_;

@@ -80,6 +80,11 @@ size_t count_in(const TokenSource& src, const http::RequestHead& request,
 
 }  // namespace
 
+bool holds_token(const TokenSource& source, const http::RequestHead& request, std::string_view token) {
+  std::string_view value;
+  return count_in(source, request, &value) == 1 && value == token;
+}
+
 Lookup find_token(const std::vector<TokenSource>& sources, const http::RequestHead& request,
                   std::string_view* token, size_t* source) {
   for (size_t i = 0; i < sources.size(); ++i) {

@@ -36,6 +36,9 @@ enum class Lookup {
 Lookup find_token(const std::vector<TokenSource>& sources, const http::RequestHead& request,
                   std::string_view* token, size_t* source = nullptr);
 
+// Whether `source` carries exactly `token` (and only once).
+bool holds_token(const TokenSource& source, const http::RequestHead& request, std::string_view token);
+
 // A Cookie header value without the cookie `name` ("a=1; b=2" without "a" is
 // "b=2"); "" when nothing is left.
 std::string cookie_header_without(std::string_view value, std::string_view name);

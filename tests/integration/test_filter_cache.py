@@ -412,18 +412,22 @@ class CollapseLimitsTest(unittest.TestCase):
         origin = harness.Origin()
         gw = harness.Gateway(config([origin.port], extra=FILTERS + "default_filters: [cache]\n"))
         path = "/delay/300?header=Cache-Control:private"
-        try:
-            self.assertEqual(request(gw.port, path=path).header("X-Cache"), "MISS")
+
+        def together(n):
             threads = [threading.Thread(target=request, args=(gw.port,), kwargs={"path": path})
-                       for _ in range(4)]
+                       for _ in range(n)]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+
+        try:
+            together(3)  # the first round collapses (at most 2 wait), and learns
+            together(6)  # the second does not (else at least 5 would wait)
         finally:
             self.assertEqual(gw.stop(), 0, gw.stderr())
             origin.stop()
-        self.assertEqual(gw.stats()["filters"].get("cache.collapsed", 0), 0)
+        self.assertLessEqual(gw.stats()["filters"].get("cache.collapsed", 0), 2)
 
 
 class StaleIfErrorOriginDownTest(unittest.TestCase):

@@ -365,6 +365,25 @@ class InterimResponses(unittest.TestCase):
                 self.assertEqual(gw.stop(), 0, gw.stderr())
                 origin.stop()
 
+    def test_an_empty_body_the_close_ends_after_a_1xx(self):
+        # The head waited behind the 103 while the close came: the response
+        # (no length, so the close ends it: an empty body) still goes out;
+        # without a 103 too (it never did: the head alone was not sent).
+        for hints in (self.EARLY_HINTS, b""):
+            origin = ScriptedUpstream(lambda i, _: hints + b"HTTP/1.1 200 OK\r\n\r\n")
+            gw = Gateway(config([origin.port]))
+            c = RawClient(gw.port)
+            try:
+                c.send(build_request("GET", "/x"))
+                if hints:
+                    self.assertEqual(c.read_response().status, 103)
+                final = c.read_response()
+                self.assertEqual((final.status, final.body), (200, b""))
+            finally:
+                c.close()
+                self.assertEqual(gw.stop(), 0, gw.stderr())
+                origin.stop()
+
     def test_an_upstream_failing_after_a_1xx_is_502(self):
         origin = ScriptedUpstream(lambda i, _: self.EARLY_HINTS + b"HTTP/1.1 200 OK\r\nbad")
         gw = Gateway(config([origin.port]))

@@ -524,7 +524,8 @@ TEST(WriteLocalResponse, FieldsFiltersAddedGoOutWithIt) {
   // security headers; the fields the gateway writes itself are its own.
   HeaderList extra{{"Access-Control-Allow-Origin", "https://app.example"}, {"Vary", "Origin"},
                    {"Content-Length", "99"}, {"Content-Type", "text/html"}, {"Date", "x"},
-                   {"Connection", "keep-alive"}, {"Server", "other"}};
+                   {"Connection", "keep-alive"}, {"Server", "other"}, {"Cache-Control", "max-age=86400"},
+                   {"Expires", "x"}, {"Content-Encoding", "gzip"}, {"Set-Cookie", "a=b"}};
   std::string out;
   write_local_response(502, "bad", false, false, "", out, &extra);
   EXPECT_EQ(out,

@@ -42,6 +42,8 @@ TEST(QueryParam, Find) {
   EXPECT_EQ(find_param("api.key=1&api+key=2&api%20key=3&api[key=4&+api_key=5&api%2Ekey=6", "api_key").count, 6u);
   EXPECT_EQ(find_param("api-key=1&apikey=2&api_key]=3", "api_key").count, 0u);
   EXPECT_EQ(find_param("access.token=t", "access_token").raw, "t");
+  // Both ways: a configured "api.key" is PHP's api_key too.
+  EXPECT_EQ(find_param("api.key=1&api_key=2", "api.key").count, 2u);
   EXPECT_EQ(find_param("", "api_key").count, 0u);
   p = find_param("api_key", "api_key");
   EXPECT_EQ(p.count, 1u);

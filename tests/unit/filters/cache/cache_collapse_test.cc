@@ -89,9 +89,20 @@ TEST(Collapsing, AnUnstorableKeyCollapsesAgainOnceStorableOrAfterTheMemo) {
   Cache cache(kConfig);
   Origin priv = cacheable();
   priv.headers[0] = {"Cache-Control", "private"};
+  // Alone, an unstorable answer is not remembered: nobody waited for it.
+  Exchange alone(cache, "GET", "/a");
+  alone.request();
+  alone.respond(priv);
+  EXPECT_TRUE(cache.worker().uncacheable.empty());
+  // With a waiter it is.
   Exchange first(cache, "GET", "/a");
+  Exchange waiter(cache, "GET", "/a");
   first.request();
+  ASSERT_EQ(waiter.request(), filter::Outcome::kSuspend);
   first.respond(priv);
+  EXPECT_EQ(cache.worker().uncacheable.size(), 1u);
+  EXPECT_EQ(waiter.request(), filter::Outcome::kProceed);
+  waiter.respond(priv);
   // The origin's answer becomes storable: the next miss leads again.
   Exchange lead(cache, "GET", "/a");
   Exchange next(cache, "GET", "/a");
@@ -102,8 +113,11 @@ TEST(Collapsing, AnUnstorableKeyCollapsesAgainOnceStorableOrAfterTheMemo) {
   EXPECT_TRUE(cache.worker().uncacheable.empty());
   // Remembered for two minutes only.
   Exchange other(cache, "GET", "/b");
+  Exchange other_waiter(cache, "GET", "/b");
   other.request();
+  ASSERT_EQ(other_waiter.request(), filter::Outcome::kSuspend);
   other.respond(priv);
+  other_waiter.log();
   cache.advance(121);
   Exchange b1(cache, "GET", "/b");
   Exchange b2(cache, "GET", "/b");

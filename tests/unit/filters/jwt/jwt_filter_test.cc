@@ -397,6 +397,16 @@ TEST_F(JwtFilterTest, TheTokenCanBeKeptFromTheUpstream) {
     EXPECT_THAT(both.request_headers("Cookie"), ElementsAre("theme=dark"));
     EXPECT_THAT(both.request_headers("X-Token"), IsEmpty());
   }
+  // A source holding something else is not the token's: it goes on.
+  ASSERT_TRUE(build(std::string(kBase) +
+                    "token: [{cookie: session}, {header: Authorization}]\nforward_token: false\n"))
+      << h_.error();
+  Exchange basic;
+  basic.header("Cookie", "session=" + token).header("Authorization", "Basic dXNlcjpwdw==");
+  h_.run(basic);
+  ASSERT_EQ(basic.outcome, Outcome::kProceed);
+  EXPECT_THAT(basic.request_headers("Cookie"), IsEmpty());
+  EXPECT_THAT(basic.request_headers("Authorization"), ElementsAre("Basic dXNlcjpwdw=="));
 }
 
 TEST_F(JwtFilterTest, KeysFromPemAndSecretFiles) {
