@@ -86,12 +86,11 @@ bool holds_token(const TokenSource& source, const http::RequestHead& request, st
 }
 
 Lookup find_token(const std::vector<TokenSource>& sources, const http::RequestHead& request,
-                  std::string_view* token, size_t* source) {
+                  std::string_view* token) {
   for (size_t i = 0; i < sources.size(); ++i) {
     std::string_view value;
     const size_t count = count_in(sources[i], request, &value);
     if (count == 0) continue;
-    if (source != nullptr) *source = i;
     if (count > 1) return Lookup::kAmbiguous;
     // RFC 6750 2: one method per request. A different token in a later
     // source would travel upstream unverified next to the checked one (the

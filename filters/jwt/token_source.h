@@ -32,9 +32,8 @@ enum class Lookup {
   kEmpty,      // a source present but empty ("Bearer" alone): malformed
 };
 
-// *source (when given) is set to the index of the source that was present.
 Lookup find_token(const std::vector<TokenSource>& sources, const http::RequestHead& request,
-                  std::string_view* token, size_t* source = nullptr);
+                  std::string_view* token);
 
 // Whether `source` carries exactly `token` (and only once).
 bool holds_token(const TokenSource& source, const http::RequestHead& request, std::string_view token);
