@@ -165,6 +165,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void start_upstream_request(UpstreamConn* u);
   void process_upstream(UpstreamConn* u);
   bool read_response_head(UpstreamConn* u);
+  void fill_response_fields(Exchange* ex);
   void relay_interim(Exchange* ex, int code);
   void pump_response_body(UpstreamConn* u);
   void finish_response(UpstreamConn* u);
@@ -263,8 +264,9 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   std::vector<std::pair<Exchange*, uint32_t>> resumed_;
   // Body bytes a rewriting filter (gzip) may still take this turn (the piece
   // that crosses it is finished), and the exchanges that found none left: a
-  // loop turn does a bounded amount of such work, so one large compressed download cannot stall every other
-  // connection of the worker for the whole of a turn's completions.
+  // loop turn does a bounded amount of such work, so one large compressed
+  // download cannot stall every other connection of the worker for the
+  // whole of a turn's completions.
   static constexpr uint64_t kRewriteBytesPerTurn = 32 * 1024;  // ~1-2 ms of gzip -6
   uint64_t rewrite_budget_ = kRewriteBytesPerTurn;
   std::vector<std::pair<Exchange*, uint32_t>> deferred_bodies_;

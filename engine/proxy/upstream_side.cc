@@ -228,7 +228,7 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   ClientConn* c = ex->client;
   ex->response_framing = ex->response.response_framing(ex->head_request);
   ex->response_left = ex->response.content_length();
-  ex->response.fill(scratch_headers_);
+  fill_response_fields(ex);
   // An HTTP/1.1 response to HEAD has no body whatever its Transfer-Encoding
   // says (the coding a GET would get, RFC 9110 9.3.2): nothing to misread.
   // An HTTP/1.0 one with any is faulty (RFC 9112 6.1) and still refused.
@@ -238,9 +238,6 @@ bool Proxy::read_response_head(UpstreamConn* u) {
     upstream_failed(u, 502, "unsupported Transfer-Encoding from upstream", false);
     return false;
   }
-  http::ConnectionTokens tokens;
-  tokens.parse(scratch_headers_);
-  tokens.remove_named(scratch_headers_);
   if (ex->chain != nullptr && (ex->chain->phases & (filter::kResponseHead | filter::kResponseBody))) {
     if (!run_response_filters(ex, scratch_headers_, code)) return false;
     code = ex->ctx.response.status;
@@ -275,16 +272,23 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   return true;
 }
 
+// The response head's fields into scratch_headers_, less those its
+// Connection names (they were the upstream's hop; Transfer-Encoding is
+// never among the removed, so framing checks may follow).
+void Proxy::fill_response_fields(Exchange* ex) {
+  ex->response.fill(scratch_headers_);
+  http::ConnectionTokens tokens;
+  tokens.parse(scratch_headers_);
+  tokens.remove_named(scratch_headers_);
+}
+
 // A 1xx response (103 Early Hints, 102) goes on to the client, as RFC 9110
 // 15.2 asks of a proxy, without its hop-by-hop fields. Not a 100: the gateway
 // answers Expect itself and does not forward it. Not to an HTTP/1.0 client,
 // which must never see a 1xx.
 void Proxy::relay_interim(Exchange* ex, int code) {
   if (code == 100 || ex->http10) return;
-  ex->response.fill(scratch_headers_);
-  http::ConnectionTokens tokens;
-  tokens.parse(scratch_headers_);
-  tokens.remove_named(scratch_headers_);
+  fill_response_fields(ex);
   http::ClientResponse resp;
   resp.status = code;
   resp.received_http10 = ex->response.version_minor() == 0;
