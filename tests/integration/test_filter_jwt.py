@@ -90,6 +90,12 @@ filters:
     jwks_file: {cls.dir}/keys.json
     audience: api
     token: [{{ cookie: session }}, {{ query: access_token }}]
+  hidden:
+    type: jwt
+    jwks_file: {cls.dir}/keys.json
+    audience: api
+    token: [{{ cookie: session }}, {{ header: Authorization }}]
+    forward_token: false
 """
         routes = """\
   - match: { prefix: /api }
@@ -104,6 +110,10 @@ filters:
     upstream: origin
     strip_prefix: /web
     filters: [cookie_auth]
+  - match: { prefix: /hidden }
+    upstream: origin
+    strip_prefix: /hidden
+    filters: [hidden]
   - match: { prefix: / }
     upstream: origin
 """
@@ -199,6 +209,20 @@ filters:
         self.assertIn('error="insufficient_scope"', r.header("www-authenticate"))
         r = self.get("/orders/headers", hs256(claims(scope="orders:write")))
         self.assertEqual(r.status, 200)
+
+    def test_forward_token_false_leaves_no_copy(self):
+        # The same token in the cookie and the header: neither goes on, and
+        # the cookie's neighbours do. A header holding something else does.
+        token = hs256(claims())
+        head = self.get("/hidden/headers", token,
+                        headers=[("Cookie", "theme=dark; session=" + token)]).body.decode()
+        self.assertNotIn(token, head)
+        self.assertIn("Cookie: theme=dark\r\n", head)
+        r = self.get("/hidden/headers", headers=[("Cookie", "session=" + token),
+                                                 ("Authorization", "Basic dXNlcjpwdw==")])
+        self.assertEqual(r.status, 200)
+        self.assertIn("Authorization: Basic dXNlcjpwdw==\r\n", r.body.decode())
+        self.assertNotIn(token, r.body.decode())
 
     def test_cookie_and_query_sources(self):
         token = hs256(claims())
