@@ -108,6 +108,10 @@ struct Route {
   // (which may be empty; the result is never empty: "" becomes "/").
   std::string strip_prefix;
   std::string replace_prefix;
+  // Whether a WebSocket handshake (RFC 6455) goes on as one, so that a 101
+  // from the upstream turns the connection into a tunnel. Off: the Upgrade
+  // is dropped like any hop-by-hop field, as for every other protocol.
+  bool websocket = true;
   // The route's filter chain: indexes into Config::filters, in order.
   // Config::default_filters unless the route lists its own (even none).
   std::vector<size_t> filters;
@@ -122,6 +126,7 @@ struct Limits {
   Millis client_body_timeout{60'000};            // idle gap while reading a body
   Millis idle_timeout{60'000};                   // keep-alive connection with no request
   Millis send_timeout{60'000};                   // a peer not reading what we send
+  Millis tunnel_idle_timeout{3'600'000};         // a WebSocket tunnel with no bytes either way
   uint32_t max_connections_per_worker = 16384;
 };
 

@@ -185,7 +185,7 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
     std::string name = peek_name(item.value);
     const std::string label = name.empty() ? item.path : "route " + quote(name);
     MapReader map(item, "in " + label,
-                  {"name", "match", "upstream", "strip_prefix", "replace_prefix", "filters"});
+                  {"name", "match", "upstream", "strip_prefix", "replace_prefix", "websocket", "filters"});
     Route route;
     const YAML::Mark mark = item.value.Mark();
     route.location = SourceLocation{file_name, mark.line + 1, mark.column + 1};
@@ -217,6 +217,7 @@ void parse_routes(const Field& field, const std::string& file_name, Config& conf
                               "redirect, may omit it)");
     }
     parse_rewrite(map, route);
+    if (const Field* f = map.find("websocket")) route.websocket = get_bool(*f);
 
     // A later route with an identical match can never be chosen: first match
     // wins. One merely shadowed by a broader earlier route is left alone --

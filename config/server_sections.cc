@@ -100,7 +100,7 @@ void parse_limits(const Field& field, Limits& limits) {
   if (is_empty_section(field)) return;
   MapReader map(field, "in limits",
                 {"max_request_line", "max_header_bytes", "max_body_bytes", "client_header_timeout",
-                 "client_body_timeout", "idle_timeout", "send_timeout",
+                 "client_body_timeout", "idle_timeout", "send_timeout", "tunnel_idle_timeout",
                  "max_connections_per_worker"});
   constexpr uint64_t kMiB = 1024 * 1024;
   if (const Field* f = map.find("max_request_line"))
@@ -118,6 +118,8 @@ void parse_limits(const Field& field, Limits& limits) {
     limits.idle_timeout = get_duration(*f, min_timeout, kMaxTimeout);
   if (const Field* f = map.find("send_timeout"))
     limits.send_timeout = get_duration(*f, min_timeout, kMaxTimeout);
+  if (const Field* f = map.find("tunnel_idle_timeout"))
+    limits.tunnel_idle_timeout = get_duration(*f, min_timeout, kMaxTimeout);
   if (const Field* f = map.find("max_connections_per_worker"))
     limits.max_connections_per_worker = static_cast<uint32_t>(get_int(*f, 1, 1 << 20));
 }

@@ -55,6 +55,7 @@ void add_stats(proxy::ProxyStats& t, std::map<std::string, uint64_t>& filters,
   t.upstream_failures += s.upstream_failures;
   t.upstream_failovers += s.upstream_failovers;
   t.endpoints_marked_down += s.endpoints_marked_down;
+  t.tunnels += s.tunnels;
   t.loop_turns += s.loop_turns;
   t.batched_turns += s.batched_turns;
   for (const auto& [name, value] : s.filters) filters[name] += value;
@@ -69,7 +70,7 @@ void print_stats(const proxy::ProxyStats& t, const std::map<std::string, uint64_
           "\"requests\":%llu,\"local_responses\":%llu,\"filter_responses\":%llu,"
           "\"upstream_connects\":%llu,"
           "\"upstream_reuses\":%llu,\"upstream_retries\":%llu,\"upstream_failures\":%llu,"
-          "\"upstream_failovers\":%llu,\"endpoints_marked_down\":%llu,"
+          "\"upstream_failovers\":%llu,\"endpoints_marked_down\":%llu,\"tunnels\":%llu,"
           "\"loop_turns\":%llu,\"batched_turns\":%llu,\"filters\":{%s}}\n",
           (unsigned long long)t.connections_accepted, (unsigned long long)t.connections_refused,
           (unsigned long long)t.requests, (unsigned long long)t.local_responses,
@@ -77,6 +78,7 @@ void print_stats(const proxy::ProxyStats& t, const std::map<std::string, uint64_
           (unsigned long long)t.upstream_connects, (unsigned long long)t.upstream_reuses,
           (unsigned long long)t.upstream_retries, (unsigned long long)t.upstream_failures,
           (unsigned long long)t.upstream_failovers, (unsigned long long)t.endpoints_marked_down,
+          (unsigned long long)t.tunnels,
           (unsigned long long)t.loop_turns, (unsigned long long)t.batched_turns, filter_json.c_str());
 }
 

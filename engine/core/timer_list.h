@@ -14,6 +14,7 @@ enum class TimerKind : uint8_t {
   kClientIdle,
   kClientSend,
   kClientLinger,
+  kTunnelIdle,  // a WebSocket tunnel that moved no bytes either way
   kUpstreamConnect,
   kUpstreamResponse,
   kUpstreamIdle,

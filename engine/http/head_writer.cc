@@ -9,6 +9,9 @@ namespace ringway::http {
 
 namespace {
 
+// The only protocol switch the gateway passes on (RFC 6455 4.1, 4.2.2).
+constexpr std::string_view kUpgradeFields = "Connection: upgrade\r\nUpgrade: websocket\r\n";
+
 void append_number(std::string& out, uint64_t n) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, n);
@@ -237,6 +240,7 @@ void write_upstream_request(const RequestHead& head, const UpstreamRequest& req,
   } else if (req.framing == BodyFraming::kChunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   }
+  if (req.upgrade) out.append(kUpgradeFields);
   out.append("\r\n", 2);
 }
 
@@ -267,7 +271,8 @@ void write_client_response(const HeaderList& headers, const ClientResponse& resp
              resp.status != 204 && resp.status != 304) {
     out.append("Content-Length: 0\r\n");  // an empty body still needs delimiting
   }
-  if (resp.close) out.append("Connection: close\r\n");
+  if (resp.upgrade) out.append(kUpgradeFields);
+  else if (resp.close) out.append("Connection: close\r\n");
   else if (resp.keep_alive) out.append("Connection: keep-alive\r\n");
   out.append("\r\n", 2);
 }

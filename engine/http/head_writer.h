@@ -51,6 +51,7 @@ struct UpstreamRequest {
   // An HTTP/1.0 client gets an HTTP/1.0 exchange upstream too, so the response
   // cannot come chunked (a 1.0 client could not read it).
   bool http10 = false;
+  bool upgrade = false;  // a WebSocket handshake: "Connection: upgrade", "Upgrade: websocket"
 };
 
 // Removes what a client says about where the request came from that the
@@ -73,6 +74,7 @@ struct ClientResponse {
   bool head_request = false;  // pass the upstream's Content-Length through
   bool close = false;         // "Connection: close"
   bool keep_alive = false;    // "Connection: keep-alive" (HTTP/1.0 clients)
+  bool upgrade = false;       // a 101 to WebSocket: "Connection: upgrade", "Upgrade: websocket"
   bool received_http10 = false;  // the response came as HTTP/1.0: "Via: 1.0 ringway"
   // IMF-fixdate of now, sent when the headers have none: a recipient with a
   // clock forwarding a response without Date must add one (RFC 9110 6.6.1).

@@ -52,6 +52,9 @@ struct RequestHead {
   int version_minor = 1;    // HTTP/1.<minor>
   std::string_view host;    // Host header value, or authority from an absolute-form target
   HeaderList headers;
+  // A WebSocket handshake the route lets through (its Upgrade and Connection
+  // are already gone from `headers`; the gateway sends its own).
+  bool upgrade = false;
 
   // First header with this name (case-insensitive), or nullptr.
   const Header* find(std::string_view name) const;

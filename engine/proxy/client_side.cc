@@ -89,6 +89,10 @@ void Proxy::on_client_send(ClientConn* c, int res) {
   }
   flush(c, core::Op::kClientSend);
   Exchange* ex = c->ex;
+  if (c->state == ClientState::kTunnel) {
+    pump_tunnel(ex);
+    return;
+  }
   if (ex != nullptr && ex->upstream != nullptr) {
     // It was waiting for room in our queue (an upstream that closed may still
     // owe the last bytes filters made of its body).
@@ -115,6 +119,9 @@ void Proxy::process_client(ClientConn* c) {
   while (!c->closed && !c->in.empty()) {
     if (c->state == ClientState::kIdle || c->state == ClientState::kHead) {
       if (!read_head(c)) break;
+    } else if (c->state == ClientState::kTunnel) {
+      pump_tunnel(c->ex);  // regulates the receive and arms the timer itself
+      return;
     } else {
       if (c->state == ClientState::kForward) pump_request_body(c);
       break;
@@ -258,6 +265,7 @@ void Proxy::start_request(ClientConn* c) {
   if (!check_request(c)) return;
   http::ConnectionTokens connection;
   connection.parse(ex->head.headers);
+  const bool websocket = asks_websocket(ex, connection);
   connection.remove_named(ex->head.headers);
   http::drop_client_forwarding(ex->head.headers);
 
@@ -269,6 +277,7 @@ void Proxy::start_request(ClientConn* c) {
     respond_local(c, 404, "no route", !ex->request_done);
     return;
   }
+  ex->head.upgrade = websocket && ex->route->websocket;
   if (filters_ != nullptr) {
     begin_filters(ex);
     if (ex->chain != nullptr && !run_request_filters(ex)) return;
@@ -299,6 +308,7 @@ void Proxy::forward_request(Exchange* ex) {
   req.framing = ex->request_framing;
   req.content_length = ex->request_left;
   req.http10 = ex->http10;
+  req.upgrade = ex->head.upgrade;
   ex->upstream_head.clear();
   http::write_upstream_request(ex->head, req, ex->upstream_head);
 
@@ -483,6 +493,9 @@ void Proxy::client_input_closed(ClientConn* c) {
     case ClientState::kIdle:
       if (c->in.empty()) close_client(c, false);
       return;
+    case ClientState::kTunnel:
+      pump_tunnel(c->ex);  // the FIN goes on once what came before it is out
+      return;
     default:
       close_client(c, false);
   }
@@ -516,7 +529,8 @@ void Proxy::update_client_timer(ClientConn* c) {
   switch (c->state) {
     case ClientState::kIdle:
     case ClientState::kLinger:
-      return;  // armed when the state was entered
+    case ClientState::kTunnel:
+      return;  // armed when the state was entered (a tunnel's on each move)
     case ClientState::kHead:
       // Not extended per byte: a client trickling its head (slowloris) still
       // gets 408 when the header timeout runs out.

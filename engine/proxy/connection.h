@@ -43,6 +43,7 @@ struct Socket {
   bool peer_eof = false;     // the peer shut its write side, or the connection failed
   bool peer_reset = false;   // failed (reset, timeout): what came may not be all that was sent
   bool starved = false;      // on the worker's list of receives waiting for buffers
+  bool write_shut = false;   // our FIN is sent (shutdown_write)
   core::TimerNode timer;
   InputQueue in;
   OutputQueue out;
@@ -53,6 +54,7 @@ enum class ClientState : uint8_t {
   kHead,     // reading a request head
   kForward,  // request accepted; body and response streaming
   kLinger,   // last response sent, write side shut: draining input before close
+  kTunnel,   // a WebSocket upgrade succeeded: bytes flow both ways unparsed
 };
 
 struct alignas(16) ClientConn : Socket {
@@ -123,6 +125,7 @@ struct Exchange {
   bool response_done = false;     // whole response queued to the client
   bool response_bytes = false;    // any response byte arrived
   bool interim_queued = false;    // interim_head is queued to the client, maybe not yet sent
+  bool tunnel = false;            // switched protocols: client and upstream joined (tunnel.cc)
   std::string client_head;        // rebuilt response head, or a local response
   std::string interim_head;       // the last relayed 1xx head (103 Early Hints)
 

@@ -121,7 +121,10 @@ void Proxy::take_buffer(Socket* s, const io_uring_cqe* cqe, core::BufferRing& bu
 // fd (or fixed slot) was closed and reused by a new connection: it would then
 // shut down a stranger's socket (seen as clients losing responses under
 // connection churn).
-void Proxy::shutdown_write(Socket* s) { ::shutdown(s->fd, SHUT_WR); }
+void Proxy::shutdown_write(Socket* s) {
+  s->write_shut = true;
+  ::shutdown(s->fd, SHUT_WR);
+}
 
 // Registered files: an operation on a socket in the ring's fixed-file table
 // skips the per-operation file lookup and reference count. The update rides

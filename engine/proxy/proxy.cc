@@ -42,7 +42,8 @@ Proxy::Proxy(core::Ring& ring, core::BufferRing& client_buffers,
       idle_timer_(core::TimerKind::kClientIdle, config_->limits.idle_timeout.count()),
       send_timer_(core::TimerKind::kClientSend, config_->limits.send_timeout.count()),
       // A closing connection reads and discards for this long at most.
-      linger_timer_(core::TimerKind::kClientLinger, 2000) {
+      linger_timer_(core::TimerKind::kClientLinger, 2000),
+      tunnel_timer_(core::TimerKind::kTunnelIdle, config_->limits.tunnel_idle_timeout.count()) {
   head_limits_.max_start_line = config_->limits.max_request_line;
   head_limits_.max_header_bytes = config_->limits.max_header_bytes;
   for (const auto& u : config_->upstreams) pools_.push_back(std::make_unique<UpstreamPool>(u));
@@ -221,6 +222,8 @@ void Proxy::free_exchange(Exchange* ex) {
   ex->response_done = false;
   ex->response_bytes = false;
   ex->interim_queued = false;
+  ex->tunnel = false;
+  ex->head.upgrade = false;
   ex->next_free = free_exchanges_;
   free_exchanges_ = ex;
 }
@@ -231,7 +234,7 @@ int64_t Proxy::next_deadline() const {
   for (size_t i = 0; i < filter_wake_.size(); ++i)
     if (filter_states_[i]) d = std::min(d, filter_wake_[i]);
   for (const core::TimerList* l :
-       {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_})
+       {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_, &tunnel_timer_})
     d = std::min(d, l->next_deadline());
   for (const auto& p : pools_) {
     d = std::min(d, p->queue_timer.next_deadline());
@@ -244,7 +247,7 @@ int64_t Proxy::next_deadline() const {
 
 void Proxy::expire_timers() {
   for (core::TimerList* l :
-       {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_}) {
+       {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_, &tunnel_timer_}) {
     while (core::TimerNode* n = l->pop_expired(now_ms_))
       on_client_timeout(static_cast<ClientConn*>(n->owner), l->kind());
   }

@@ -41,6 +41,7 @@ struct ProxyStats {
   uint64_t upstream_failures = 0;
   uint64_t upstream_failovers = 0;     // a failed connect retried on another endpoint
   uint64_t endpoints_marked_down = 0;  // by max_fails within fail_timeout
+  uint64_t tunnels = 0;                // WebSocket upgrades the upstream accepted
   // The worker's loop: turns taken, and those that waited for a batch of
   // completions (engine.batch_wait, while the rate is over batch_min_rps).
   uint64_t loop_turns = 0;
@@ -167,6 +168,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   bool read_response_head(UpstreamConn* u);
   void fill_response_fields(Exchange* ex);
   void relay_interim(Exchange* ex, int code);
+  void switch_protocols(UpstreamConn* u, size_t head_bytes);
   void pump_response_body(UpstreamConn* u);
   void finish_response(UpstreamConn* u);
   void upstream_failed(UpstreamConn* u, int status, const char* reason, bool may_retry);
@@ -175,6 +177,13 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void close_upstream(UpstreamConn* u);
   void upstream_input_closed(UpstreamConn* u);
   void on_upstream_timeout(UpstreamConn* u, core::TimerKind kind);
+
+  // tunnel.cc: a WebSocket upgrade, from the handshake to the last byte
+  bool asks_websocket(const Exchange* ex, const http::ConnectionTokens& connection) const;
+  const char* check_switch(const Exchange* ex);  // why a 101 is refused, or null
+  void open_tunnel(UpstreamConn* u);
+  void pump_tunnel(Exchange* ex);
+  void relay(Socket* from, core::Op recv_op, Socket* to, core::Op send_op);
 
   // filters.cc: running a request's filter chain
   void begin_filters(Exchange* ex);
@@ -284,6 +293,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   core::TimerList idle_timer_;
   core::TimerList send_timer_;
   core::TimerList linger_timer_;
+  core::TimerList tunnel_timer_;
 
   ClientConn* live_ = nullptr;  // list of live clients
   size_t clients_ = 0;

@@ -142,6 +142,10 @@ void Proxy::on_upstream_send(UpstreamConn* u, int res) {
     return;
   }
   flush(u, core::Op::kUpstreamSend);
+  if (u->ex != nullptr && u->ex->tunnel) {
+    pump_tunnel(u->ex);
+    return;
+  }
   if (u->ex != nullptr) {
     // The response timeout counts from the last progress of the request: a
     // long upload that keeps moving is not an upstream that does not answer.
@@ -176,6 +180,10 @@ void Proxy::on_upstream_recv(UpstreamConn* u, const io_uring_cqe* cqe) {
 }
 
 void Proxy::process_upstream(UpstreamConn* u) {
+  if (u->ex != nullptr && u->ex->tunnel) {
+    pump_tunnel(u->ex);
+    return;
+  }
   while (!u->closed && u->ex != nullptr && !u->in.empty()) {
     if (!u->ex->response_started) {
       // A relayed 1xx may still be waiting to be sent from interim_head,
@@ -212,7 +220,7 @@ bool Proxy::read_response_head(UpstreamConn* u) {
   }
   int code = status == http::HeadStatus::kComplete ? ex->response.status_code() : 0;
   if (code == 101) {
-    upstream_failed(u, 502, "unexpected protocol switch from upstream", false);
+    switch_protocols(u, used);
     return false;
   }
   // Relayed before the receive buffer its fields point into goes back.
@@ -280,6 +288,32 @@ void Proxy::fill_response_fields(Exchange* ex) {
   http::ConnectionTokens tokens;
   tokens.parse(scratch_headers_);
   tokens.remove_named(scratch_headers_);
+}
+
+// A 101 to a WebSocket handshake opens a tunnel, once it proves it answers
+// this one (check_switch); the bytes after its head are the upstream's first
+// frames. Response filters do not see it: there is no response to them,
+// only a connection that stops being HTTP (the log phase runs at its end).
+void Proxy::switch_protocols(UpstreamConn* u, size_t head_bytes) {
+  Exchange* ex = u->ex;
+  ex->response.fill(scratch_headers_);
+  if (const char* reason = check_switch(ex)) {
+    upstream_failed(u, 502, reason, false);
+    return;
+  }
+  fill_response_fields(ex);
+  http::ClientResponse resp;
+  resp.status = 101;
+  resp.upgrade = true;
+  resp.received_http10 = ex->response.version_minor() == 0;
+  resp.date = http_date();
+  ex->client_head.clear();
+  http::write_client_response(scratch_headers_, resp, ex->client_head);
+  drop(u->in.consume(static_cast<uint32_t>(head_bytes)));
+  ClientConn* c = ex->client;
+  c->out.push(ex->client_head.data(), static_cast<uint32_t>(ex->client_head.size()), kNoBuffer);
+  flush(c, core::Op::kClientSend);
+  open_tunnel(u);
 }
 
 // A 1xx response (103 Early Hints, 102) goes on to the client, as RFC 9110
@@ -485,6 +519,13 @@ void Proxy::upstream_input_closed(UpstreamConn* u) {
   Exchange* ex = u->ex;
   if (u->state != UpstreamState::kBusy || ex == nullptr) {
     close_upstream(u);  // a pooled connection the upstream closed
+    return;
+  }
+  if (ex->tunnel) {
+    if (u->peer_reset)
+      close_client(ex->client, false);  // a reset passes on as one (closing both)
+    else
+      pump_tunnel(ex);
     return;
   }
   if (ex->response_started) {

@@ -1,7 +1,8 @@
 // Request head: what to do with a request before it reaches the origin.
 //
 //   not GET/HEAD          unsafe methods remember to invalidate; others pass
-//   no-store, Range, ...  bypass: neither looked up nor stored
+//   no-store, Range, ...  bypass: neither looked up nor stored (also a
+//                         WebSocket handshake)
 //   fresh entry           HIT (or 304 when the client's conditional matches)
 //   stale, allowed        STALE: the client's max-stale, or s-w-r while
 //                         another request is already refreshing the entry
@@ -84,7 +85,7 @@ filter::Outcome CacheFilter::on_request_head(filter::Context& ctx) const {
   }
   st.request_cc = parse_cache_control(req.headers);
   st.authorized = ctx.authenticated || find_header(req.headers, "authorization") != nullptr;
-  if (st.request_cc.no_store || origin_only(req.headers) ||
+  if (st.request_cc.no_store || req.upgrade || origin_only(req.headers) ||
       (!options_.cache_authorized && st.authorized)) {
     st.mode = Mode::kBypass;
     return filter::Outcome::kProceed;

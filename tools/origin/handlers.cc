@@ -266,6 +266,8 @@ Route parse_route(std::string_view target, std::string& extra_headers) {
     route.kind = Endpoint::kStats;
   } else if (path == "/close") {
     route.kind = Endpoint::kClose;
+  } else if (path == "/ws") {
+    route.kind = Endpoint::kWebSocket;
   } else if (arg("/bytes/", rest)) {
     route.kind = parse_u64(rest, n) ? Endpoint::kBytes : Endpoint::kInvalid;
   } else if (arg("/chunked/", rest)) {
@@ -395,6 +397,9 @@ void respond(const Exchange& ex, ByteBuffer& out, Plan& plan) {
     }
     case Endpoint::kMalformed:
       respond_malformed(ex, out, plan);
+      return;
+    case Endpoint::kWebSocket:  // a handshake is answered in the worker
+      write_text(ex, out, 426, "a WebSocket handshake is required\n", "text/plain", false);
       return;
     case Endpoint::kInvalid:
       write_text(ex, out, 400, "bad request: invalid endpoint argument\n", "text/plain", false);

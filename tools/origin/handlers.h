@@ -25,6 +25,7 @@ enum class Endpoint : uint8_t {
   kClose,
   kStats,
   kMalformed,
+  kWebSocket,  // /ws: a WebSocket echo after the handshake; 426 to anything else
   kInvalid,  // a known endpoint with a bad argument: answered 400, connection kept
 };
 

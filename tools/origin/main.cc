@@ -54,6 +54,7 @@ void usage(FILE* out) {
       "  /status/N         status N (1xx: interim response, then 200)\n"
       "  /delay/MS         like / after MS milliseconds\n"
       "  /close            like / with Connection: close\n"
+      "  /ws               WebSocket echo (426 without a handshake)\n"
       "  /stats            {\"connections_accepted\":N,\"requests\":M}\n"
       "  /malformed/KIND   garbage | truncated | badlength | reset\n"
       "  ?header=Name:Value  (repeatable, percent-decoded) adds a response header\n",

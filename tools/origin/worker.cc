@@ -49,6 +49,7 @@ void Worker::Connection::reset() {
   keep_alive = true;
   http10 = false;
   echo_active = false;
+  websocket = ws_partial = false;
   response_started = false;
   readable = write_blocked = rdhup = peer_eof = closing = reset_on_close = false;
   streaming = delay_pending = lingering = scheduled = false;
@@ -218,7 +219,7 @@ void Worker::handle(Connection& c, uint32_t events) {
 
 bool Worker::can_parse(const Connection& c) const {
   return c.in_parse < c.in_end && !c.closing && !c.streaming && !c.delay_pending &&
-         c.out.size() < kHighWater;
+         !c.ws_partial && c.out.size() < kHighWater;
 }
 
 bool Worker::can_read(const Connection& c) const {
@@ -239,7 +240,7 @@ void Worker::drive(Connection& c) {
       progress = true;
     }
     // A peer that finished sending still gets answers to everything it sent.
-    if (c.peer_eof && !c.closing && c.in_parse == c.in_end) c.closing = true;
+    if (c.peer_eof && !c.closing && (c.in_parse == c.in_end || c.ws_partial)) c.closing = true;
     if (!c.write_blocked && (!c.out.empty() || c.streaming)) {
       ssize_t written = flush(c);
       if (written < 0) {
@@ -276,6 +277,7 @@ void Worker::drive(Connection& c) {
         // Not when a FIN is pending, as its edge was already consumed.
         if (static_cast<size_t>(n) < room && !c.rdhup) c.readable = false;
         c.in_end += static_cast<uint32_t>(n);
+        c.ws_partial = false;
         moved += static_cast<size_t>(n);
         continue;
       }

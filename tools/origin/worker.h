@@ -63,6 +63,8 @@ class Worker {
     bool keep_alive = true;
     bool http10 = false;
     bool echo_active = false;
+    bool websocket = false;  // switched: the input is WebSocket frames (websocket.h)
+    bool ws_partial = false;  // the input holds only part of a frame: wait for more
     bool response_started = false;
     EchoFraming echo_framing = EchoFraming::kLength;
 

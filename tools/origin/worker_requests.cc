@@ -4,11 +4,21 @@
 
 #include <cstring>
 
+#include "tools/origin/websocket.h"
 #include "tools/origin/worker.h"
 
 namespace ringway::origin {
 
 void Worker::process_input(Connection& c) {
+  if (c.websocket) {
+    // Frames up to what the input buffer holds whole, with their header.
+    FrameEcho r = echo_frames(std::string_view(c.in.get() + c.in_parse, c.in_end - c.in_parse),
+                              kInSize - 14, c.out);
+    c.in_parse += static_cast<uint32_t>(r.consumed);
+    c.ws_partial = c.in_parse < c.in_end;
+    if (r.close) c.closing = true;
+    return;
+  }
   while (can_parse(c)) {
     const char* base = c.in.get();
     llhttp_errno_t err = llhttp_execute(&c.parser, base + c.in_parse, c.in_end - c.in_parse);
@@ -21,6 +31,11 @@ void Worker::process_input(Connection& c) {
       c.in_parse = static_cast<uint32_t>(llhttp_get_error_pos(&c.parser) - base);
       llhttp_resume(&c.parser);
       continue;
+    }
+    if (err == HPE_PAUSED_UPGRADE && c.websocket) {
+      // The 101 is out: what follows are frames.
+      c.in_parse = static_cast<uint32_t>(llhttp_get_error_pos(&c.parser) - base);
+      return;
     }
     if (err == HPE_PAUSED_UPGRADE) {
       // The request was answered normally; what follows would be another
@@ -123,6 +138,13 @@ int Worker::headers_complete(Connection& c) {
     write_continue(c.out);
   }
   if (c.route.kind == Endpoint::kHeaders) c.raw_head.assign(head);
+  const std::string_view key = find_header(head, "sec-websocket-key");
+  if (c.route.kind == Endpoint::kWebSocket && parser.upgrade && parser.method == HTTP_GET &&
+      !has_body && has_token(find_header(head, "upgrade"), "websocket") && !key.empty()) {
+    write_websocket_accept(c.out, key, std::string_view(date_, date_len_));
+    c.websocket = true;
+    c.response_started = true;
+  }
   if (c.route.kind == Endpoint::kEcho) {
     c.echo_framing = begin_echo(exchange(c), !chunked, length, c.out);
     c.echo_active = true;
@@ -133,6 +155,7 @@ int Worker::headers_complete(Connection& c) {
 }
 
 int Worker::message_complete(Connection& c) {
+  if (c.websocket) return 0;  // answered; llhttp stops with HPE_PAUSED_UPGRADE
   if (c.echo_active) {
     if (!c.head_method && c.echo_framing == EchoFraming::kChunked) c.out.append("0\r\n\r\n");
     if (!c.keep_alive || c.echo_framing == EchoFraming::kUntilClose) c.closing = true;

@@ -562,5 +562,18 @@ TEST(LoaderErrorsTest, FileNameIsUsedInEveryMessage) {
   EXPECT_EQ(result.error, "/etc/ringway/ringway.yaml:1:9: listen: must not be empty");
 }
 
+TEST(LoaderErrorsTest, WebSocketKeys) {
+  EXPECT_EQ(error_of(std::string(kMinimal) + "limits:\n  tunnel_idle_timeout: 25h\n"),
+            "t.yaml:11:24: limits.tunnel_idle_timeout: must be between 1ms and 24h, got 25h");
+  EXPECT_EQ(error_of(R"(listen: [{ address: 127.0.0.1:8080 }]
+upstreams: { origin: { endpoints: ["127.0.0.1:9001"] } }
+routes:
+  - match: { prefix: / }
+    upstream: origin
+    websocket: on
+)"),
+            "t.yaml:6:16: routes[0].websocket: expected true or false, got \"on\"");
+}
+
 }  // namespace
 }  // namespace ringway::config

@@ -489,3 +489,30 @@ TEST(LoaderTest, UnreadableFile) {
 
 }  // namespace
 }  // namespace ringway::config
+
+namespace ringway::config {
+namespace {
+
+TEST(LoaderTest, WebSocketTunnels) {
+  ConfigPtr defaults = load_ok(kMinimal);
+  EXPECT_TRUE(defaults->routes[0].websocket);
+  EXPECT_EQ(defaults->limits.tunnel_idle_timeout, std::chrono::milliseconds(3'600'000));
+  ConfigPtr config = load_ok(R"(listen: [{ address: 127.0.0.1:8080 }]
+limits: { tunnel_idle_timeout: 90s }
+upstreams: { origin: { endpoints: ["127.0.0.1:9001"] } }
+routes:
+  - match: { prefix: /ws }
+    upstream: origin
+    websocket: false
+  - match: { prefix: / }
+    upstream: origin
+    websocket: true
+)");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->limits.tunnel_idle_timeout, std::chrono::milliseconds(90'000));
+  EXPECT_FALSE(config->routes[0].websocket);
+  EXPECT_TRUE(config->routes[1].websocket);
+}
+
+}  // namespace
+}  // namespace ringway::config

@@ -120,6 +120,20 @@ TEST(WriteUpstreamRequest, HopByHopAndConnectionNamedHeadersRemoved) {
                                  "Via: 1.1 ringway"));
 }
 
+TEST(WriteUpstreamRequest, AWebSocketHandshakeGetsTheGatewaysOwnUpgrade) {
+  // The client's Upgrade and Connection go like any hop-by-hop fields; the
+  // handshake's own fields stay.
+  RequestHead head = make_head({{"Connection", "Upgrade, X-Hop"}, {"Upgrade", "websocket, h2c"},
+                                {"X-Hop", "1"}, {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  UpstreamRequest req = basic_req();
+  req.upgrade = true;
+  EXPECT_THAT(lines_of(upstream(head, req)),
+              ElementsAre("GET /rewritten?a=1 HTTP/1.1", "Host: upstream.internal",
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "X-Forwarded-For: 192.0.2.7",
+                          "X-Forwarded-Proto: http", "X-Forwarded-Host: client.example",
+                          "Via: 1.1 ringway", "Connection: upgrade", "Upgrade: websocket"));
+}
+
 TEST(WriteUpstreamRequest, EveryHeaderConnectionNamesIsRemovedHoweverMany) {
   // 40 names, in mixed case, over two Connection fields: past the length at
   // which the list is sorted and searched instead of scanned.
@@ -328,6 +342,20 @@ TEST(WriteClientResponse, ExactBytes) {
             "Content-Type: text/html\r\n"
             "Via: 1.1 ringway\r\n"
             "Content-Length: 5\r\n"
+            "\r\n");
+}
+
+TEST(WriteClientResponse, SwitchingToWebSocket) {
+  ClientResponse resp;
+  resp.status = 101;
+  resp.upgrade = true;
+  resp.close = true;  // never both: the connection is no longer HTTP's to close
+  EXPECT_EQ(client({{"Upgrade", "websocket"}, {"Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="}}, resp),
+            "HTTP/1.1 101 Switching Protocols\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            "Via: 1.1 ringway\r\n"
+            "Connection: upgrade\r\n"
+            "Upgrade: websocket\r\n"
             "\r\n");
 }
 

@@ -299,6 +299,19 @@ TEST(CacheFilter, GetWithABodyBypasses) {
   EXPECT_FALSE(get(cache, "/a", cacheable()).from_origin);
 }
 
+TEST(CacheFilter, WebSocketHandshakesBypass) {
+  // A stored 200 is no answer to a handshake, and the upstream's answer to
+  // one is no answer to a plain GET.
+  Cache cache(kConfig);
+  get(cache, "/ws", cacheable());
+  Exchange handshake(cache, "GET", "/ws");
+  handshake.mark_upgrade();
+  auto r = handshake.run(cacheable("from the handshake"));
+  EXPECT_TRUE(r.from_origin);
+  EXPECT_EQ(r.header("x-cache"), "BYPASS");
+  EXPECT_EQ(get(cache, "/ws", Origin{}).body, "hello");  // the entry stored before
+}
+
 TEST(CacheFilter, ClientConditionalsIgnoredForAStoredNon2xx) {
   // RFC 9110 13.2.1: preconditions only apply to what would be a 2xx.
   Cache cache(kConfig);

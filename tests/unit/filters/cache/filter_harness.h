@@ -153,6 +153,9 @@ class Exchange {
     }
   }
 
+  // A WebSocket handshake the route lets through (what the engine marks).
+  void mark_upgrade() { head_.upgrade = true; }
+
   // The route the request took (by default none, or the services route).
   void take_route(const config::Route* route) { ctx_.route = route; }
 

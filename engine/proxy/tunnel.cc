@@ -1,0 +1,110 @@
+// WebSocket tunnels (RFC 6455; RFC 9110 7.8 for Upgrade). A handshake the
+// route allows goes upstream with the gateway's own "Connection: upgrade" and
+// "Upgrade: websocket". Only a 101 that proves the upstream read this very
+// handshake (Upgrade: websocket, and the Sec-WebSocket-Accept its key asks
+// for) joins the two connections; any other 101 is a 502. That check is what
+// keeps an upstream that can be made to answer 101 to anything (a status
+// echo, a health endpoint) from opening a raw pipe past the gateway's
+// routing and filters ("WebSocket smuggling"). Any other answer is an
+// ordinary response, and the client connection stays HTTP.
+//
+// In a tunnel, bytes go from one side's receive buffers to the other side's
+// send as they come, unparsed, with the same per-connection bounds as bodies
+// (kMaxQueuedInput, the output queue's capacity). A FIN is passed on once the
+// bytes before it are out; the tunnel closes when both directions ended, on
+// an error, or after tunnel_idle_timeout without bytes either way.
+
+#include <sys/socket.h>
+
+#include "engine/http/field_value.h"
+#include "engine/http/websocket.h"
+#include "engine/proxy/proxy.h"
+
+namespace ringway::proxy {
+
+// A GET without a body over HTTP/1.1 with "Connection: upgrade", "Upgrade:
+// websocket" and one Sec-WebSocket-Key (RFC 6455 4.1). Read before the
+// Connection-named fields are removed.
+bool Proxy::asks_websocket(const Exchange* ex, const http::ConnectionTokens& connection) const {
+  if (ex->head.method != "GET" || ex->http10 || ex->request_framing != http::BodyFraming::kNone ||
+      !connection.names("upgrade"))
+    return false;
+  bool websocket = false;
+  int keys = 0;
+  for (const http::Header& h : ex->head.headers) {
+    if (http::iequals(h.name, "upgrade"))
+      websocket = websocket || http::names_websocket(h.value);
+    else if (http::iequals(h.name, "sec-websocket-key"))
+      ++keys;
+  }
+  return websocket && keys == 1;
+}
+
+// The upstream's 101 (its fields in scratch_headers_, Connection-named ones
+// still there) answers this handshake, or the reason it does not.
+const char* Proxy::check_switch(const Exchange* ex) {
+  if (!ex->head.upgrade) return "unexpected protocol switch from upstream";
+  bool websocket = false;
+  const http::Header* accept = nullptr;
+  int accepts = 0;
+  for (const http::Header& h : scratch_headers_) {
+    if (http::iequals(h.name, "upgrade")) {
+      websocket = websocket || http::names_websocket(h.value);
+    } else if (http::iequals(h.name, "sec-websocket-accept")) {
+      accept = &h;
+      ++accepts;
+    }
+  }
+  if (!websocket) return "upstream switched to a protocol other than websocket";
+  const http::Header* key = ex->head.find("sec-websocket-key");
+  if (accepts != 1 || key == nullptr || accept->value != http::websocket_accept(key->value))
+    return "upstream switched protocols without accepting the websocket handshake";
+  return nullptr;
+}
+
+// The 101 is queued to the client: from here on the exchange is a tunnel.
+void Proxy::open_tunnel(UpstreamConn* u) {
+  Exchange* ex = u->ex;
+  ex->tunnel = true;
+  ex->response_started = true;
+  ex->client->state = ClientState::kTunnel;
+  u->timer.disarm();  // the tunnel's idle timer, on the client, governs both
+  ++stats_.tunnels;
+  pump_tunnel(ex);
+}
+
+void Proxy::pump_tunnel(Exchange* ex) {
+  ClientConn* c = ex->client;
+  UpstreamConn* u = ex->upstream;
+  if (u == nullptr) {  // the upstream side is gone: so is the tunnel
+    close_client(c, false);
+    return;
+  }
+  relay(c, core::Op::kClientRecv, u, core::Op::kUpstreamSend);
+  relay(u, core::Op::kUpstreamRecv, c, core::Op::kClientSend);
+  const bool client_done = c->write_shut && c->out.empty();  // upstream -> client ended
+  const bool upstream_done = u->write_shut && u->out.empty();  // client -> upstream ended
+  if (client_done && upstream_done) {
+    close_client(c, false);  // closes the upstream too
+    return;
+  }
+  tunnel_timer_.arm(c->timer, now_ms_);
+}
+
+// Moves what `from` received to `to`'s send queue, and passes on `from`'s
+// FIN once everything before it is sent.
+void Proxy::relay(Socket* from, core::Op recv_op, Socket* to, core::Op send_op) {
+  bool moved = false;
+  while (!from->in.empty() && !to->out.full()) {
+    Chunk& chunk = from->in.front();
+    hold(chunk.bid);
+    to->out.push(chunk.data, chunk.len, chunk.bid);
+    drop(from->in.consume(chunk.len));
+    moved = true;
+  }
+  if (moved) flush(to, send_op);
+  if (from->peer_eof && from->in.empty() && to->out.empty() && !to->write_shut) shutdown_write(to);
+  regulate_recv(from, recv_op);
+}
+
+}  // namespace ringway::proxy

@@ -1,0 +1,291 @@
+"""WebSocket through the gateway (RFC 6455, RFC 9110 7.8): the handshake goes
+on, a 101 that answers it joins client and upstream into a tunnel, and
+nothing else switches a connection away from HTTP."""
+
+import base64
+import hashlib
+import os
+import socket
+import struct
+import time
+import unittest
+
+from harness import (Gateway, GatewayTestCase, Origin, RawClient, ScriptedUpstream, SLOW,
+                     build_request, config, request)
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+def accept_for(key):
+    return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
+
+
+def frame(opcode, payload, fin=True):
+    """A client frame: masked, as RFC 6455 5.3 requires."""
+    n = len(payload)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack("!Q", n)
+    mask = os.urandom(4)
+    if n == 0:
+        return head + mask
+    stream = (mask * (n // 4 + 1))[:n]
+    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")).to_bytes(n, "big")
+    return head + mask + masked
+
+
+def read_frame(c):
+    """(fin, opcode, payload) of the next server frame, which must be unmasked."""
+    b0, b1 = c._exact(2)
+    assert not b1 & 0x80, "a server frame must not be masked"
+    n = b1 & 0x7f
+    if n == 126:
+        n = struct.unpack("!H", c._exact(2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", c._exact(8))[0]
+    return bool(b0 & 0x80), b0 & 0x0f, c._exact(n)
+
+
+def handshake_request(path="/ws", key=None, extra=(), connection="Upgrade", upgrade="websocket",
+                      method="GET"):
+    key = key or base64.b64encode(os.urandom(16)).decode()
+    headers = [("Upgrade", upgrade), ("Connection", connection), ("Sec-WebSocket-Key", key),
+               ("Sec-WebSocket-Version", "13")] + list(extra)
+    return build_request(method, path, headers), key
+
+
+def open_tunnel(port, path="/ws", extra=(), first_frames=b""):
+    """A client whose handshake succeeded, and the 101 it got."""
+    c = RawClient(port)
+    data, key = handshake_request(path, extra=extra)
+    c.send(data + first_frames)
+    r = c.read_response()
+    if r.status != 101:
+        raise AssertionError("handshake answered %d: %r" % (r.status, r.raw_head))
+    if r.header("Sec-WebSocket-Accept") != accept_for(key):
+        raise AssertionError("wrong Sec-WebSocket-Accept in %r" % r.raw_head)
+    return c, r
+
+
+class WebSocketTunnelTest(GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls, origin_port):
+        return config([origin_port], routes=(
+            "  - match: { prefix: /plain/ }\n"
+            "    upstream: origin\n"
+            "    strip_prefix: /plain\n"
+            "    websocket: false\n"
+            "  - match: { prefix: / }\n"
+            "    upstream: origin\n"))
+
+    def test_handshake_is_relayed_and_frames_echo_both_ways(self):
+        c, r = open_tunnel(self.port)
+        try:
+            self.assertEqual(r.header("Upgrade"), "websocket")
+            self.assertEqual(r.header("Connection"), "upgrade")
+            self.assertEqual(r.header("Via"), "1.1 ringway")
+            for name in ("Content-Length", "Transfer-Encoding"):
+                self.assertIsNone(r.header(name), name)
+            c.send(frame(TEXT, b"hello, tunnel"))
+            self.assertEqual(read_frame(c), (True, TEXT, b"hello, tunnel"))
+            c.send(frame(PING, b"are you there"))
+            self.assertEqual(read_frame(c), (True, PONG, b"are you there"))
+            # A fragmented message keeps its fragments.
+            c.send(frame(TEXT, b"part one, ", fin=False) + frame(0, b"part two"))
+            self.assertEqual(read_frame(c), (False, TEXT, b"part one, "))
+            self.assertEqual(read_frame(c), (True, 0, b"part two"))
+            c.send(frame(CLOSE, struct.pack("!H", 1000)))
+            self.assertEqual(read_frame(c), (True, CLOSE, struct.pack("!H", 1000)))
+            self.assertTrue(c.is_closed(), "the upstream's close reaches the client")
+        finally:
+            c.close()
+
+    def test_frames_sent_with_the_handshake_wait_for_the_switch(self):
+        c, _ = open_tunnel(self.port, first_frames=frame(TEXT, b"early") + frame(BINARY, b"\0\1\2"))
+        try:
+            self.assertEqual(read_frame(c), (True, TEXT, b"early"))
+            self.assertEqual(read_frame(c), (True, BINARY, b"\0\1\2"))
+        finally:
+            c.close()
+
+    def test_megabytes_both_ways_with_a_client_that_reads_late(self):
+        # 6 MB written before a byte is read: the gateway's queues fill, it
+        # stops reading, and everything still arrives whole and in order.
+        c, _ = open_tunnel(self.port)
+        try:
+            payloads = [os.urandom(48 * 1024) for _ in range(128)]
+            c.sock.setblocking(True)
+            import threading
+            writer = threading.Thread(target=lambda: c.send(b"".join(frame(BINARY, p) for p in payloads)))
+            writer.start()
+            time.sleep(0.5 * SLOW)
+            for p in payloads:
+                self.assertEqual(read_frame(c), (True, BINARY, p))
+            writer.join()
+        finally:
+            c.close()
+
+    def test_client_half_close_reaches_the_upstream(self):
+        c, _ = open_tunnel(self.port)
+        try:
+            c.send(frame(TEXT, b"last words"))
+            c.sock.shutdown(socket.SHUT_WR)
+            self.assertEqual(read_frame(c), (True, TEXT, b"last words"))
+            # The origin closes once it sees the end; so does the gateway.
+            self.assertTrue(c.is_closed())
+        finally:
+            c.close()
+
+    def test_many_tunnels_side_by_side(self):
+        clients = [open_tunnel(self.port)[0] for _ in range(20)]
+        try:
+            for i, c in enumerate(clients):
+                c.send(frame(TEXT, b"client %d" % i))
+            for i, c in enumerate(clients):
+                self.assertEqual(read_frame(c), (True, TEXT, b"client %d" % i))
+        finally:
+            for c in clients:
+                c.close()
+        self.assert_alive()
+
+    def test_route_with_websocket_off_drops_the_upgrade(self):
+        c = RawClient(self.port)
+        try:
+            c.send(handshake_request("/plain/ws")[0])
+            r = c.read_response()
+            self.assertEqual(r.status, 426)  # the origin saw a plain GET
+            c.send(build_request("GET", "/"))
+            self.assertEqual(c.read_response().status, 200)  # still HTTP
+        finally:
+            c.close()
+
+    def test_declined_handshake_leaves_the_connection_http(self):
+        c = RawClient(self.port)
+        try:
+            c.send(handshake_request("/headers")[0])
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            seen = r.body.decode().lower()
+            self.assertIn("upgrade: websocket\r\n", seen)
+            self.assertIn("connection: upgrade\r\n", seen)
+            self.assertIn("sec-websocket-key:", seen)
+            c.send(build_request("GET", "/"))
+            self.assertEqual(c.read_response().status, 200)
+        finally:
+            c.close()
+
+    def test_only_websocket_handshakes_are_passed_on(self):
+        # h2c (RFC 7540 3.2) through a proxy is a known smuggling route; a
+        # handshake without a key, over HTTP/1.0, or not a GET is no
+        # handshake. Each goes on as a plain request, its Upgrade dropped.
+        cases = [
+            build_request("GET", "/headers", [("Upgrade", "h2c"), ("Connection", "Upgrade, HTTP2-Settings"),
+                                              ("HTTP2-Settings", "AAMAAABkAAQAAP__")]),
+            build_request("GET", "/headers", [("Upgrade", "websocket"), ("Connection", "Upgrade")]),
+            handshake_request("/headers", method="POST")[0],
+            handshake_request("/headers", connection="keep-alive")[0],
+        ]
+        for data in cases:
+            c = RawClient(self.port)
+            try:
+                c.send(data)
+                r = c.read_response()
+                self.assertEqual(r.status, 200, data)
+                seen = r.body.decode().lower()
+                self.assertNotIn("upgrade:", seen, data)
+                self.assertNotIn("http2-settings", seen, data)
+                self.assertNotIn("connection: upgrade", seen, data)
+            finally:
+                c.close()
+        r = request(self.port, path="/headers", version="1.0",
+                    headers=[("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                             ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")])
+        self.assertNotIn("upgrade:", r.body.decode().lower())
+
+    def test_a_101_that_does_not_answer_the_handshake_is_refused(self):
+        # The origin's /status/101 sends a bare 101 to anything: an upstream
+        # that can be made to do so must not open a tunnel past the gateway.
+        c = RawClient(self.port)
+        try:
+            c.send(handshake_request("/status/101")[0])
+            r = c.read_response()
+            self.assertEqual(r.status, 502)
+            self.assertIn(b"upstream switched", r.body)
+        finally:
+            c.close()
+        # And a 101 to a request that asked for no switch.
+        self.assertEqual(request(self.port, path="/status/101").status, 502)
+        self.assert_alive()
+
+
+class ScriptedSwitchTest(unittest.TestCase):
+    """101 answers the origin in tools/ would not give."""
+
+    def answer_with(self, head):
+        key = "dGhlIHNhbXBsZSBub25jZQ=="
+        upstream = ScriptedUpstream(lambda i, raw: head.replace(b"ACCEPT", accept_for(key).encode()))
+        gw = Gateway(config([upstream.port]))
+        c = RawClient(gw.port)
+        try:
+            c.send(handshake_request("/chat", key=key)[0])
+            return c.read_response(), upstream.requests
+        finally:
+            c.close()
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            upstream.stop()
+
+    def test_upstream_sees_a_clean_handshake(self):
+        r, requests = self.answer_with(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                       b"Connection: Upgrade\r\nSec-WebSocket-Accept: ACCEPT\r\n"
+                                       b"Sec-WebSocket-Protocol: chat\r\nX-Hop: 1\r\n\r\n")
+        self.assertEqual(r.status, 101)
+        self.assertEqual(r.header("Sec-WebSocket-Protocol"), "chat")
+        head = requests[0].decode().lower()
+        self.assertIn("\r\nconnection: upgrade\r\nupgrade: websocket\r\n", head)
+        self.assertEqual(head.count("upgrade: websocket"), 1)
+
+    def test_other_protocols_and_wrong_accepts_are_refused(self):
+        for head in (
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: ACCEPT\r\n\r\n",
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: HSmrc0sMlYUkAGmm5OPpG2HaGWk=\r\n\r\n",  # another key's
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: ACCEPT\r\nSec-WebSocket-Accept: ACCEPT\r\n\r\n"):
+            r, _ = self.answer_with(head)
+            self.assertEqual(r.status, 502, head)
+
+
+class TunnelIdleTimeoutTest(unittest.TestCase):
+
+    def test_idle_tunnel_closes_and_a_busy_one_stays(self):
+        origin = Origin()
+        gw = Gateway(config([origin.port], limits={"tunnel_idle_timeout": "%dms" % (400 * SLOW)}))
+        try:
+            idle, _ = open_tunnel(gw.port)
+            busy, _ = open_tunnel(gw.port)
+            deadline = time.time() + 1.2 * SLOW
+            while time.time() < deadline:
+                busy.send(frame(TEXT, b"tick"))
+                self.assertEqual(read_frame(busy), (True, TEXT, b"tick"))
+                time.sleep(0.1 * SLOW)
+            self.assertTrue(idle.is_closed(wait=0.5))
+            busy.send(frame(TEXT, b"still here"))
+            self.assertEqual(read_frame(busy), (True, TEXT, b"still here"))
+            idle.close()
+            busy.close()
+        finally:
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
+        self.assertEqual(gw.stats()["tunnels"], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
