@@ -67,6 +67,7 @@ void Proxy::open_tunnel(UpstreamConn* u) {
   Exchange* ex = u->ex;
   ex->tunnel = true;
   ex->response_started = true;
+  ex->ctx.response.status = 101;  // what the log phase sees
   ex->client->state = ClientState::kTunnel;
   u->timer.disarm();  // the tunnel's idle timer, on the client, governs both
   ++stats_.tunnels;
@@ -85,7 +86,8 @@ void Proxy::pump_tunnel(Exchange* ex) {
   const bool client_done = c->write_shut && c->out.empty();  // upstream -> client ended
   const bool upstream_done = u->write_shut && u->out.empty();  // client -> upstream ended
   if (client_done && upstream_done) {
-    close_client(c, false);  // closes the upstream too
+    ex->response_done = true;  // for the log phase: ended, not aborted
+    close_client(c, false);    // closes the upstream too
     return;
   }
   tunnel_timer_.arm(c->timer, now_ms_);
