@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "config/text_util.h"
 #include "engine/http/field_value.h"
@@ -15,7 +16,7 @@ using config::detail::MapReader;
 
 struct CorsPolicy {
   bool any_origin = false;
-  std::vector<std::string> origins;                 // exact, compared case-sensitively
+  std::vector<std::string> origins;                 // serialised as browsers send them (canonical_origin)
   std::vector<std::unique_ptr<re2::RE2>> patterns;  // "~regex", full match
   std::vector<std::string> methods;                 // upper-case
   bool any_header = false;
@@ -155,6 +156,42 @@ class CorsFilter final : public filter::Filter {
 
 constexpr const char* kUnrelatedOrigin = "https://unrelated-site.invalid";
 
+// An origin as a browser serialises it in Origin (RFC 6454 6.2): scheme and
+// host lower-case, no port where it is the scheme's default, nothing after
+// the authority. Configured origins are compared with the request's byte for
+// byte, so "https://App.example.com:443" is stored as the browser would send
+// it, or it would never match. False when `o` is no origin at all.
+bool canonical_origin(std::string_view o, std::string& out) {
+  const size_t sep = o.find("://");
+  if (sep == 0 || sep == std::string_view::npos) return false;
+  std::string_view scheme = o.substr(0, sep), authority = o.substr(sep + 3);
+  for (size_t i = 0; i < scheme.size(); ++i) {
+    const char c = scheme[i];
+    if (!(std::isalpha(static_cast<unsigned char>(c)) ||
+          (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'))))
+      return false;
+  }
+  // No path, query, fragment or user info; nothing a browser never sends.
+  if (authority.empty() || authority.find_first_of("/?#@ \t") != std::string_view::npos) return false;
+  size_t host_end = authority[0] == '[' ? authority.find(']') : authority.find(':');
+  if (authority[0] == '[') {
+    if (host_end == std::string_view::npos) return false;
+    ++host_end;
+  }
+  if (host_end == std::string_view::npos) host_end = authority.size();
+  std::string_view host = authority.substr(0, host_end), port = authority.substr(host_end);
+  if (host.empty() || (!port.empty() && port[0] != ':')) return false;
+  out = config::detail::to_lower(scheme) + "://" + config::detail::to_lower(host);
+  if (port.empty()) return true;
+  port.remove_prefix(1);
+  const int64_t number = http::parse_digits(port);
+  if (number < 1 || number > 65535) return false;
+  const bool default_port = (number == 80 && out.starts_with("http://")) ||
+                            (number == 443 && out.starts_with("https://"));
+  if (!default_port) out += ":" + std::to_string(number);
+  return true;
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
@@ -180,9 +217,10 @@ std::shared_ptr<const filter::Filter> compile_cors(const FilterBuild& build) {
       if (!re->ok()) item.fail("invalid regular expression: " + config::detail::quote(re->error()));
       p.patterns.push_back(std::move(re));
     } else {
-      if (o.find("://") == std::string::npos || o.back() == '/')
+      std::string canonical;
+      if (!canonical_origin(o, canonical))
         item.fail("an origin is scheme://host[:port] without a path, e.g. \"https://app.example.com\"");
-      p.origins.push_back(o);
+      p.origins.push_back(std::move(canonical));
     }
   }
   p.methods = {"GET", "HEAD", "POST"};

@@ -291,11 +291,35 @@ TEST(CorsConfig, Origins) {
             kFile + ":4:15: filters.c.origins[0]: " + shape);
   EXPECT_EQ(compile("    origins: [https://a.example, https://b.example/]\n").error,
             kFile + ":4:34: filters.c.origins[1]: " + shape);
+  for (const char* bad : {"https://a.example/path", "https://user@a.example", "https://a.example:0",
+                          "https://a.example:99999", "https://a.example:", "https://", "://a.example",
+                          "1https://a.example", "https://[::1", "https://a.example?x"})
+    EXPECT_EQ(compile(std::string("    origins: [\"") + bad + "\"]\n").error,
+              kFile + ":4:15: filters.c.origins[0]: " + shape)
+        << bad;
   EXPECT_EQ(compile("    origins: \"~(\"\n").error,
             kFile + ":4:14: filters.c.origins: invalid regular expression: \"missing ): (\"");
   EXPECT_EQ(compile("    origins: []\n").error, kFile + ":4:14: filters.c.origins: must not be empty");
   EXPECT_EQ(compile("    methods: [GET]\n").error,
             kFile + ":3:5: missing required key \"origins\" in filter \"c\"");
+}
+
+TEST(CorsConfig, OriginsAreComparedAsBrowsersSerialiseThem) {
+  // Upper case and default ports in the config would otherwise never match
+  // what a browser sends (RFC 6454 6.2).
+  auto f = must("    origins: [\"HTTPS://App.Example.com:443\", \"http://b.example:80\", "
+                "\"http://c.example:8080\", \"https://[::1]:443\", \"https://d.example:0443\"]\n");
+  for (const char* origin : {"https://app.example.com", "http://b.example", "http://c.example:8080",
+                             "https://[::1]", "https://d.example"}) {
+    Exchange x = preflight(origin, "GET");
+    ASSERT_EQ(f->on_request_head(x.ctx), filter::Outcome::kRespond) << origin;
+    EXPECT_EQ(x.ctx.local().status, 204) << origin;
+  }
+  for (const char* origin : {"https://App.Example.com", "https://app.example.com:443", "http://c.example"}) {
+    Exchange x = preflight(origin, "GET");
+    ASSERT_EQ(f->on_request_head(x.ctx), filter::Outcome::kRespond) << origin;
+    EXPECT_EQ(x.ctx.local().status, 403) << origin;
+  }
 }
 
 TEST(CorsConfig, OtherKeys) {
