@@ -92,11 +92,15 @@ class HeadersFilter final : public filter::Filter {
       if (request) ctx.remove_request_header(name);
       else ctx.remove_response_header(name);
     }
+    // A value that would inject a line break is never sent, nor (as with
+    // nginx's proxy_set_header) one that expands to nothing: an empty
+    // X-User-Id is not a user id an upstream should see.
     std::string value;
+    auto usable = [&](const HeaderTemplate& e) { return e.value.expand(ctx, value) && !value.empty(); };
     for (const auto& e : edits.set) {
-      if (!e.value.expand(ctx, value)) {
-        // It would inject a line break: nothing is set, but the copies it
-        // replaces still go, so a client's own cannot pass for ours.
+      if (!usable(e)) {
+        // Nothing is set, but the copies it replaces still go, so a
+        // client's own cannot pass for ours.
         if (request) ctx.remove_request_header(e.name);
         else ctx.remove_response_header(e.name);
         continue;
@@ -105,7 +109,7 @@ class HeadersFilter final : public filter::Filter {
       else ctx.set_response_header(e.name, value);
     }
     for (const auto& e : edits.add) {
-      if (!e.value.expand(ctx, value)) continue;
+      if (!usable(e)) continue;
       if (request) ctx.request->headers.push_back({ctx.keep(e.name), ctx.keep(value)});
       else ctx.add_response_header(e.name, value);
     }

@@ -159,7 +159,7 @@ TEST(HeadersFilter, AttributesFromEarlierFilters) {
   x.ctx.set_attribute("jwt.sub", "alice");
   x.ctx.set_attribute("consumer", "mobile-app");
   ASSERT_EQ(f->on_request_head(x.ctx), filter::Outcome::kProceed);
-  // An unset attribute expands to the empty string (the header is still sent).
+  // An unset attribute expands to the empty string.
   EXPECT_EQ(x.request_lines(), (Lines{"X-User: user-alice", "X-Consumer: mobile-app", "X-Tenant: []"}));
 }
 
@@ -176,6 +176,24 @@ TEST(HeadersFilter, ExpansionWithALineBreakIsNotSent) {
     EXPECT_EQ(x.request_lines(), (Lines{"X-Ok: yes"}));  // the other edit still happens
     EXPECT_TRUE(x.ctx.response.headers.empty());
   }
+}
+
+// A value that expands to nothing is not sent (nginx's proxy_set_header
+// does the same); a `set` still removes the client's copies.
+TEST(HeadersFilter, EmptyExpansionIsNotSent) {
+  auto f = must("    request: { set: { X-User: \"${jwt.sub}\", X-Empty: \"\" }, add: { X-Tag: \"${consumer}\" } }\n"
+                "    response: { set: { X-Who: \"${consumer}\" }, add: { X-Also: \"${consumer}\" } }\n");
+  Exchange x;
+  x.head.headers = {{"X-User", "forged"}, {"X-Empty", "client's"}, {"X-Kept", "1"}};
+  ASSERT_EQ(f->on_request_head(x.ctx), filter::Outcome::kProceed);
+  ASSERT_EQ(f->on_response_head(x.ctx), filter::Outcome::kProceed);
+  EXPECT_EQ(x.request_lines(), (Lines{"X-Kept: 1"}));
+  EXPECT_TRUE(x.ctx.response.headers.empty());
+  Exchange y;
+  y.ctx.set_attribute("jwt.sub", "alice");
+  y.ctx.set_attribute("consumer", "app");
+  ASSERT_EQ(f->on_request_head(y.ctx), filter::Outcome::kProceed);
+  EXPECT_EQ(y.request_lines(), (Lines{"X-User: alice", "X-Tag: app"}));
 }
 
 // A `set` whose expansion is refused still removes the client's own copies
