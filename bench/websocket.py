@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""WebSocket echo through ringway, nginx and HAProxy, side by side on the same
+origin (ringway-origin's /ws): each peer gets the same closed-loop load of
+small frames over long-lived tunnels, and the report gives round trips per
+second, the proxy's CPU microseconds per round trip (from /proc/PID/stat;
+a round trip is two frames through the proxy) and the client's p50/p99.
+
+The client is Python: it, not the proxy, sets the rate on a small machine,
+so compare CPU per round trip, not the rate. Pinning follows run.py's
+two-CPU plan: the proxy on the last CPU, origin and client on the others.
+
+    python3 bench/websocket.py --build-dir build [--peers ringway,nginx,haproxy]
+        [--connections 50] [--seconds 10] [--payload 64] [--repeat 1]
+"""
+
+import argparse
+import base64
+import os
+import selectors
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as bench  # noqa: E402  (the suite's /proc and nginx helpers)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with status {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{what} did not listen on {port}")
+
+
+def masked_frame(payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    n = len(payload)
+    head = bytes([0x82, 0x80 | n]) if n < 126 else bytes([0x82, 0x80 | 126]) + struct.pack("!H", n)
+    return head + mask + body
+
+
+def handshake(port: int) -> socket.socket:
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise SystemExit(f"port {port} closed the handshake")
+        head += chunk
+    if not head.startswith(b"HTTP/1.1 101"):
+        status_line = head.split(b"\r\n")[0]
+        raise SystemExit(f"handshake answered {status_line!r}")
+    if head.index(b"\r\n\r\n") + 4 != len(head):
+        raise SystemExit("bytes after the 101 before any frame was sent")
+    return s
+
+
+def echo_load(port: int, connections: int, seconds: float, payload: int) -> dict:
+    """Closed loop: every connection keeps one frame in flight."""
+    frame = masked_frame(b"x" * payload)
+    answer = 2 + (2 if payload >= 126 else 0) + payload
+    sel = selectors.DefaultSelector()
+    socks = [handshake(port) for _ in range(connections)]
+    state = {}
+    for s in socks:
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ)
+        state[s] = [0, time.perf_counter()]  # bytes of the answer read, send time
+        s.send(frame)
+    rtts, done = [], 0
+    end = time.perf_counter() + seconds
+    while True:
+        now = time.perf_counter()
+        if now >= end:
+            break
+        for key, _ in sel.select(timeout=end - now):
+            s = key.fileobj
+            data = s.recv(65536)
+            if not data:
+                raise SystemExit("a tunnel closed during the run")
+            st = state[s]
+            st[0] += len(data)
+            while st[0] >= answer:
+                st[0] -= answer
+                t = time.perf_counter()
+                rtts.append(t - st[1])
+                done += 1
+                st[1] = t
+                s.send(frame)
+    for s in socks:
+        s.close()
+    rtts.sort()
+    pick = lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))] * 1e6 if rtts else 0.0  # noqa: E731
+    return {"round_trips": done, "rate": done / seconds, "p50_us": pick(0.50), "p99_us": pick(0.99)}
+
+
+def peer_command(name: str, tmp: str, port: int, origin: int, cpus: list, build: str) -> list:
+    if name == "ringway":
+        path = os.path.join(tmp, "ringway.yaml")
+        with open(path, "w") as f:
+            f.write(f"listen: [{{ address: 127.0.0.1:{port} }}]\nworkers: {len(cpus)}\n"
+                    f"upstreams: {{ origin: {{ endpoints: [\"127.0.0.1:{origin}\"] }} }}\n"
+                    "routes: [{ match: { prefix: / }, upstream: origin }]\n")
+        return [os.path.join(build, "bin", "ringway"), "--config", path]
+    if name == "nginx":
+        path = os.path.join(tmp, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(bench.nginx_common(tmp, cpus, "nginx") + "http {\n  access_log off;\n" +
+                    bench.nginx_temp_paths(tmp, "nginx") +
+                    f"  upstream origin {{ server 127.0.0.1:{origin}; keepalive 64; }}\n"
+                    "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }\n"
+                    f"  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n"
+                    "      proxy_pass http://origin;\n      proxy_http_version 1.1;\n"
+                    "      proxy_set_header Upgrade $http_upgrade;\n"
+                    "      proxy_set_header Connection $connection_upgrade;\n"
+                    "      proxy_read_timeout 3600s;\n    }\n  }\n}\n")
+        return ["nginx", "-p", tmp, "-c", path]
+    if name == "haproxy":
+        path = os.path.join(tmp, "haproxy.cfg")
+        with open(path, "w") as f:
+            f.write(f"global\n  nbthread {len(cpus)}\n  cpu-map auto:1/1-{len(cpus)} "
+                    f"{' '.join(map(str, cpus))}\n  maxconn 4000\n"
+                    "defaults\n  mode http\n  timeout connect 5s\n  timeout client 300s\n"
+                    "  timeout server 300s\n  timeout tunnel 1h\n"
+                    f"frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n"
+                    f"backend b\n  http-reuse always\n  server o 127.0.0.1:{origin}\n")
+        return ["haproxy", "-f", path]
+    raise SystemExit(f"unknown peer {name}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build-dir", default="build")
+    ap.add_argument("--peers", default="ringway,nginx,haproxy")
+    ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--payload", type=int, default=64)
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    cpus = sorted(os.sched_getaffinity(0))
+    proxy_cpus, rest = cpus[-1:], cpus[:-1] or cpus
+    tmp = tempfile.mkdtemp(prefix="ringway-ws-bench-")
+    origin_port = free_port()
+    origin = subprocess.Popen(["taskset", "-c", ",".join(map(str, rest)),
+                               os.path.join(args.build_dir, "bin", "ringway-origin"),
+                               "--port", str(origin_port), "--threads", "1", "--quiet"],
+                              stdout=subprocess.DEVNULL)
+    os.sched_setaffinity(0, rest)
+    rows = []
+    try:
+        wait_port(origin_port, origin, "ringway-origin")
+        peers = [p for p in args.peers.split(",") if p]
+        for round_ in range(args.repeat):
+            for name in peers:
+                if name != "ringway" and shutil.which(name) is None:
+                    print(f"{name}: not installed, skipped", file=sys.stderr)
+                    continue
+                port = free_port()
+                cmd = ["taskset", "-c", ",".join(map(str, proxy_cpus))] + \
+                    peer_command(name, tmp, port, origin_port, proxy_cpus, args.build_dir)
+                with open(os.path.join(tmp, f"{name}.log"), "ab") as log:
+                    # Its own process group: Procs.stop signals the group.
+                    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
+                                            start_new_session=True)
+                try:
+                    wait_port(port, proc, name)
+                    echo_load(port, args.connections, 1.0, args.payload)  # warm-up
+                    before = bench.cpu_ticks(proc.pid)
+                    r = echo_load(port, args.connections, args.seconds, args.payload)
+                    cpu = bench.cpu_seconds_between(before, bench.cpu_ticks(proc.pid))
+                finally:
+                    bench.Procs.stop(proc)
+                r.update(peer=name, round=round_ + 1, cpu_us=cpu * 1e6 / max(1, r["round_trips"]),
+                         util=100.0 * cpu / args.seconds)
+                rows.append(r)
+                print(f"{name} round {round_ + 1}: {r['rate']:,.0f} round trips/s, "
+                      f"{r['cpu_us']:.2f} us CPU each ({r['util']:.0f}% of a CPU), "
+                      f"p50 {r['p50_us']:.0f} us, p99 {r['p99_us']:.0f} us", file=sys.stderr)
+    finally:
+        origin.kill()
+        origin.wait()
+    print(f"\n{args.connections} tunnels, {args.payload}-byte binary frames echoed by "
+          f"ringway-origin /ws, {args.seconds:g} s per pass; kernel {os.uname().release}, "
+          f"{bench.cpu_model()}\n")
+    print("| peer | round | round trips/s | CPU us per round trip | proxy CPU | p50 us | p99 us |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['peer']} | {r['round']} | {r['rate']:,.0f} | {r['cpu_us']:.2f} | "
+              f"{r['util']:.0f}% | {r['p50_us']:.0f} | {r['p99_us']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
