@@ -109,9 +109,10 @@ struct Route {
   std::string strip_prefix;
   std::string replace_prefix;
   // Whether a WebSocket handshake (RFC 6455) goes on as one, so that a 101
-  // from the upstream turns the connection into a tunnel. Off: the Upgrade
-  // is dropped like any hop-by-hop field, as for every other protocol.
-  bool websocket = true;
+  // from the upstream turns the connection into a tunnel. Off (the default,
+  // as in nginx and Envoy: a tunnel passes the gateway's filters by): the
+  // Upgrade is dropped like any hop-by-hop field, as for every other protocol.
+  bool websocket = false;
   // The route's filter chain: indexes into Config::filters, in order.
   // Config::default_filters unless the route lists its own (even none).
   std::vector<size_t> filters;

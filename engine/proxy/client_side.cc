@@ -72,7 +72,8 @@ void Proxy::on_client_recv(ClientConn* c, const io_uring_cqe* cqe) {
   } else if (res != -ECANCELED) {
     c->peer_eof = (res == 0);
     if (res < 0) {
-      close_client(c, false);
+      if (c->state == ClientState::kTunnel) abort_tunnel(c->ex);
+      else close_client(c, false);
       return;
     }
     client_input_closed(c);
@@ -84,7 +85,8 @@ void Proxy::on_client_send(ClientConn* c, int res) {
   sent(c, res);
   if (c->closed) return;
   if (res < 0) {
-    close_client(c, false);
+    if (c->state == ClientState::kTunnel) abort_tunnel(c->ex);
+    else close_client(c, false);
     return;
   }
   flush(c, core::Op::kClientSend);
@@ -277,7 +279,9 @@ void Proxy::start_request(ClientConn* c) {
     respond_local(c, 404, "no route", !ex->request_done);
     return;
   }
-  ex->head.upgrade = websocket && ex->route->websocket;
+  // Not while draining: the tunnel would be cut at drain_timeout, while a
+  // plain answer lets the client retry on a worker that stays.
+  ex->head.upgrade = websocket && ex->route->websocket && !draining_;
   if (filters_ != nullptr) {
     begin_filters(ex);
     if (ex->chain != nullptr && !run_request_filters(ex)) return;
@@ -552,7 +556,7 @@ void Proxy::update_client_timer(ClientConn* c) {
   }
 }
 
-// Whether the client acknowledged any response bytes since the last check.
+// Whether the peer acknowledged any bytes we sent since the last check.
 // One send carries all that is queued and completes only when all of it is
 // out, so its completion alone would cut a client that reads steadily but
 // slowly (at 200 KB/s a 1 MB send takes 5 s): send_timeout means "took
@@ -560,15 +564,15 @@ void Proxy::update_client_timer(ClientConn* c) {
 // out, not on every send. The first check of a stall compares with an older
 // count, so a client that stopped reading is closed after one or two
 // send_timeouts.
-bool Proxy::client_took_bytes(ClientConn* c) {
+bool Proxy::peer_took_bytes(Socket* s) {
   tcp_info info{};
   socklen_t len = sizeof info;
-  if (c->fd < 0 || getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+  if (s->fd < 0 || getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
       len < offsetof(tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked)
     return false;
   const auto acked = static_cast<uint32_t>(info.tcpi_bytes_acked);
-  const bool moved = acked != c->acked_seen;
-  c->acked_seen = acked;
+  const bool moved = acked != s->acked_seen;
+  s->acked_seen = acked;
   return moved;
 }
 
@@ -592,11 +596,12 @@ void Proxy::on_client_timeout(ClientConn* c, core::TimerKind kind) {
       respond_local(c, 503, "no upstream connection available", false);
       return;
     case core::TimerKind::kClientSend:
-      if (client_took_bytes(c)) {
+      if (c->state == ClientState::kTunnel ? tunnel_moving(c->ex) : peer_took_bytes(c)) {
         send_timer_.arm(c->timer, now_ms_);
         return;
       }
-      close_client(c, false);
+      if (c->state == ClientState::kTunnel) abort_tunnel(c->ex);
+      else close_client(c, false);
       return;
     default:  // idle keep-alive, linger over
       close_client(c, false);

@@ -44,6 +44,7 @@ struct Socket {
   bool peer_reset = false;   // failed (reset, timeout): what came may not be all that was sent
   bool starved = false;      // on the worker's list of receives waiting for buffers
   bool write_shut = false;   // our FIN is sent (shutdown_write)
+  uint32_t acked_seen = 0;   // the peer's bytes acked (low 32 bits) at the last send-timeout check
   core::TimerNode timer;
   InputQueue in;
   OutputQueue out;
@@ -61,7 +62,6 @@ struct alignas(16) ClientConn : Socket {
   ClientState state = ClientState::kIdle;
   bool close_after = false;  // close once the current response is sent
   bool served = false;       // has had a response (kIdle: between keep-alive requests)
-  uint32_t acked_seen = 0;   // the peer's bytes acked (low 32 bits) at the last send-timeout check
   Exchange* ex = nullptr;
   ClientConn* prev = nullptr;  // worker's list of live clients (for draining)
   ClientConn* next = nullptr;

@@ -151,7 +151,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void respond_options(ClientConn* c, std::string_view allow, bool close);
   void send_local(ClientConn* c, bool close);
   bool pass_max_forwards(Exchange* ex);
-  bool client_took_bytes(ClientConn* c);
+  bool peer_took_bytes(Socket* s);
   void finish_exchange(ClientConn* c);
   void client_input_closed(ClientConn* c);
   void close_client(ClientConn* c, bool graceful);
@@ -183,6 +183,8 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   const char* check_switch(const Exchange* ex);  // why a 101 is refused, or null
   void open_tunnel(UpstreamConn* u);
   void pump_tunnel(Exchange* ex);
+  bool tunnel_moving(Exchange* ex);  // send_timeout: each side with bytes queued took some
+  void abort_tunnel(Exchange* ex);   // an error or reset: both sides reset
   void relay(Socket* from, core::Op recv_op, Socket* to, core::Op send_op);
 
   // filters.cc: running a request's filter chain

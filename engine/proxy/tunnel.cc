@@ -2,11 +2,14 @@
 // route allows goes upstream with the gateway's own "Connection: upgrade" and
 // "Upgrade: websocket". Only a 101 that proves the upstream read this very
 // handshake (Upgrade: websocket, and the Sec-WebSocket-Accept its key asks
-// for) joins the two connections; any other 101 is a 502. That check is what
-// keeps an upstream that can be made to answer 101 to anything (a status
-// echo, a health endpoint) from opening a raw pipe past the gateway's
-// routing and filters ("WebSocket smuggling"). Any other answer is an
-// ordinary response, and the client connection stays HTTP.
+// for) joins the two connections; any other 101 is a 502 (and a client that
+// sent bytes before the 101 gets a 400: RFC 6455 4.1). That keeps an
+// upstream that answers a bare 101 to anything (a status echo, a health
+// endpoint) from opening a raw pipe past the gateway's routing and filters
+// ("WebSocket smuggling"). It cannot stop one that also reflects headers the
+// client chose (the accept is computable from the key): hence tunnels are
+// opt-in per route, for upstreams that do speak WebSocket. Any other answer
+// is an ordinary response, and the client connection stays HTTP.
 //
 // In a tunnel, bytes go from one side's receive buffers to the other side's
 // send as they come, unparsed, with the same per-connection bounds as bodies
@@ -37,13 +40,17 @@ bool Proxy::asks_websocket(const Exchange* ex, const http::ConnectionTokens& con
     else if (http::iequals(h.name, "sec-websocket-key"))
       ++keys;
   }
-  return websocket && keys == 1;
+  // A key the client's Connection names is about to be removed: what would
+  // go on is no handshake.
+  return websocket && keys == 1 && !connection.names("sec-websocket-key");
 }
 
 // The upstream's 101 (its fields in scratch_headers_, Connection-named ones
 // still there) answers this handshake, or the reason it does not.
 const char* Proxy::check_switch(const Exchange* ex) {
   if (!ex->head.upgrade) return "unexpected protocol switch from upstream";
+  // HTTP/1.0 has no protocol switching (RFC 9110 7.8).
+  if (ex->response.version_minor() == 0) return "protocol switch in an HTTP/1.0 response";
   bool websocket = false;
   const http::Header* accept = nullptr;
   int accepts = 0;
@@ -90,7 +97,31 @@ void Proxy::pump_tunnel(Exchange* ex) {
     close_client(c, false);    // closes the upstream too
     return;
   }
-  tunnel_timer_.arm(c->timer, now_ms_);
+  // Idle while nothing waits to be sent. Otherwise each side must take what
+  // waits for it within send_timeout (tunnel_moving): a peer that stops
+  // reading holds receive buffers every connection of the worker draws on,
+  // and bytes it keeps sending the other way must not keep it alive.
+  if (c->out.empty() && u->out.empty())
+    tunnel_timer_.arm(c->timer, now_ms_);
+  else if (c->timer.list != &send_timer_)
+    send_timer_.arm(c->timer, now_ms_);
+}
+
+bool Proxy::tunnel_moving(Exchange* ex) {
+  ClientConn* c = ex->client;
+  UpstreamConn* u = ex->upstream;
+  const bool client_stuck = !c->out.empty() && !peer_took_bytes(c);
+  const bool upstream_stuck = u != nullptr && !u->out.empty() && !peer_took_bytes(u);
+  return !client_stuck && !upstream_stuck;
+}
+
+// An error or reset on either side, or a peer that stopped reading: the
+// other side gets a reset too, as a FIN would tell it the stream ended whole.
+void Proxy::abort_tunnel(Exchange* ex) {
+  const linger abort{1, 0};
+  for (Socket* s : {static_cast<Socket*>(ex->client), static_cast<Socket*>(ex->upstream)})
+    if (s != nullptr && s->fd >= 0) setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  close_client(ex->client, false);  // closes the upstream too
 }
 
 // Moves what `from` received to `to`'s send queue, and passes on `from`'s

@@ -137,6 +137,10 @@ void Proxy::start_upstream_request(UpstreamConn* u) {
 void Proxy::on_upstream_send(UpstreamConn* u, int res) {
   sent(u, res);
   if (u->closed) return;
+  if (res < 0 && u->ex != nullptr && u->ex->tunnel) {
+    abort_tunnel(u->ex);  // how a tunnel may end, not an upstream failure
+    return;
+  }
   if (res < 0) {
     upstream_failed(u, 502, "upstream connection failed", true);
     return;
@@ -299,6 +303,13 @@ void Proxy::switch_protocols(UpstreamConn* u, size_t head_bytes) {
   ex->response.fill(scratch_headers_);
   if (const char* reason = check_switch(ex)) {
     upstream_failed(u, 502, reason, false);
+    return;
+  }
+  // RFC 6455 4.1: a client waits for the 101 before it sends anything more.
+  // Bytes that came before it would reach the upstream unrouted and
+  // unfiltered (a request pipelined behind the handshake, say).
+  if (!ex->client->in.empty()) {
+    respond_local(ex->client, 400, "data sent before the protocol switch", true);
     return;
   }
   fill_response_fields(ex);
@@ -523,7 +534,7 @@ void Proxy::upstream_input_closed(UpstreamConn* u) {
   }
   if (ex->tunnel) {
     if (u->peer_reset)
-      close_client(ex->client, false);  // a reset passes on as one (closing both)
+      abort_tunnel(ex);
     else
       pump_tunnel(ex);
     return;

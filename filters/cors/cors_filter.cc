@@ -171,8 +171,11 @@ bool canonical_origin(std::string_view o, std::string& out) {
           (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'))))
       return false;
   }
-  // No path, query, fragment or user info; nothing a browser never sends.
+  // No path, query, fragment or user info, and an ASCII host: a browser
+  // sends an internationalised name in its punycode (xn--) form.
   if (authority.empty() || authority.find_first_of("/?#@ \t") != std::string_view::npos) return false;
+  for (char ch : authority)
+    if (static_cast<unsigned char>(ch) >= 0x80 || static_cast<unsigned char>(ch) < 0x20) return false;
   size_t host_end = authority[0] == '[' ? authority.find(']') : authority.find(':');
   if (authority[0] == '[') {
     if (host_end == std::string_view::npos) return false;

@@ -7,11 +7,15 @@ import hashlib
 import os
 import socket
 import struct
+import threading
 import time
 import unittest
 
 from harness import (Gateway, GatewayTestCase, Origin, RawClient, ScriptedUpstream, SLOW,
                      build_request, config, request)
+
+# The catch-all route with tunnels on (they are off by default).
+WEBSOCKET_ROUTE = "  - match: { prefix: / }\n    upstream: origin\n    websocket: true\n"
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -77,12 +81,9 @@ class WebSocketTunnelTest(GatewayTestCase):
     @classmethod
     def gateway_config(cls, origin_port):
         return config([origin_port], routes=(
-            "  - match: { prefix: /plain/ }\n"
+            "  - match: { prefix: /plain/ }\n"  # websocket off, the default
             "    upstream: origin\n"
-            "    strip_prefix: /plain\n"
-            "    websocket: false\n"
-            "  - match: { prefix: / }\n"
-            "    upstream: origin\n"))
+            "    strip_prefix: /plain\n" + WEBSOCKET_ROUTE))
 
     def test_handshake_is_relayed_and_frames_echo_both_ways(self):
         c, r = open_tunnel(self.port)
@@ -106,13 +107,22 @@ class WebSocketTunnelTest(GatewayTestCase):
         finally:
             c.close()
 
-    def test_frames_sent_with_the_handshake_wait_for_the_switch(self):
-        c, _ = open_tunnel(self.port, first_frames=frame(TEXT, b"early") + frame(BINARY, b"\0\1\2"))
-        try:
-            self.assertEqual(read_frame(c), (True, TEXT, b"early"))
-            self.assertEqual(read_frame(c), (True, BINARY, b"\0\1\2"))
-        finally:
-            c.close()
+    def test_bytes_sent_before_the_switch_are_refused(self):
+        # RFC 6455 4.1: the client waits for the 101. What came before it
+        # (here a request pipelined behind the handshake) would reach the
+        # upstream unrouted and unfiltered.
+        for early in (frame(TEXT, b"early"), build_request("GET", "/admin")):
+            c = RawClient(self.port)
+            try:
+                data, _ = handshake_request()
+                c.send(data + early)
+                r = c.read_response()
+                self.assertEqual(r.status, 400)
+                self.assertIn(b"data sent before the protocol switch", r.body)
+                self.assertTrue(c.is_closed())
+            finally:
+                c.close()
+        self.assert_alive()
 
     def test_megabytes_both_ways_with_a_client_that_reads_late(self):
         # 6 MB written before a byte is read: the gateway's queues fill, it
@@ -121,7 +131,6 @@ class WebSocketTunnelTest(GatewayTestCase):
         try:
             payloads = [os.urandom(48 * 1024) for _ in range(128)]
             c.sock.setblocking(True)
-            import threading
             writer = threading.Thread(target=lambda: c.send(b"".join(frame(BINARY, p) for p in payloads)))
             writer.start()
             time.sleep(0.5 * SLOW)
@@ -189,6 +198,8 @@ class WebSocketTunnelTest(GatewayTestCase):
                                               ("HTTP2-Settings", "AAMAAABkAAQAAP__")]),
             build_request("GET", "/headers", [("Upgrade", "websocket"), ("Connection", "Upgrade")]),
             handshake_request("/headers", method="POST")[0],
+            # A key its Connection names would go, leaving no handshake.
+            handshake_request("/headers", connection="Upgrade, Sec-WebSocket-Key")[0],
             handshake_request("/headers", connection="keep-alive")[0],
         ]
         for data in cases:
@@ -219,8 +230,19 @@ class WebSocketTunnelTest(GatewayTestCase):
             self.assertIn(b"upstream switched", r.body)
         finally:
             c.close()
-        # And a 101 to a request that asked for no switch.
+        # And a 101 to a request that asked for no switch, also when it
+        # carries the accept the client's key asks for (a reflecting upstream):
+        # the route decides, and this one has no tunnels.
         self.assertEqual(request(self.port, path="/status/101").status, 502)
+        data, key = handshake_request("/plain/status/101?header=Upgrade:websocket"
+                                      "&header=Sec-WebSocket-Accept:" + accept_for("dGhlIHNhbXBsZSBub25jZQ=="),
+                                      key="dGhlIHNhbXBsZSBub25jZQ==")
+        c = RawClient(self.port)
+        try:
+            c.send(data)
+            self.assertEqual(c.read_response().status, 502)
+        finally:
+            c.close()
         self.assert_alive()
 
 
@@ -230,7 +252,7 @@ class ScriptedSwitchTest(unittest.TestCase):
     def answer_with(self, head):
         key = "dGhlIHNhbXBsZSBub25jZQ=="
         upstream = ScriptedUpstream(lambda i, raw: head.replace(b"ACCEPT", accept_for(key).encode()))
-        gw = Gateway(config([upstream.port]))
+        gw = Gateway(config([upstream.port], routes=WEBSOCKET_ROUTE))
         c = RawClient(gw.port)
         try:
             c.send(handshake_request("/chat", key=key)[0])
@@ -258,16 +280,137 @@ class ScriptedSwitchTest(unittest.TestCase):
                 b"Sec-WebSocket-Accept: HSmrc0sMlYUkAGmm5OPpG2HaGWk=\r\n\r\n",  # another key's
                 b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
                 b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                b"Sec-WebSocket-Accept: ACCEPT\r\nSec-WebSocket-Accept: ACCEPT\r\n\r\n"):
+                b"Sec-WebSocket-Accept: ACCEPT\r\nSec-WebSocket-Accept: ACCEPT\r\n\r\n",
+                b"HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: ACCEPT\r\n\r\n"):
             r, _ = self.answer_with(head)
             self.assertEqual(r.status, 502, head)
+
+
+class HeldUpstream:
+    """An upstream that accepts one handshake with a valid 101 and then does
+    what the test says: reset the connection, or wait for what comes."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.port = self.listener.getsockname()[1]
+        self.conn = None
+        self.ready = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        conn, _ = self.listener.accept()
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += conn.recv(4096)
+        key = [line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n")
+               if line.lower().startswith(b"sec-websocket-key:")][0]
+        conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept_for(key)).encode())
+        self.conn = conn
+        self.ready.set()
+
+    def reset(self):
+        self.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.conn.close()
+
+    def stop(self):
+        if self.conn is not None:
+            self.conn.close()
+        self.listener.close()
+
+
+def reads_a_reset(c):
+    """True when the next read on the client fails with a reset (not a FIN)."""
+    c.sock.settimeout(5 * SLOW)
+    try:
+        while c.sock.recv(65536):
+            pass
+        return False
+    except ConnectionResetError:
+        return True
+
+
+class TunnelResetTest(unittest.TestCase):
+    """A reset on one side reaches the other side as a reset: a FIN would
+    tell it the stream ended whole."""
+
+    def tunnel(self):
+        upstream = HeldUpstream()
+        gw = Gateway(config([upstream.port], routes=WEBSOCKET_ROUTE))
+        c, _ = open_tunnel(gw.port, path="/chat")
+        self.assertTrue(upstream.ready.wait(5 * SLOW))
+        return upstream, gw, c
+
+    def test_upstream_reset_reaches_the_client(self):
+        upstream, gw, c = self.tunnel()
+        try:
+            upstream.reset()
+            self.assertTrue(reads_a_reset(c))
+        finally:
+            c.close()
+            upstream.stop()
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+        self.assertEqual(gw.stats()["upstream_failures"], 0)
+
+    def test_client_reset_reaches_the_upstream(self):
+        upstream, gw, c = self.tunnel()
+        try:
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+            upstream.conn.settimeout(5 * SLOW)
+            with self.assertRaises(ConnectionResetError):
+                while upstream.conn.recv(65536):
+                    pass
+        finally:
+            upstream.stop()
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+
+
+class StalledTunnelTest(unittest.TestCase):
+
+    def test_a_client_that_stops_reading_is_cut_after_send_timeout(self):
+        # It keeps sending, so the tunnel is never idle; the echo it does not
+        # read fills every queue on the way. The worker's receive buffers
+        # must not stay with it: after send_timeout both sides are reset.
+        origin = Origin()
+        gw = Gateway(config([origin.port], routes=WEBSOCKET_ROUTE,
+                            limits={"send_timeout": "%dms" % (300 * SLOW)}))
+        try:
+            c, _ = open_tunnel(gw.port)
+            data = b"".join(frame(BINARY, os.urandom(48 * 1024)) for _ in range(16)) * 40  # 30 MiB
+            outcome = []
+
+            def write():
+                try:
+                    c.sock.settimeout(30 * SLOW)
+                    c.sock.sendall(data)
+                    outcome.append("all sent")
+                except (ConnectionResetError, BrokenPipeError) as e:
+                    outcome.append(type(e).__name__)
+                except socket.timeout:
+                    outcome.append("blocked")
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            writer.join(40 * SLOW)
+            self.assertIn(outcome[0], ("ConnectionResetError", "BrokenPipeError"))
+            self.assertTrue(reads_a_reset(c) or c.is_closed())
+            c.close()
+            self.assertEqual(request(gw.port, path="/bytes/100000").status, 200)
+        finally:
+            self.assertEqual(gw.stop(), 0, gw.stderr())
+            origin.stop()
 
 
 class TunnelIdleTimeoutTest(unittest.TestCase):
 
     def test_idle_tunnel_closes_and_a_busy_one_stays(self):
         origin = Origin()
-        gw = Gateway(config([origin.port], limits={"tunnel_idle_timeout": "%dms" % (400 * SLOW)}))
+        gw = Gateway(config([origin.port], routes=WEBSOCKET_ROUTE,
+                            limits={"tunnel_idle_timeout": "%dms" % (400 * SLOW)}))
         try:
             idle, _ = open_tunnel(gw.port)
             busy, _ = open_tunnel(gw.port)

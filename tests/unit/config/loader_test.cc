@@ -495,7 +495,7 @@ namespace {
 
 TEST(LoaderTest, WebSocketTunnels) {
   ConfigPtr defaults = load_ok(kMinimal);
-  EXPECT_TRUE(defaults->routes[0].websocket);
+  EXPECT_FALSE(defaults->routes[0].websocket);
   EXPECT_EQ(defaults->limits.tunnel_idle_timeout, std::chrono::milliseconds(3'600'000));
   ConfigPtr config = load_ok(R"(listen: [{ address: 127.0.0.1:8080 }]
 limits: { tunnel_idle_timeout: 90s }

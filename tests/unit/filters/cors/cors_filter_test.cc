@@ -293,7 +293,8 @@ TEST(CorsConfig, Origins) {
             kFile + ":4:34: filters.c.origins[1]: " + shape);
   for (const char* bad : {"https://a.example/path", "https://user@a.example", "https://a.example:0",
                           "https://a.example:99999", "https://a.example:", "https://", "://a.example",
-                          "1https://a.example", "https://[::1", "https://a.example?x"})
+                          "1https://a.example", "https://[::1", "https://a.example?x",
+                          "https://bücher.example"})
     EXPECT_EQ(compile(std::string("    origins: [\"") + bad + "\"]\n").error,
               kFile + ":4:15: filters.c.origins[0]: " + shape)
         << bad;
