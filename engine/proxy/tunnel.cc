@@ -14,8 +14,10 @@
 // In a tunnel, bytes go from one side's receive buffers to the other side's
 // send as they come, unparsed, with the same per-connection bounds as bodies
 // (kMaxQueuedInput, the output queue's capacity). A FIN is passed on once the
-// bytes before it are out; the tunnel closes when both directions ended, on
-// an error, or after tunnel_idle_timeout without bytes either way.
+// bytes before it are out; the tunnel closes when both directions ended,
+// after tunnel_idle_timeout without bytes either way, or with a reset of
+// both sides on an error or reset of either, or when a side took none of the
+// bytes waiting for it for send_timeout.
 
 #include <sys/socket.h>
 
@@ -76,7 +78,7 @@ void Proxy::open_tunnel(UpstreamConn* u) {
   ex->response_started = true;
   ex->ctx.response.status = 101;  // what the log phase sees
   ex->client->state = ClientState::kTunnel;
-  u->timer.disarm();  // the tunnel's idle timer, on the client, governs both
+  u->timer.disarm();  // the client's timer (idle or send) governs both sides
   ++stats_.tunnels;
   pump_tunnel(ex);
 }
