@@ -138,12 +138,13 @@ int Worker::headers_complete(Connection& c) {
     write_continue(c.out);
   }
   if (c.route.kind == Endpoint::kHeaders) c.raw_head.assign(head);
-  const std::string_view key = find_header(head, "sec-websocket-key");
   if (c.route.kind == Endpoint::kWebSocket && parser.upgrade && parser.method == HTTP_GET &&
-      !has_body && has_token(find_header(head, "upgrade"), "websocket") && !key.empty()) {
-    write_websocket_accept(c.out, key, std::string_view(date_, date_len_));
-    c.websocket = true;
-    c.response_started = true;
+      !has_body && has_token(find_header(head, "upgrade"), "websocket")) {
+    if (const std::string_view key = find_header(head, "sec-websocket-key"); !key.empty()) {
+      write_websocket_accept(c.out, key, std::string_view(date_, date_len_));
+      c.websocket = true;
+      c.response_started = true;
+    }
   }
   if (c.route.kind == Endpoint::kEcho) {
     c.echo_framing = begin_echo(exchange(c), !chunked, length, c.out);
