@@ -124,7 +124,7 @@ def peer_command(name: str, tmp: str, port: int, origin: int, cpus: list, build:
         with open(path, "w") as f:
             f.write(f"listen: [{{ address: 127.0.0.1:{port} }}]\nworkers: {len(cpus)}\n"
                     f"upstreams: {{ origin: {{ endpoints: [\"127.0.0.1:{origin}\"] }} }}\n"
-                    "routes: [{ match: { prefix: / }, upstream: origin }]\n")
+                    "routes: [{ match: { prefix: / }, upstream: origin, websocket: true }]\n")
         return [os.path.join(build, "bin", "ringway"), "--config", path]
     if name == "nginx":
         path = os.path.join(tmp, "nginx.conf")
@@ -194,6 +194,8 @@ def main() -> None:
                     cpu = bench.cpu_seconds_between(before, bench.cpu_ticks(proc.pid))
                 finally:
                     bench.Procs.stop(proc)
+                if r["round_trips"] == 0:
+                    raise SystemExit(f"{name}: no frame came back through the tunnels")
                 r.update(peer=name, round=round_ + 1, cpu_us=cpu * 1e6 / max(1, r["round_trips"]),
                          util=100.0 * cpu / args.seconds)
                 rows.append(r)
