@@ -72,8 +72,7 @@ void Proxy::on_client_recv(ClientConn* c, const io_uring_cqe* cqe) {
   } else if (res != -ECANCELED) {
     c->peer_eof = (res == 0);
     if (res < 0) {
-      if (c->state == ClientState::kTunnel) abort_tunnel(c->ex);
-      else close_client(c, false);
+      client_failed(c);
       return;
     }
     client_input_closed(c);
@@ -85,8 +84,7 @@ void Proxy::on_client_send(ClientConn* c, int res) {
   sent(c, res);
   if (c->closed) return;
   if (res < 0) {
-    if (c->state == ClientState::kTunnel) abort_tunnel(c->ex);
-    else close_client(c, false);
+    client_failed(c);
     return;
   }
   flush(c, core::Op::kClientSend);
@@ -429,8 +427,7 @@ void Proxy::respond_local(ClientConn* c, int status, const char* reason, bool cl
     // Part of a response is already out: only closing can tell the client,
     // and with a reset, not a FIN, which would end a body that has no length
     // (close-delimited) as if it were whole.
-    const linger abort{1, 0};
-    if (c->fd >= 0) setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    reset_on_close(c);
     close_client(c, false);
     return;
   }
@@ -529,6 +526,13 @@ void Proxy::close_client(ClientConn* c, bool graceful) {
   retire(c, SocketKind::kClient);
 }
 
+// The client's socket failed, or it stopped reading: the connection goes at
+// once, and in a tunnel the upstream gets a reset too.
+void Proxy::client_failed(ClientConn* c) {
+  if (c->state == ClientState::kTunnel) abort_tunnel(c->ex);
+  else close_client(c, false);
+}
+
 void Proxy::update_client_timer(ClientConn* c) {
   switch (c->state) {
     case ClientState::kIdle:
@@ -600,8 +604,7 @@ void Proxy::on_client_timeout(ClientConn* c, core::TimerKind kind) {
         send_timer_.arm(c->timer, now_ms_);
         return;
       }
-      if (c->state == ClientState::kTunnel) abort_tunnel(c->ex);
-      else close_client(c, false);
+      client_failed(c);
       return;
     default:  // idle keep-alive, linger over
       close_client(c, false);

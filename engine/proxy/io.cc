@@ -126,6 +126,13 @@ void Proxy::shutdown_write(Socket* s) {
   ::shutdown(s->fd, SHUT_WR);
 }
 
+// SO_LINGER 0: the close that follows sends a reset, not a FIN, so the peer
+// cannot take what it got for the whole of a cut stream.
+void Proxy::reset_on_close(Socket* s) {
+  const linger abort{1, 0};
+  if (s->fd >= 0) setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+}
+
 // Registered files: an operation on a socket in the ring's fixed-file table
 // skips the per-operation file lookup and reference count. The update rides
 // in the same submission batch as the socket's first operation, ahead of it.

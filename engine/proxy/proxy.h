@@ -155,6 +155,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void finish_exchange(ClientConn* c);
   void client_input_closed(ClientConn* c);
   void close_client(ClientConn* c, bool graceful);
+  void client_failed(ClientConn* c);
   void update_client_timer(ClientConn* c);
   void on_client_timeout(ClientConn* c, core::TimerKind kind);
 
@@ -238,6 +239,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void starve(Socket* s, core::Op op);
   void retire(Socket* s, SocketKind kind);
   void shutdown_write(Socket* s);  // FIN after everything queued is sent
+  void reset_on_close(Socket* s);  // its close will send a reset
   void register_file(Socket* s);
   // Points an SQE prepared with s->fd at the fixed-file slot when s has one.
   static void target(io_uring_sqe* sqe, const Socket* s) {

@@ -19,8 +19,6 @@
 // both sides on an error or reset of either, or when a side took none of the
 // bytes waiting for it for send_timeout.
 
-#include <sys/socket.h>
-
 #include "engine/http/field_value.h"
 #include "engine/http/websocket.h"
 #include "engine/proxy/proxy.h"
@@ -120,9 +118,8 @@ bool Proxy::tunnel_moving(Exchange* ex) {
 // An error or reset on either side, or a peer that stopped reading: the
 // other side gets a reset too, as a FIN would tell it the stream ended whole.
 void Proxy::abort_tunnel(Exchange* ex) {
-  const linger abort{1, 0};
-  for (Socket* s : {static_cast<Socket*>(ex->client), static_cast<Socket*>(ex->upstream)})
-    if (s != nullptr && s->fd >= 0) setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  reset_on_close(ex->client);
+  if (ex->upstream != nullptr) reset_on_close(ex->upstream);
   close_client(ex->client, false);  // closes the upstream too
 }
 
