@@ -19,7 +19,7 @@ filters:
     response: { set: { X-Order: first, X-Route: "${route}" } }
   second:
     type: headers
-    request:  { set: { X-Order: second } }
+    request:  { set: { X-Order: second, X-Consumer: "${consumer}" } }
     response: { set: { X-Order: second }, remove: [X-Origin-Only] }
   move:
     type: headers
@@ -36,7 +36,7 @@ filters:
     keep_query: true
   cors:
     type: cors
-    origins: ["https://app.example", "~^https://[a-z]+\\\\.example\\\\.org$"]
+    origins: ["https://app.example", "HTTPS://Admin.Example:443", "~^https://[a-z]+\\\\.example\\\\.org$"]
     methods: [GET, PUT]
     headers: [Content-Type, Authorization]
     expose_headers: [X-Request-Id]
@@ -102,6 +102,13 @@ class FilterChainTest(GatewayTestCase):
         self.assertIn("X-Client: 127.0.0.1\r\n", head)
         self.assertIn("X-Id: ", head)
         self.assertNotIn("s3cret", head)
+
+    def test_a_value_that_expands_to_nothing_is_not_sent(self):
+        # No api_key filter set a consumer: X-Consumer is not sent empty, and
+        # the client's own copy is gone all the same.
+        r = request(self.port, path="/chain/headers", headers=[("X-Consumer", "forged")])
+        self.assertEqual(r.status, 200)
+        self.assertNotIn("x-consumer", upstream_head(r).lower())
 
     def test_response_filters_run_in_reverse_order(self):
         r = request(self.port, path="/chain/headers")
@@ -196,6 +203,14 @@ class FilterChainTest(GatewayTestCase):
         self.assertEqual(r.header("access-control-allow-credentials"), "true")
         self.assertEqual(r.header("access-control-max-age"), "600")
         self.assertIn("Origin", r.header("vary"))
+
+    def test_cors_origin_configured_in_another_spelling(self):
+        # "HTTPS://Admin.Example:443" in the config is the origin a browser
+        # sends as "https://admin.example" (RFC 6454 6.2).
+        h = [("Origin", "https://admin.example"), ("Access-Control-Request-Method", "GET")]
+        r = request(self.port, method="OPTIONS", path="/cors/x", headers=h)
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.header("access-control-allow-origin"), "https://admin.example")
 
     def test_cors_preflight_refused(self):
         for origin, method, headers in (("https://evil.example", "GET", None),
@@ -314,6 +329,11 @@ class FilterConfigErrorTest(unittest.TestCase):
     def test_route_without_upstream_needs_filters(self):
         err = self.check("", "  - match: { prefix: / }\n")
         self.assertIn('missing required key "upstream"', err)
+
+    def test_cors_origin_with_a_path_refused(self):
+        err = self.check('filters:\n  c: { type: cors, origins: ["https://app.example/login"] }\n',
+                         "  - match: { prefix: / }\n    upstream: origin\n")
+        self.assertRegex(err, r'^bad\.yaml:\d+:\d+: filters\.c\.origins\[0\]: an origin is scheme://host\[:port\] without a path')
 
     def test_cors_credentials_with_any_origin_refused(self):
         err = self.check('filters:\n  c: { type: cors, origins: "*", credentials: true }\n',
