@@ -380,13 +380,17 @@ class StalledTunnelTest(unittest.TestCase):
                             limits={"send_timeout": "%dms" % (300 * SLOW)}))
         try:
             c, _ = open_tunnel(gw.port)
-            data = b"".join(frame(BINARY, os.urandom(48 * 1024)) for _ in range(16)) * 40  # 30 MiB
+            # Up to 192 MiB, far more than every buffer on the way can hold
+            # (socket buffers grow to a few MiB each), so the writer blocks
+            # until the gateway cuts the tunnel.
+            data = b"".join(frame(BINARY, os.urandom(48 * 1024)) for _ in range(16))  # 768 KiB
             outcome = []
 
             def write():
                 try:
                     c.sock.settimeout(30 * SLOW)
-                    c.sock.sendall(data)
+                    for _ in range(256):
+                        c.sock.sendall(data)
                     outcome.append("all sent")
                 except (ConnectionResetError, BrokenPipeError) as e:
                     outcome.append(type(e).__name__)
