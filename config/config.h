@@ -129,6 +129,9 @@ struct Limits {
   Millis send_timeout{60'000};                   // a peer not reading what we send
   Millis tunnel_idle_timeout{3'600'000};         // a WebSocket tunnel with no bytes either way
   uint32_t max_connections_per_worker = 16384;
+  // Heap a worker may give the bytes of peers that stopped reading, moved off
+  // the shared receive rings when those run low (engine/proxy/relief.cc).
+  uint64_t stalled_peer_memory = 64ull * 1024 * 1024;
 };
 
 struct EngineTuning {

@@ -101,7 +101,7 @@ void parse_limits(const Field& field, Limits& limits) {
   MapReader map(field, "in limits",
                 {"max_request_line", "max_header_bytes", "max_body_bytes", "client_header_timeout",
                  "client_body_timeout", "idle_timeout", "send_timeout", "tunnel_idle_timeout",
-                 "max_connections_per_worker"});
+                 "max_connections_per_worker", "stalled_peer_memory"});
   constexpr uint64_t kMiB = 1024 * 1024;
   if (const Field* f = map.find("max_request_line"))
     limits.max_request_line = static_cast<uint32_t>(get_size(*f, 16, kMiB));
@@ -122,6 +122,8 @@ void parse_limits(const Field& field, Limits& limits) {
     limits.tunnel_idle_timeout = get_duration(*f, min_timeout, kMaxTimeout);
   if (const Field* f = map.find("max_connections_per_worker"))
     limits.max_connections_per_worker = static_cast<uint32_t>(get_int(*f, 1, 1 << 20));
+  if (const Field* f = map.find("stalled_peer_memory"))
+    limits.stalled_peer_memory = get_size(*f, 0, 1024 * 1024 * kMiB);
 }
 
 }  // namespace ringway::config::detail

@@ -56,6 +56,8 @@ void add_stats(proxy::ProxyStats& t, std::map<std::string, uint64_t>& filters,
   t.upstream_failovers += s.upstream_failovers;
   t.endpoints_marked_down += s.endpoints_marked_down;
   t.tunnels += s.tunnels;
+  t.buffers_moved += s.buffers_moved;
+  t.stalled_clients_cut += s.stalled_clients_cut;
   t.loop_turns += s.loop_turns;
   t.batched_turns += s.batched_turns;
   for (const auto& [name, value] : s.filters) filters[name] += value;
@@ -71,6 +73,7 @@ void print_stats(const proxy::ProxyStats& t, const std::map<std::string, uint64_
           "\"upstream_connects\":%llu,"
           "\"upstream_reuses\":%llu,\"upstream_retries\":%llu,\"upstream_failures\":%llu,"
           "\"upstream_failovers\":%llu,\"endpoints_marked_down\":%llu,\"tunnels\":%llu,"
+          "\"buffers_moved\":%llu,\"stalled_clients_cut\":%llu,"
           "\"loop_turns\":%llu,\"batched_turns\":%llu,\"filters\":{%s}}\n",
           (unsigned long long)t.connections_accepted, (unsigned long long)t.connections_refused,
           (unsigned long long)t.requests, (unsigned long long)t.local_responses,
@@ -78,7 +81,8 @@ void print_stats(const proxy::ProxyStats& t, const std::map<std::string, uint64_
           (unsigned long long)t.upstream_connects, (unsigned long long)t.upstream_reuses,
           (unsigned long long)t.upstream_retries, (unsigned long long)t.upstream_failures,
           (unsigned long long)t.upstream_failovers, (unsigned long long)t.endpoints_marked_down,
-          (unsigned long long)t.tunnels,
+          (unsigned long long)t.tunnels, (unsigned long long)t.buffers_moved,
+          (unsigned long long)t.stalled_clients_cut,
           (unsigned long long)t.loop_turns, (unsigned long long)t.batched_turns, filter_json.c_str());
 }
 

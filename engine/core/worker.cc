@@ -233,10 +233,15 @@ void Worker::maybe_trim_buffers(unsigned completions, int64_t now) {
     buffers_trimmed_ = false;
     return;
   }
-  if (buffers_trimmed_ || !deferred_taskrun_ || now - last_busy_ms_ < 1000) return;
+  if (buffers_trimmed_ || now - last_busy_ms_ < 1000) return;
   if (client_buffers_.available() != client_buffers_.count() ||
       upstream_buffers_.available() != upstream_buffers_.count())
     return;
+  proxy_->trim_memory();
+  if (!deferred_taskrun_) {
+    buffers_trimmed_ = true;
+    return;
+  }
   if (IO_URING_READ_ONCE(*ring_.raw()->sq.kflags) & IORING_SQ_CQ_OVERFLOW) return;
   client_buffers_.trim();
   upstream_buffers_.trim();
@@ -290,6 +295,7 @@ void Worker::run() {
     proxy_->run_resumed();
     proxy_->expire_timers();
     proxy_->collect_garbage();
+    proxy_->relieve_buffers();  // before the flushes: what it frees is published now
     client_buffers_.flush();
     upstream_buffers_.flush();
     proxy_->rearm_starved();

@@ -60,9 +60,21 @@ class InputQueue {
   template <typename F>
   void clear(F&& drop) {
     for (auto& c : chunks_)
-      if (c.bid >= 0) drop(c.bid);
+      if (c.bid != kNoBuffer) drop(c.bid);
     chunks_.clear();
     bytes_ = 0;
+  }
+  bool holds_buffers() const {
+    for (const auto& c : chunks_)
+      if (c.bid >= 0) return true;
+    return false;
+  }
+  // move(data, len, bid) for each chunk in a receive buffer, which may point
+  // the chunk at a copy of its bytes elsewhere (Proxy::move_off_rings).
+  template <typename F>
+  void rehome(F&& move) {
+    for (auto& c : chunks_)
+      if (c.bid >= 0) move(c.data, c.len, c.bid);
   }
 
  private:
@@ -128,6 +140,29 @@ class OutputQueue {
     size_ = 0;
     bytes_ = 0;
     sending_ = false;
+  }
+  bool holds_buffers() const {
+    for (int i = 0; i < size_; ++i)
+      if (bid_[i] >= 0) return true;
+    return false;
+  }
+  // Entries a send in flight may be reading: those queued when it began.
+  int in_flight() const { return sending_ ? static_cast<int>(msg_.msg_iovlen) : 0; }
+  bool in_flight_holds_buffers() const {
+    for (int i = 0; i < in_flight(); ++i)
+      if (bid_[i] >= 0) return true;
+    return false;
+  }
+  // As InputQueue::rehome, for the entries no send in flight reads.
+  template <typename F>
+  void rehome(F&& move) {
+    for (int i = in_flight(); i < size_; ++i) {
+      if (bid_[i] < 0) continue;
+      const char* data = static_cast<const char*>(iov_[i].iov_base);
+      auto len = static_cast<uint32_t>(iov_[i].iov_len);
+      move(data, len, bid_[i]);
+      iov_[i].iov_base = const_cast<char*>(data);
+    }
   }
 
  private:

@@ -81,7 +81,7 @@ void Proxy::on_client_recv(ClientConn* c, const io_uring_cqe* cqe) {
 }
 
 void Proxy::on_client_send(ClientConn* c, int res) {
-  sent(c, res);
+  res = sent(c, res);
   if (c->closed) return;
   if (res < 0) {
     client_failed(c);
@@ -547,8 +547,11 @@ void Proxy::update_client_timer(ClientConn* c) {
     case ClientState::kForward: {
       Exchange* ex = c->ex;
       if (ex != nullptr && ex->queued) return;  // the queue timer governs
-      if (!c->out.empty())
-        send_timer_.arm(c->timer, now_ms_);
+      // Armed once, not on every send: when it runs out, the bytes the
+      // client acknowledged meanwhile decide (peer_took_bytes).
+      if (!c->out.empty()) {
+        if (c->timer.list != &send_timer_) send_timer_.arm(c->timer, now_ms_);
+      }
       else if (ex != nullptr && !ex->request_done && (c->in.empty() || ex->upstream == nullptr))
         body_timer_.arm(c->timer, now_ms_);  // waiting for the client's body
       else
@@ -568,15 +571,15 @@ void Proxy::update_client_timer(ClientConn* c) {
 // out, not on every send. The first check of a stall compares with an older
 // count, so a client that stopped reading is closed after one or two
 // send_timeouts.
-bool Proxy::peer_took_bytes(Socket* s) {
+bool Proxy::acked_since(Socket* s, uint32_t& seen) {
   tcp_info info{};
   socklen_t len = sizeof info;
   if (s->fd < 0 || getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
       len < offsetof(tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked)
     return false;
   const auto acked = static_cast<uint32_t>(info.tcpi_bytes_acked);
-  const bool moved = acked != s->acked_seen;
-  s->acked_seen = acked;
+  const bool moved = acked != seen;
+  seen = acked;
   return moved;
 }
 

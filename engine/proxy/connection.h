@@ -44,7 +44,10 @@ struct Socket {
   bool peer_reset = false;   // failed (reset, timeout): what came may not be all that was sent
   bool starved = false;      // on the worker's list of receives waiting for buffers
   bool write_shut = false;   // our FIN is sent (shutdown_write)
+  bool send_recalled = false;  // its send is cancelled to move its bytes off the rings (relief.cc)
+  int64_t send_since = 0;      // when the send in flight started
   uint32_t acked_seen = 0;   // the peer's bytes acked (low 32 bits) at the last send-timeout check
+  uint32_t relief_acked = 0;  // ... at the last check for stalled clients (relief.cc)
   core::TimerNode timer;
   InputQueue in;
   OutputQueue out;

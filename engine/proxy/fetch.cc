@@ -73,7 +73,7 @@ void Proxy::on_fetch_connect(FetchConn* f, int res) {
 }
 
 void Proxy::on_fetch_send(FetchConn* f, int res) {
-  sent(f, res);
+  res = sent(f, res);
   if (f->closed) return;
   if (res < 0) {
     finish_fetch(f, 0);

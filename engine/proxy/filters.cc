@@ -224,19 +224,6 @@ bool Proxy::filters_replace_error(Exchange* ex, int status) {
   return true;
 }
 
-int32_t Proxy::new_block(std::string** block) {
-  uint32_t index;
-  if (!free_blocks_.empty()) {
-    index = free_blocks_.back();
-    free_blocks_.pop_back();
-  } else {
-    index = static_cast<uint32_t>(blocks_.size());
-    blocks_.emplace_back();
-  }
-  *block = &blocks_[index];
-  return block_ref(index);
-}
-
 void Proxy::filter_response_body(Exchange* ex, const http::HeadReader::PayloadPieces& pieces,
                                  bool last) {
   const filter::FilterChain& chain = *ex->chain;

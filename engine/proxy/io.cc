@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "engine/proxy/proxy.h"
 
@@ -77,6 +78,7 @@ void Proxy::rearm_starved() {
 
 void Proxy::flush(Socket* s, core::Op op) {
   if (s->out.sending() || s->out.empty() || s->closed) return;
+  s->send_since = now_ms_;
   msghdr* msg = s->out.begin_send();
   io_uring_sqe* sqe = ring_.sqe();
   // MSG_WAITALL: the kernel keeps sending until all is out (or an error), so a
@@ -92,13 +94,47 @@ void Proxy::flush(Socket* s, core::Op op) {
   ++s->pending;
 }
 
-void Proxy::sent(Socket* s, int res) {
+int Proxy::sent(Socket* s, int res) {
   --s->pending;
+  const bool recalled = s->send_recalled;
+  s->send_recalled = false;
+  // A recalled send ends with what it sent before the cancel (MSG_WAITALL
+  // reports its partial progress), or -ECANCELED when that was nothing.
+  if (recalled && res == -ECANCELED) res = 0;
   if (res >= 0) {
     s->out.sent(static_cast<uint64_t>(res), [this](int32_t bid) { drop(bid); });
+    if (recalled && !s->closed) move_off_rings(s->out);  // nothing in flight now
   } else {
     s->out.clear([this](int32_t bid) { drop(bid); });
   }
+  return res;
+}
+
+int32_t Proxy::new_block(std::string** bytes) {
+  uint32_t index;
+  if (!free_blocks_.empty()) {
+    index = free_blocks_.back();
+    free_blocks_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(blocks_.size());
+    blocks_.emplace_back();
+  }
+  blocks_[index].refs = 1;
+  *bytes = &blocks_[index].bytes;
+  return block_ref(index);
+}
+
+void Proxy::free_block(uint32_t index) {
+  Block& block = blocks_[index];
+  moved_bytes_ -= block.moved;
+  block.moved = 0;
+  // Small blocks keep their memory for the next body piece; a large one (a
+  // stalled peer's bytes) gives it back.
+  if (block.bytes.capacity() > 4096)
+    std::string().swap(block.bytes);
+  else
+    block.bytes.clear();
+  free_blocks_.push_back(index);
 }
 
 void Proxy::take_buffer(Socket* s, const io_uring_cqe* cqe, core::BufferRing& buffers) {

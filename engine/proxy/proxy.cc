@@ -236,6 +236,9 @@ int64_t Proxy::next_deadline() const {
   for (const core::TimerList* l :
        {&header_timer_, &body_timer_, &idle_timer_, &send_timer_, &linger_timer_, &tunnel_timer_})
     d = std::min(d, l->next_deadline());
+  // A low ring is looked at again soon even when no completion comes: its
+  // starved receives wait on what relief frees.
+  if (rings_low()) d = std::min(d, next_relief_ms_);
   for (const auto& p : pools_) {
     d = std::min(d, p->queue_timer.next_deadline());
     d = std::min(d, p->connect_timer.next_deadline());

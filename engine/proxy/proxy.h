@@ -42,6 +42,8 @@ struct ProxyStats {
   uint64_t upstream_failovers = 0;     // a failed connect retried on another endpoint
   uint64_t endpoints_marked_down = 0;  // by max_fails within fail_timeout
   uint64_t tunnels = 0;                // WebSocket upgrades the upstream accepted
+  uint64_t buffers_moved = 0;          // receive buffers whose bytes relief copied out
+  uint64_t stalled_clients_cut = 0;    // ... and clients it cut at limits.stalled_peer_memory
   // The worker's loop: turns taken, and those that waited for a batch of
   // completions (engine.batch_wait, while the rate is over batch_min_rps).
   uint64_t loop_turns = 0;
@@ -118,6 +120,11 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
 
   // Re-arms receives that stopped for lack of buffers, once some are free.
   void rearm_starved();
+  // relief.cc: when a receive ring runs low, the bytes that wait on peers
+  // that stopped reading move into memory of their own; once the worker is
+  // idle again, that memory goes back to the system.
+  void relieve_buffers();
+  void trim_memory();
   // Frees closed connections whose last operation has completed.
   void collect_garbage();
 
@@ -151,7 +158,10 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void respond_options(ClientConn* c, std::string_view allow, bool close);
   void send_local(ClientConn* c, bool close);
   bool pass_max_forwards(Exchange* ex);
-  bool peer_took_bytes(Socket* s);
+  bool peer_took_bytes(Socket* s) { return acked_since(s, s->acked_seen); }
+  // Whether the peer acknowledged bytes we sent since `seen` was taken (and
+  // takes it anew).
+  bool acked_since(Socket* s, uint32_t& seen);
   void finish_exchange(ClientConn* c);
   void client_input_closed(ClientConn* c);
   void close_client(ClientConn* c, bool graceful);
@@ -212,14 +222,15 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   void process_fetch(FetchConn* f);
   void finish_fetch(FetchConn* f, int status);
   void free_fetch(FetchConn* f);
-  int32_t new_block(std::string** block);
 
   // io.cc: socket plumbing shared by both sides
   void arm_recv(Socket* s, core::Op op);
   void pause_recv(Socket* s, core::Op op);
   void regulate_recv(Socket* s, core::Op op);  // backpressure on queued input
   void flush(Socket* s, core::Op op);
-  void sent(Socket* s, int res);
+  int sent(Socket* s, int res);  // the result as the send's handler should see it
+  int32_t new_block(std::string** bytes);  // one reference, the caller's
+  void free_block(uint32_t index);
   void take_buffer(Socket* s, const io_uring_cqe* cqe, core::BufferRing& ring);
   core::BufferRing& ring_for(core::Op recv_op) {
     return recv_op == core::Op::kClientRecv ? client_buffers_ : upstream_buffers_;
@@ -228,15 +239,25 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
     return (ref >> 16) == client_buffers_.group() ? client_buffers_ : upstream_buffers_;
   }
   void drop(int32_t ref) {
-    if (ref >= 0) {
+    if (ref >= 0)
       ring_of(ref).unref(static_cast<uint16_t>(ref & 0xffff));
-    } else if (ref < kNoBuffer) {
-      blocks_[block_index(ref)].clear();
-      free_blocks_.push_back(block_index(ref));
-    }
+    else if (ref < kNoBuffer && --blocks_[block_index(ref)].refs == 0)
+      free_block(block_index(ref));
   }
-  void hold(int32_t ref) { ring_of(ref).ref(static_cast<uint16_t>(ref & 0xffff)); }
+  void hold(int32_t ref) {
+    if (ref >= 0)
+      ring_of(ref).ref(static_cast<uint16_t>(ref & 0xffff));
+    else if (ref < kNoBuffer)
+      ++blocks_[block_index(ref)].refs;
+  }
   void starve(Socket* s, core::Op op);
+  // relief.cc
+  bool rings_low() const;
+  // Copies what the queue holds in ring buffers (not what a send in flight
+  // may be reading) into blocks.
+  template <typename Queue>
+  void move_off_rings(Queue& queue);
+  void cut_stalled_clients();
   void retire(Socket* s, SocketKind kind);
   void shutdown_write(Socket* s);  // FIN after everything queued is sent
   void reset_on_close(Socket* s);  // its close will send a reset
@@ -287,9 +308,21 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   std::vector<std::unique_ptr<FetchConn>> fetches_;
   core::TimerList fetch_timer_;
   http::HeadReader::PayloadPieces pieces_;
-  // Blocks of bytes filters made (block_ref()); a deque so they never move.
-  std::deque<std::string> blocks_;
+  // Blocks of bytes filters made, or moved off the receive rings
+  // (block_ref()); a deque so they never move. Counted references, as
+  // receive buffers have.
+  struct Block {
+    std::string bytes;
+    uint32_t refs = 0;
+    uint32_t moved = 0;  // bytes relief moved here (counted in moved_bytes_)
+  };
+  std::deque<Block> blocks_;
   std::vector<uint32_t> free_blocks_;
+  // relief.cc
+  uint64_t moved_bytes_ = 0;    // held in blocks by relief, against limits.stalled_peer_memory
+  int64_t next_relief_ms_ = 0;  // the earliest next relief scan
+  int64_t next_cut_ms_ = 0;     // ... and check for stalled clients to cut
+  bool relieved_ = false;       // since the last trim_memory()
 
   std::vector<std::unique_ptr<UpstreamPool>> pools_;
   core::TimerList header_timer_;

@@ -135,7 +135,7 @@ void Proxy::start_upstream_request(UpstreamConn* u) {
 }
 
 void Proxy::on_upstream_send(UpstreamConn* u, int res) {
-  sent(u, res);
+  res = sent(u, res);
   if (u->closed) return;
   if (res < 0 && u->ex != nullptr && u->ex->tunnel) {
     abort_tunnel(u->ex);  // how a tunnel may end, not an upstream failure
@@ -153,7 +153,8 @@ void Proxy::on_upstream_send(UpstreamConn* u, int res) {
   if (u->ex != nullptr) {
     // The response timeout counts from the last progress of the request: a
     // long upload that keeps moving is not an upstream that does not answer.
-    if (!u->ex->response_started) pools_[u->pool]->response_timer.arm(u->timer, now_ms_);
+    if (!u->ex->response_started && res > 0)
+      pools_[u->pool]->response_timer.arm(u->timer, now_ms_);
     ClientConn* c = u->ex->client;
     pump_request_body(c);  // it may have waited for room in our queue
     if (!c->closed) {

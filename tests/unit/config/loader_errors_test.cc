@@ -281,6 +281,8 @@ TEST(LoaderErrorsTest, BadSizes) {
             "t.yaml:11:21: limits.max_request_line: must be between 16B and 1MiB, got 2MiB");
   EXPECT_EQ(limits_error("  max_request_line: [8KiB]\n"),
             "t.yaml:11:21: limits.max_request_line: expected a size such as 4096 or 16KiB, got a list");
+  EXPECT_EQ(limits_error("  stalled_peer_memory: 2048GiB\n"),
+            "t.yaml:11:24: limits.stalled_peer_memory: must be between 0B and 1024GiB, got 2048GiB");
   EXPECT_EQ(limits_error("  max_connections_per_worker: 0\n"),
             "t.yaml:11:31: limits.max_connections_per_worker: must be between 1 and 1048576, got 0");
 }

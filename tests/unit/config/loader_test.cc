@@ -497,8 +497,9 @@ TEST(LoaderTest, WebSocketTunnels) {
   ConfigPtr defaults = load_ok(kMinimal);
   EXPECT_FALSE(defaults->routes[0].websocket);
   EXPECT_EQ(defaults->limits.tunnel_idle_timeout, std::chrono::milliseconds(3'600'000));
+  EXPECT_EQ(defaults->limits.stalled_peer_memory, 64u << 20);
   ConfigPtr config = load_ok(R"(listen: [{ address: 127.0.0.1:8080 }]
-limits: { tunnel_idle_timeout: 90s }
+limits: { tunnel_idle_timeout: 90s, stalled_peer_memory: 8MiB }
 upstreams: { origin: { endpoints: ["127.0.0.1:9001"] } }
 routes:
   - match: { prefix: /ws }
@@ -510,6 +511,7 @@ routes:
 )");
   ASSERT_TRUE(config);
   EXPECT_EQ(config->limits.tunnel_idle_timeout, std::chrono::milliseconds(90'000));
+  EXPECT_EQ(config->limits.stalled_peer_memory, 8u << 20);
   EXPECT_FALSE(config->routes[0].websocket);
   EXPECT_TRUE(config->routes[1].websocket);
 }

@@ -299,5 +299,90 @@ TEST(OutputQueue, RandomisedPartialSendsDropEachBufferExactlyOnce) {
   for (int32_t b = 0; b < next_bid; ++b) EXPECT_EQ(drops.count[b], 1) << "bid " << b;
 }
 
+
+// ---------------------------------------------------------------------------
+// Moving bytes off the receive rings (Proxy::move_off_rings)
+
+// Copies each moved range into `store` and names it with a block reference,
+// as the proxy does.
+struct Mover {
+  std::vector<std::string> store;
+  std::vector<int32_t> moved;  // buffer ids given up
+  Mover() { store.reserve(16); }
+  auto fn() {
+    return [this](const char*& data, uint32_t len, int32_t& ref) {
+      store.emplace_back(data, len);
+      moved.push_back(ref);
+      data = store.back().data();
+      ref = block_ref(static_cast<uint32_t>(store.size() - 1));
+    };
+  }
+};
+
+TEST(InputQueue, RehomeMovesOnlyBufferChunksAndKeepsTheirBytes) {
+  InputQueue q;
+  const char a[] = "hello", b[] = "owned", c[] = "world!";
+  q.push({a, 5, buffer_ref(1, 3)});
+  q.push({b, 5, kNoBuffer});
+  q.push({c, 6, buffer_ref(1, 4)});
+  q.consume(1);  // a partly consumed chunk moves what is left of it
+  Mover m;
+  q.rehome(m.fn());
+  EXPECT_THAT(m.moved, ElementsAre(buffer_ref(1, 3), buffer_ref(1, 4)));
+  EXPECT_THAT(m.store, ElementsAre("ello", "world!"));
+  EXPECT_EQ(q.bytes(), 15u);
+  EXPECT_EQ(q.chunks(), 3u);  // the count backpressure looks at stays
+  EXPECT_EQ(q.front().data, m.store[0].data());
+  EXPECT_EQ(q.consume(4), block_ref(0));
+  EXPECT_EQ(q.front().data, b);  // memory the exchange owns stays where it is
+  EXPECT_EQ(q.consume(5), kNoBuffer);
+  Drops drops;
+  q.clear(drops.fn());  // a moved chunk is still released: blocks are counted too
+  EXPECT_THAT(drops.order, ElementsAre(block_ref(1)));
+}
+
+TEST(OutputQueue, RehomeKeepsOrderAndPartialProgress) {
+  OutputQueue q;
+  const char head[] = "HEAD", body[] = "0123456789";
+  q.push(head, 4, kNoBuffer);
+  q.push(body, 10, buffer_ref(2, 7));
+  q.begin_send();
+  EXPECT_TRUE(q.in_flight_holds_buffers());
+  q.sent(6, [](int32_t) {});  // the head and 2 body bytes went
+  EXPECT_FALSE(q.in_flight_holds_buffers());  // nothing in flight
+  Mover m;
+  q.rehome(m.fn());
+  EXPECT_THAT(m.moved, ElementsAre(buffer_ref(2, 7)));
+  EXPECT_THAT(m.store, ElementsAre("23456789"));
+  EXPECT_EQ(q.count(), 1);
+  EXPECT_EQ(q.first().iov_base, m.store[0].data());
+  EXPECT_EQ(q.first().iov_len, 8u);
+  EXPECT_EQ(q.bytes(), 8u);
+  Drops drops;
+  q.begin_send();
+  q.sent(8, drops.fn());
+  EXPECT_THAT(drops.order, ElementsAre(block_ref(0)));
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(OutputQueue, RehomeLeavesWhatASendInFlightReads) {
+  OutputQueue q;
+  const char a[] = "in flight", b[] = "queued after";
+  q.push(a, 9, buffer_ref(1, 1));
+  q.begin_send();
+  q.push(b, 12, buffer_ref(1, 2));  // behind the send: not part of it
+  EXPECT_EQ(q.in_flight(), 1);
+  EXPECT_TRUE(q.in_flight_holds_buffers());
+  Mover m;
+  q.rehome(m.fn());
+  EXPECT_THAT(m.moved, ElementsAre(buffer_ref(1, 2)));
+  EXPECT_EQ(q.first().iov_base, a);  // the kernel may be reading it
+  Drops drops;
+  q.sent(9, drops.fn());
+  EXPECT_THAT(drops.order, ElementsAre(buffer_ref(1, 1)));
+  EXPECT_EQ(q.first().iov_base, m.store[0].data());
+  EXPECT_FALSE(q.in_flight_holds_buffers());
+}
+
 }  // namespace
 }  // namespace ringway::proxy

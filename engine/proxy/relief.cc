@@ -1,0 +1,141 @@
+// Relief for the receive rings. Both rings are shared by all of a worker's
+// connections, and a connection holds buffers for as long as its bytes
+// wait: a client that stops reading a download holds the upstream-ring
+// buffers its response came in (a few dozen: what its send and its paused
+// upstream receive hold), one that pipelines behind such a response holds
+// client-ring buffers. Some tens of them would take a whole ring and stall
+// every other connection of the worker until send_timeout cut them.
+//
+// So when a ring runs low, the bytes that wait (queued input not on its way
+// out, and a send that has waited long, recalled first) move into blocks of
+// their exact size: the ring serves everyone again, and a stalled peer costs
+// memory for what is queued for it, as in nginx or HAProxy, whose
+// connections have buffers of their own. That memory has a ceiling per
+// worker (limits.stalled_peer_memory); at it, nothing more moves, and the
+// clients that took no byte for a second and still hold ring buffers are cut.
+
+#include <malloc.h>
+#include <sys/utsname.h>
+
+#include <cstdio>
+
+#include "engine/proxy/proxy.h"
+
+namespace ringway::proxy {
+namespace {
+
+// A ring is low below a quarter of its buffers free; then its holders are
+// looked at no more often than this.
+constexpr int64_t kReliefIntervalMs = 50;
+// A send in flight this long waits on a peer that reads slowly or not at
+// all: recalling it frees the buffers it holds for another 100 ms at least.
+constexpr int64_t kStalledSendMs = 100;
+// At the memory ceiling: a client that acknowledged nothing over this long
+// is cut.
+constexpr int64_t kCutIntervalMs = 1000;
+
+bool low(const core::BufferRing& b) { return b.available() < b.count() / 4; }
+
+// A cancelled send reports the bytes it sent before the cancel (rather than
+// -ECANCELED) since Linux 6.0's "io_uring/net: don't lose partial send/recv
+// on fail"; before that a recall would send those bytes twice. Asked of the
+// running kernel once (6.1, Debian 12's, and later).
+bool cancel_reports_progress() {
+  static const bool ok = [] {
+    utsname u{};
+    int major = 0, minor = 0;
+    if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+    return major > 6 || (major == 6 && minor >= 1);
+  }();
+  return ok;
+}
+
+}  // namespace
+
+bool Proxy::rings_low() const { return low(client_buffers_) || low(upstream_buffers_); }
+
+void Proxy::relieve_buffers() {
+  const uint64_t ceiling = config_->limits.stalled_peer_memory;
+  if (ceiling == 0 || !rings_low() || now_ms_ < next_relief_ms_) return;
+  next_relief_ms_ = now_ms_ + kReliefIntervalMs;
+  relieved_ = true;
+  if (moved_bytes_ >= ceiling) {
+    cut_stalled_clients();
+    return;
+  }
+  auto stalled = [this](const Socket* s) {
+    return s->out.sending() && now_ms_ - s->send_since >= kStalledSendMs;
+  };
+  // `s` receives what goes to `peer`.
+  auto relieve = [&](Socket* s, Socket* peer, core::Op send_op) {
+    if (s == nullptr || s->closed) return;
+    // Input waits (on a peer that does not read, on the exchange before it,
+    // on a filter) unless the peer's send is on its way: then it gives its
+    // buffers back soon anyway.
+    if (peer == nullptr || !peer->out.sending() || stalled(peer)) move_off_rings(s->in);
+    if (!stalled(s)) return;
+    move_off_rings(s->out);  // what waits behind the send in flight
+    if (!s->out.in_flight_holds_buffers() || s->send_recalled || !cancel_reports_progress()) return;
+    // The kernel may be reading those buffers: recall the send, and its
+    // completion moves what it did not send (sent()).
+    s->send_recalled = true;
+    io_uring_sqe* sqe = ring_.sqe();
+    io_uring_prep_cancel64(sqe, core::tag(s, send_op), 0);
+    io_uring_sqe_set_data64(sqe, 0);
+  };
+  for (ClientConn* c = live_; c != nullptr; c = c->next) {
+    UpstreamConn* u = c->ex != nullptr ? c->ex->upstream : nullptr;
+    relieve(c, u, core::Op::kClientSend);
+    relieve(u, c, core::Op::kUpstreamSend);
+  }
+}
+
+template <typename Queue>
+void Proxy::move_off_rings(Queue& queue) {
+  queue.rehome([this](const char*& data, uint32_t len, int32_t& ref) {
+    std::string* bytes = nullptr;
+    const int32_t moved = new_block(&bytes);
+    bytes->assign(data, len);
+    blocks_[block_index(moved)].moved = len;
+    moved_bytes_ += len;
+    ++stats_.buffers_moved;
+    drop(ref);
+    data = bytes->data();
+    ref = moved;
+  });
+}
+template void Proxy::move_off_rings(OutputQueue&);
+
+// At the ceiling the copies stay, and the stalled clients still holding ring
+// buffers are cut: those that acknowledged nothing for a second while a send
+// waited. The first look at a client only notes what it had acknowledged.
+void Proxy::cut_stalled_clients() {
+  if (now_ms_ < next_cut_ms_) return;
+  next_cut_ms_ = now_ms_ + kCutIntervalMs;
+  auto holds_buffers = [](const Socket* s) {
+    return s != nullptr && (s->in.holds_buffers() || s->out.holds_buffers());
+  };
+  for (ClientConn* c = live_; c != nullptr;) {
+    ClientConn* next = c->next;  // a cut unlinks c
+    if (!c->closed && c->out.sending() && !acked_since(c, c->relief_acked) &&
+        now_ms_ - c->send_since >= kCutIntervalMs &&
+        (holds_buffers(c) || (c->ex != nullptr && holds_buffers(c->ex->upstream)))) {
+      ++stats_.stalled_clients_cut;
+      reset_on_close(c);  // the kernel drops what it still holds for it, too
+      client_failed(c);
+    }
+    c = next;
+  }
+}
+
+void Proxy::trim_memory() {
+  if (!relieved_ || free_blocks_.size() != blocks_.size()) return;
+  relieved_ = false;
+  blocks_ = {};
+  free_blocks_ = {};
+  // The copies were small heap blocks: without this, their pages stay with
+  // the process (the allocator keeps freed memory below its heap's top).
+  malloc_trim(0);
+}
+
+}  // namespace ringway::proxy
