@@ -47,7 +47,8 @@ struct Socket {
   bool send_recalled = false;  // its send is cancelled to move its bytes off the rings (relief.cc)
   int64_t send_since = 0;      // when the send in flight started
   uint32_t acked_seen = 0;   // the peer's bytes acked (low 32 bits) at the last send-timeout check
-  uint32_t relief_acked = 0;  // ... at the last check for stalled clients (relief.cc)
+  uint32_t relief_acked = 0;  // ... at relief's last look (relief.cc)
+  int64_t acks_moved_at = 0;  // the last look that saw them move
   core::TimerNode timer;
   InputQueue in;
   OutputQueue out;

@@ -99,8 +99,9 @@ int Proxy::sent(Socket* s, int res) {
   const bool recalled = s->send_recalled;
   s->send_recalled = false;
   // A recalled send ends with what it sent before the cancel (MSG_WAITALL
-  // reports its partial progress), or -ECANCELED when that was nothing.
-  if (recalled && res == -ECANCELED) res = 0;
+  // reports its partial progress), or -ECANCELED when that was nothing
+  // (-EINTR if an io-wq thread was running it).
+  if (recalled && (res == -ECANCELED || res == -EINTR)) res = 0;
   if (res >= 0) {
     s->out.sent(static_cast<uint64_t>(res), [this](int32_t bid) { drop(bid); });
     if (recalled && !s->closed) move_off_rings(s->out);  // nothing in flight now

@@ -257,6 +257,11 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   // may be reading) into blocks.
   template <typename Queue>
   void move_off_rings(Queue& queue);
+  // How long the peer of s has acknowledged none of the bytes of the send in
+  // flight (0 for a send younger than relief looks at).
+  int64_t stuck_for(Socket* s);
+  void move_waiting_input(Socket* s, Socket* peer);
+  void recall_stuck_send(Socket* s, core::Op send_op);
   void cut_stalled_clients();
   void retire(Socket* s, SocketKind kind);
   void shutdown_write(Socket* s);  // FIN after everything queued is sent

@@ -7,16 +7,18 @@
 // every other connection of the worker until send_timeout cut them.
 //
 // So when a ring runs low, the bytes that wait (queued input not on its way
-// out, and a send that has waited long, recalled first) move into blocks of
-// their exact size: the ring serves everyone again, and a stalled peer costs
-// memory for what is queued for it, as in nginx or HAProxy, whose
-// connections have buffers of their own. That memory has a ceiling per
-// worker (limits.stalled_peer_memory); at it, nothing more moves, and the
-// clients that took no byte for a second and still hold ring buffers are cut.
+// out, and a send whose peer acknowledged nothing for 100 ms, recalled
+// first) move into blocks of their exact size: the ring serves everyone
+// again, and a stalled peer costs memory for what is queued for it, as in
+// nginx or HAProxy, whose connections have buffers of their own. That
+// memory has a ceiling per worker (limits.stalled_peer_memory): nothing
+// moves past it, and near it the clients that took no byte for a second
+// are cut.
 
 #include <malloc.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "engine/proxy/proxy.h"
@@ -27,12 +29,13 @@ namespace {
 // A ring is low below a quarter of its buffers free; then its holders are
 // looked at no more often than this.
 constexpr int64_t kReliefIntervalMs = 50;
-// A send in flight this long waits on a peer that reads slowly or not at
-// all: recalling it frees the buffers it holds for another 100 ms at least.
+// A send whose peer acknowledged nothing for this long waits on a peer that
+// stopped reading (or pauses): recalling it frees the buffers it holds.
 constexpr int64_t kStalledSendMs = 100;
-// At the memory ceiling: a client that acknowledged nothing over this long
-// is cut.
-constexpr int64_t kCutIntervalMs = 1000;
+// At the memory ceiling: a client that acknowledged nothing for this long
+// is cut, looked for at most this often.
+constexpr int64_t kCutAfterMs = 1000;
+constexpr int64_t kCutIntervalMs = 250;
 
 bool low(const core::BufferRing& b) { return b.available() < b.count() / 4; }
 
@@ -59,40 +62,50 @@ void Proxy::relieve_buffers() {
   if (ceiling == 0 || !rings_low() || now_ms_ < next_relief_ms_) return;
   next_relief_ms_ = now_ms_ + kReliefIntervalMs;
   relieved_ = true;
-  if (moved_bytes_ >= ceiling) {
-    cut_stalled_clients();
-    return;
-  }
-  auto stalled = [this](const Socket* s) {
-    return s->out.sending() && now_ms_ - s->send_since >= kStalledSendMs;
-  };
-  // `s` receives what goes to `peer`.
-  auto relieve = [&](Socket* s, Socket* peer, core::Op send_op) {
-    if (s == nullptr || s->closed) return;
-    // Input waits (on a peer that does not read, on the exchange before it,
-    // on a filter) unless the peer's send is on its way: then it gives its
-    // buffers back soon anyway.
-    if (peer == nullptr || !peer->out.sending() || stalled(peer)) move_off_rings(s->in);
-    if (!stalled(s)) return;
-    move_off_rings(s->out);  // what waits behind the send in flight
-    if (!s->out.in_flight_holds_buffers() || s->send_recalled || !cancel_reports_progress()) return;
-    // The kernel may be reading those buffers: recall the send, and its
-    // completion moves what it did not send (sent()).
-    s->send_recalled = true;
-    io_uring_sqe* sqe = ring_.sqe();
-    io_uring_prep_cancel64(sqe, core::tag(s, send_op), 0);
-    io_uring_sqe_set_data64(sqe, 0);
-  };
   for (ClientConn* c = live_; c != nullptr; c = c->next) {
     UpstreamConn* u = c->ex != nullptr ? c->ex->upstream : nullptr;
-    relieve(c, u, core::Op::kClientSend);
-    relieve(u, c, core::Op::kUpstreamSend);
+    move_waiting_input(c, u);
+    // A deferred body's input waits for its share of the turn, not on a peer.
+    if (u != nullptr && !c->ex->body_deferred) move_waiting_input(u, c);
+    recall_stuck_send(c, core::Op::kClientSend);
+    if (u != nullptr) recall_stuck_send(u, core::Op::kUpstreamSend);
   }
+  if (moved_bytes_ + upstream_buffers_.buffer_size() > ceiling) cut_stalled_clients();
+}
+
+int64_t Proxy::stuck_for(Socket* s) {
+  // A young send is not asked about: that costs a syscall.
+  if (!s->out.sending() || now_ms_ - s->send_since < kStalledSendMs) return 0;
+  if (acked_since(s, s->relief_acked)) s->acks_moved_at = now_ms_;
+  return now_ms_ - std::max(s->acks_moved_at, s->send_since);
+}
+
+// `s` receives what goes to `peer`. Its input waits (on a peer that does not
+// read, on the exchange before it, on a filter) unless the peer is taking
+// bytes: then its buffers come back soon anyway.
+void Proxy::move_waiting_input(Socket* s, Socket* peer) {
+  if (s->closed || !s->in.holds_buffers()) return;
+  if (peer != nullptr && peer->out.sending() && stuck_for(peer) < kStalledSendMs) return;
+  move_off_rings(s->in);
+}
+
+void Proxy::recall_stuck_send(Socket* s, core::Op send_op) {
+  if (s->closed || !s->out.holds_buffers() || stuck_for(s) < kStalledSendMs) return;
+  move_off_rings(s->out);  // what waits behind the send in flight
+  if (!s->out.in_flight_holds_buffers() || s->send_recalled || !cancel_reports_progress()) return;
+  // The kernel may be reading those buffers: recall the send, and its
+  // completion moves what it did not send (sent()).
+  s->send_recalled = true;
+  io_uring_sqe* sqe = ring_.sqe();
+  io_uring_prep_cancel64(sqe, core::tag(s, send_op), 0);
+  io_uring_sqe_set_data64(sqe, 0);
 }
 
 template <typename Queue>
 void Proxy::move_off_rings(Queue& queue) {
-  queue.rehome([this](const char*& data, uint32_t len, int32_t& ref) {
+  const uint64_t ceiling = config_->limits.stalled_peer_memory;
+  queue.rehome([this, ceiling](const char*& data, uint32_t len, int32_t& ref) {
+    if (moved_bytes_ + len > ceiling) return;  // stays where it is
     std::string* bytes = nullptr;
     const int32_t moved = new_block(&bytes);
     bytes->assign(data, len);
@@ -106,20 +119,15 @@ void Proxy::move_off_rings(Queue& queue) {
 }
 template void Proxy::move_off_rings(OutputQueue&);
 
-// At the ceiling the copies stay, and the stalled clients still holding ring
-// buffers are cut: those that acknowledged nothing for a second while a send
-// waited. The first look at a client only notes what it had acknowledged.
+// At the ceiling, clients that took no byte for a second while a send
+// waited are reset, copies or not: the copies' memory is for peers that
+// pause, not for those that stopped.
 void Proxy::cut_stalled_clients() {
   if (now_ms_ < next_cut_ms_) return;
   next_cut_ms_ = now_ms_ + kCutIntervalMs;
-  auto holds_buffers = [](const Socket* s) {
-    return s != nullptr && (s->in.holds_buffers() || s->out.holds_buffers());
-  };
   for (ClientConn* c = live_; c != nullptr;) {
     ClientConn* next = c->next;  // a cut unlinks c
-    if (!c->closed && c->out.sending() && !acked_since(c, c->relief_acked) &&
-        now_ms_ - c->send_since >= kCutIntervalMs &&
-        (holds_buffers(c) || (c->ex != nullptr && holds_buffers(c->ex->upstream)))) {
+    if (!c->closed && stuck_for(c) >= kCutAfterMs) {
       ++stats_.stalled_clients_cut;
       reset_on_close(c);  // the kernel drops what it still holds for it, too
       client_failed(c);

@@ -199,11 +199,12 @@ class StalledPeers(StalledPeersCase):
 
 class AtTheMemoryCeiling(StalledPeersCase):
     """With little memory for copies, relief copies what fits and then cuts
-    stalled clients, which frees both their copies and their buffers."""
+    the clients that took nothing for a second, which frees both their copies
+    and their buffers."""
 
     limits = {"stalled_peer_memory": "1MiB"}
 
-    def test_stalled_clients_are_cut_until_the_copies_fit(self):
+    def test_stalled_clients_are_cut_at_the_ceiling(self):
         self.stall_downloads(2 * PEERS)
         time.sleep(3.0)  # past the ceiling, then a second to be sure of a stall
         self.assert_others_served()
@@ -225,11 +226,39 @@ class AtTheMemoryCeiling(StalledPeersCase):
             if got < 2 * 1024 * 1024:
                 cut += 1
         self.assertGreater(cut, 0)
-        self.assertLess(cut, len(self.peers))
+        for s in self.peers:
+            s.close()
+        self.peers = []
         self.gateway.stop()
         # More may be cut after this look: a relieved peer stalls again once
         # the test stops reading it.
         self.assertGreaterEqual(self.gateway.stats()["stalled_clients_cut"], cut)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ReliefOff(StalledPeersCase):
+    """stalled_peer_memory: 0 copies nothing: the stalled peers keep the
+    buffers until send_timeout, and the worker waits for them quietly."""
+
+    limits = {"stalled_peer_memory": 0}
+
+    def test_nothing_is_copied_and_the_worker_does_not_spin(self):
+        self.stall_downloads(PEERS)
+        time.sleep(1.0)
+        before = cpu_seconds(self.gateway.proc.pid)
+        time.sleep(2.0)
+        # A worker spinning on its low ring would burn the whole 2 s.
+        self.assertLess(cpu_seconds(self.gateway.proc.pid) - before, 1.0)
+        for s in self.peers:
+            s.close()
+        self.peers = []
+        self.gateway.stop()
+        self.assertEqual(self.gateway.stats()["buffers_moved"], 0)
 
 
 if __name__ == "__main__":
