@@ -26,26 +26,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run as bench  # noqa: E402  (the suite's /proc and nginx helpers)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with status {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"{what} did not listen on {port}")
+import run as bench  # noqa: E402  (the suite's /proc helpers)
+from peers import free_port, proxy_command, wait_port  # noqa: E402
 
 
 def masked_frame(payload: bytes) -> bytes:
@@ -118,40 +100,6 @@ def echo_load(port: int, connections: int, seconds: float, payload: int) -> dict
             "per_wake": done / max(1, wakes)}
 
 
-def peer_command(name: str, tmp: str, port: int, origin: int, cpus: list, build: str) -> list:
-    if name == "ringway":
-        path = os.path.join(tmp, "ringway.yaml")
-        with open(path, "w") as f:
-            f.write(f"listen: [{{ address: 127.0.0.1:{port} }}]\nworkers: {len(cpus)}\n"
-                    f"upstreams: {{ origin: {{ endpoints: [\"127.0.0.1:{origin}\"] }} }}\n"
-                    "routes: [{ match: { prefix: / }, upstream: origin, websocket: true }]\n")
-        return [os.path.join(build, "bin", "ringway"), "--config", path]
-    if name == "nginx":
-        path = os.path.join(tmp, "nginx.conf")
-        with open(path, "w") as f:
-            f.write(bench.nginx_common(tmp, cpus, "nginx") + "http {\n  access_log off;\n" +
-                    bench.nginx_temp_paths(tmp, "nginx") +
-                    f"  upstream origin {{ server 127.0.0.1:{origin}; keepalive 64; }}\n"
-                    "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }\n"
-                    f"  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n"
-                    "      proxy_pass http://origin;\n      proxy_http_version 1.1;\n"
-                    "      proxy_set_header Upgrade $http_upgrade;\n"
-                    "      proxy_set_header Connection $connection_upgrade;\n"
-                    "      proxy_read_timeout 3600s;\n    }\n  }\n}\n")
-        return ["nginx", "-p", tmp, "-c", path]
-    if name == "haproxy":
-        path = os.path.join(tmp, "haproxy.cfg")
-        with open(path, "w") as f:
-            f.write(f"global\n  nbthread {len(cpus)}\n  cpu-map auto:1/1-{len(cpus)} "
-                    f"{' '.join(map(str, cpus))}\n  maxconn 4000\n"
-                    "defaults\n  mode http\n  timeout connect 5s\n  timeout client 300s\n"
-                    "  timeout server 300s\n  timeout tunnel 1h\n"
-                    f"frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n"
-                    f"backend b\n  http-reuse always\n  server o 127.0.0.1:{origin}\n")
-        return ["haproxy", "-f", path]
-    raise SystemExit(f"unknown peer {name}")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build-dir", default="build")
@@ -181,7 +129,7 @@ def main() -> None:
                     continue
                 port = free_port()
                 cmd = ["taskset", "-c", ",".join(map(str, proxy_cpus))] + \
-                    peer_command(name, tmp, port, origin_port, proxy_cpus, args.build_dir)
+                    proxy_command(name, tmp, port, origin_port, proxy_cpus, args.build_dir)
                 with open(os.path.join(tmp, f"{name}.log"), "ab") as log:
                     # Its own process group: Procs.stop signals the group.
                     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,

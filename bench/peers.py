@@ -1,0 +1,67 @@
+"""Starting the peers of the side-by-side tools that run their own load
+(websocket.py, stalled_peers.py): free ports, waiting for a listener, and
+each proxy's command line and config."""
+
+import os
+import socket
+import subprocess
+import time
+
+import run as bench  # the suite's nginx helpers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with status {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{what} did not listen on {port}")
+
+
+def proxy_command(name: str, tmp: str, port: int, origin: int, cpus: list, build: str,
+                  nginx_extra: str = "") -> list:
+    """The command line that starts one peer in front of 127.0.0.1:origin,
+    configured in tmp as a competent operator would for long-lived
+    connections (upstream keep-alive, WebSocket upgrades passed on)."""
+    if name == "ringway":
+        path = os.path.join(tmp, "ringway.yaml")
+        with open(path, "w") as f:
+            f.write(f"listen: [{{ address: 127.0.0.1:{port} }}]\nworkers: {len(cpus)}\n"
+                    f"upstreams: {{ origin: {{ endpoints: [\"127.0.0.1:{origin}\"] }} }}\n"
+                    "routes: [{ match: { prefix: / }, upstream: origin, websocket: true }]\n")
+        return [os.path.join(build, "bin", "ringway"), "--config", path]
+    if name == "nginx":
+        path = os.path.join(tmp, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(bench.nginx_common(tmp, cpus, "nginx") + "http {\n  access_log off;\n" +
+                    bench.nginx_temp_paths(tmp, "nginx") +
+                    f"  upstream origin {{ server 127.0.0.1:{origin}; keepalive 64; }}\n"
+                    "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }\n"
+                    f"  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n"
+                    "      proxy_pass http://origin;\n      proxy_http_version 1.1;\n"
+                    "      proxy_set_header Upgrade $http_upgrade;\n"
+                    "      proxy_set_header Connection $connection_upgrade;\n"
+                    "      proxy_read_timeout 3600s;\n" + nginx_extra + "    }\n  }\n}\n")
+        return ["nginx", "-p", tmp, "-c", path]
+    if name == "haproxy":
+        path = os.path.join(tmp, "haproxy.cfg")
+        with open(path, "w") as f:
+            f.write(f"global\n  nbthread {len(cpus)}\n  cpu-map auto:1/1-{len(cpus)} "
+                    f"{' '.join(map(str, cpus))}\n  maxconn 4000\n"
+                    "defaults\n  mode http\n  timeout connect 5s\n  timeout client 300s\n"
+                    "  timeout server 300s\n  timeout tunnel 1h\n"
+                    f"frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n"
+                    f"backend b\n  http-reuse always\n  server o 127.0.0.1:{origin}\n")
+        return ["haproxy", "-f", path]
+    raise SystemExit(f"unknown peer {name}")
