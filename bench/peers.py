@@ -1,13 +1,18 @@
 """Starting the peers of the side-by-side tools that run their own load
-(websocket.py, stalled_peers.py): free ports, waiting for a listener, and
-each proxy's command line and config."""
+(websocket.py, stalled_peers.py): the origin and each proxy, pinned as
+run.py's two-CPU plan has it (the proxy on the last CPU, origin and client
+on the others), each proxy configured as a competent operator would for
+long-lived connections."""
 
 import os
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 
-import run as bench  # the suite's nginx helpers
+import run as bench  # the suite's nginx and process helpers
 
 
 def free_port() -> int:
@@ -65,3 +70,51 @@ def proxy_command(name: str, tmp: str, port: int, origin: int, cpus: list, build
                     f"backend b\n  http-reuse always\n  server o 127.0.0.1:{origin}\n")
         return ["haproxy", "-f", path]
     raise SystemExit(f"unknown peer {name}")
+
+
+class Bench:
+    """The origin, started pinned (and this process moved off the proxy's
+    CPU); start_proxy() starts one peer in front of it. close() stops the
+    origin."""
+
+    def __init__(self, build_dir: str, tag: str):
+        self.build_dir = build_dir
+        cpus = sorted(os.sched_getaffinity(0))
+        self.proxy_cpus, rest = cpus[-1:], cpus[:-1] or cpus
+        self.tmp = tempfile.mkdtemp(prefix=f"ringway-{tag}-bench-")
+        self.origin_port = free_port()
+        self.origin = subprocess.Popen(["taskset", "-c", ",".join(map(str, rest)),
+                                        os.path.join(build_dir, "bin", "ringway-origin"),
+                                        "--port", str(self.origin_port), "--threads", "1",
+                                        "--quiet"], stdout=subprocess.DEVNULL)
+        os.sched_setaffinity(0, rest)
+        try:
+            wait_port(self.origin_port, self.origin, "ringway-origin")
+        except BaseException:
+            self.close()
+            raise
+
+    def start_proxy(self, name: str, nginx_extra: str = ""):
+        """(process, port) of a started peer; stop it with run.Procs.stop.
+        None when that peer is not installed."""
+        if name != "ringway" and shutil.which(name) is None:
+            print(f"{name}: not installed, skipped", file=sys.stderr)
+            return None
+        port = free_port()
+        cmd = ["taskset", "-c", ",".join(map(str, self.proxy_cpus))] + \
+            proxy_command(name, self.tmp, port, self.origin_port, self.proxy_cpus, self.build_dir,
+                          nginx_extra=nginx_extra)
+        with open(os.path.join(self.tmp, f"{name}.log"), "ab") as log:
+            # Its own process group: Procs.stop signals the group.
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
+                                    start_new_session=True)
+        try:
+            wait_port(port, proc, name)
+        except BaseException:
+            bench.Procs.stop(proc)
+            raise
+        return proc, port
+
+    def close(self) -> None:
+        self.origin.kill()
+        self.origin.wait()

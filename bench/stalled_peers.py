@@ -17,16 +17,13 @@ set: otherwise it reads each stalled download into a temporary file.
 
 import argparse
 import os
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402  (the suite's /proc helpers)
-from peers import free_port, proxy_command, wait_port  # noqa: E402
+from peers import Bench  # noqa: E402
 
 PROBE_BYTES = 200_000
 PROBE_TIMEOUT = 30.0
@@ -75,16 +72,13 @@ def was_cut(s: socket.socket) -> bool:
     return False
 
 
-def run_peer(name: str, args, tmp: str, origin_port: int, proxy_cpus: list) -> dict:
-    port = free_port()
-    extra = "      proxy_max_temp_file_size 0;\n"
-    cmd = ["taskset", "-c", ",".join(map(str, proxy_cpus))] + \
-        proxy_command(name, tmp, port, origin_port, proxy_cpus, args.build_dir, nginx_extra=extra)
-    with open(os.path.join(tmp, f"{name}.log"), "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+def run_peer(peers: Bench, name: str, args):
+    started = peers.start_proxy(name, nginx_extra="      proxy_max_temp_file_size 0;\n")
+    if started is None:
+        return None
+    proc, port = started
     stalled = []
     try:
-        wait_port(port, proc, name)
         probe(port)  # warm: an upstream connection, the first allocations
         rss_before = bench.rss_kib(proc.pid)
         for _ in range(args.stalled):
@@ -118,30 +112,19 @@ def main() -> None:
     ap.add_argument("--settle", type=float, default=2.0, help="seconds before the probes")
     args = ap.parse_args()
     bench.raise_nofile()
-    cpus = sorted(os.sched_getaffinity(0))
-    proxy_cpus, rest = cpus[-1:], cpus[:-1] or cpus
-    tmp = tempfile.mkdtemp(prefix="ringway-stalled-bench-")
-    origin_port = free_port()
-    origin = subprocess.Popen(["taskset", "-c", ",".join(map(str, rest)),
-                               os.path.join(args.build_dir, "bin", "ringway-origin"),
-                               "--port", str(origin_port), "--threads", "1", "--quiet"],
-                              stdout=subprocess.DEVNULL)
-    os.sched_setaffinity(0, rest)
+    peers = Bench(args.build_dir, "stalled")
     rows = []
     try:
-        wait_port(origin_port, origin, "ringway-origin")
         for name in [p for p in args.peers.split(",") if p]:
-            if name != "ringway" and shutil.which(name) is None:
-                print(f"{name}: not installed, skipped", file=sys.stderr)
+            r = run_peer(peers, name, args)
+            if r is None:
                 continue
-            r = run_peer(name, args, tmp, origin_port, proxy_cpus)
             rows.append(r)
             print(f"{name}: GETs p50 {r['p50_ms']:.1f} ms, max {r['max_ms']:.1f} ms, "
                   f"{r['failed']} failed; RSS {r['rss'][0]:.1f} -> {r['rss'][1]:.1f} -> "
                   f"{r['rss'][2]:.1f} MiB; {r['cut']} stalled clients cut", file=sys.stderr)
     finally:
-        origin.kill()
-        origin.wait()
+        peers.close()
     print(f"\n{args.stalled} clients stall a {args.size:,}-byte download each; another client "
           f"GETs {PROBE_BYTES:,} bytes {args.probes} times ({PROBE_TIMEOUT:g} s = failed); "
           f"1 worker; kernel {os.uname().release}, {bench.cpu_model()}\n")

@@ -17,17 +17,14 @@ import argparse
 import base64
 import os
 import selectors
-import shutil
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402  (the suite's /proc helpers)
-from peers import free_port, proxy_command, wait_port  # noqa: E402
+from peers import Bench  # noqa: E402
 
 
 def masked_frame(payload: bytes) -> bytes:
@@ -109,33 +106,16 @@ def main() -> None:
     ap.add_argument("--payload", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
-    cpus = sorted(os.sched_getaffinity(0))
-    proxy_cpus, rest = cpus[-1:], cpus[:-1] or cpus
-    tmp = tempfile.mkdtemp(prefix="ringway-ws-bench-")
-    origin_port = free_port()
-    origin = subprocess.Popen(["taskset", "-c", ",".join(map(str, rest)),
-                               os.path.join(args.build_dir, "bin", "ringway-origin"),
-                               "--port", str(origin_port), "--threads", "1", "--quiet"],
-                              stdout=subprocess.DEVNULL)
-    os.sched_setaffinity(0, rest)
+    peers = Bench(args.build_dir, "ws")
     rows = []
     try:
-        wait_port(origin_port, origin, "ringway-origin")
-        peers = [p for p in args.peers.split(",") if p]
         for round_ in range(args.repeat):
-            for name in peers:
-                if name != "ringway" and shutil.which(name) is None:
-                    print(f"{name}: not installed, skipped", file=sys.stderr)
+            for name in [p for p in args.peers.split(",") if p]:
+                started = peers.start_proxy(name)
+                if started is None:
                     continue
-                port = free_port()
-                cmd = ["taskset", "-c", ",".join(map(str, proxy_cpus))] + \
-                    proxy_command(name, tmp, port, origin_port, proxy_cpus, args.build_dir)
-                with open(os.path.join(tmp, f"{name}.log"), "ab") as log:
-                    # Its own process group: Procs.stop signals the group.
-                    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
-                                            start_new_session=True)
+                proc, port = started
                 try:
-                    wait_port(port, proc, name)
                     echo_load(port, args.connections, 1.0, args.payload)  # warm-up
                     before = bench.cpu_ticks(proc.pid)
                     r = echo_load(port, args.connections, args.seconds, args.payload)
@@ -152,8 +132,7 @@ def main() -> None:
                       f"p50 {r['p50_us']:.0f} us, p99 {r['p99_us']:.0f} us, "
                       f"{r['per_wake']:.1f} echoes per client wake-up", file=sys.stderr)
     finally:
-        origin.kill()
-        origin.wait()
+        peers.close()
     print(f"\n{args.connections} tunnels, {args.payload}-byte binary frames echoed by "
           f"ringway-origin /ws, {args.seconds:g} s per pass; kernel {os.uname().release}, "
           f"{bench.cpu_model()}\n")
