@@ -93,6 +93,9 @@ void Proxy::recall_stuck_send(Socket* s, core::Op send_op) {
   if (s->closed || !s->out.holds_buffers() || stuck_for(s) < kStalledSendMs) return;
   move_off_rings(s->out);  // what waits behind the send in flight
   if (!s->out.in_flight_holds_buffers() || s->send_recalled || !cancel_reports_progress()) return;
+  // Near the ceiling its bytes could not be copied: the send would only go
+  // out again as it was.
+  if (moved_bytes_ + s->out.bytes() > config_->limits.stalled_peer_memory) return;
   // The kernel may be reading those buffers: recall the send, and its
   // completion moves what it did not send (sent()).
   s->send_recalled = true;
