@@ -62,6 +62,12 @@ class TimerList {
     head_.prev = &node;
   }
 
+  // Arms `node` unless it already runs on this list, whose deadline then
+  // stays: for a timeout that progress must not push back.
+  void arm_once(TimerNode& node, int64_t now_ms) {
+    if (node.list != this) arm(node, now_ms);
+  }
+
   // The earliest expired node, unlinked; nullptr when none is due.
   TimerNode* pop_expired(int64_t now_ms) {
     TimerNode* first = head_.next;

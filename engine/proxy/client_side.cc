@@ -542,16 +542,15 @@ void Proxy::update_client_timer(ClientConn* c) {
     case ClientState::kHead:
       // Not extended per byte: a client trickling its head (slowloris) still
       // gets 408 when the header timeout runs out.
-      if (c->timer.list != &header_timer_) header_timer_.arm(c->timer, now_ms_);
+      header_timer_.arm_once(c->timer, now_ms_);
       return;
     case ClientState::kForward: {
       Exchange* ex = c->ex;
       if (ex != nullptr && ex->queued) return;  // the queue timer governs
       // Armed once, not on every send: when it runs out, the bytes the
       // client acknowledged meanwhile decide (peer_took_bytes).
-      if (!c->out.empty()) {
-        if (c->timer.list != &send_timer_) send_timer_.arm(c->timer, now_ms_);
-      }
+      if (!c->out.empty())
+        send_timer_.arm_once(c->timer, now_ms_);
       else if (ex != nullptr && !ex->request_done && (c->in.empty() || ex->upstream == nullptr))
         body_timer_.arm(c->timer, now_ms_);  // waiting for the client's body
       else

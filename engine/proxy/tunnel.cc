@@ -103,8 +103,8 @@ void Proxy::pump_tunnel(Exchange* ex) {
   // and bytes it keeps sending the other way must not keep it alive.
   if (c->out.empty() && u->out.empty())
     tunnel_timer_.arm(c->timer, now_ms_);
-  else if (c->timer.list != &send_timer_)
-    send_timer_.arm(c->timer, now_ms_);
+  else
+    send_timer_.arm_once(c->timer, now_ms_);
 }
 
 bool Proxy::tunnel_moving(Exchange* ex) {

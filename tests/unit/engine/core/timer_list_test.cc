@@ -131,6 +131,22 @@ TEST(TimerList, NodeMovedBetweenLists) {
   EXPECT_EQ(pop_all(fast, 210), (std::vector<TimerNode*>{&a}));
 }
 
+TEST(TimerList, ArmOnceKeepsTheDeadlineOnItsOwnList) {
+  TimerList send(TimerKind::kClientSend, 100);
+  TimerList body(TimerKind::kClientBody, 1000);
+  TimerNode a;
+  send.arm_once(a, 0);  // unarmed: armed
+  EXPECT_EQ(a.deadline_ms, 100);
+  send.arm_once(a, 50);  // already on this list: the deadline stays
+  EXPECT_EQ(a.list, &send);
+  EXPECT_EQ(a.deadline_ms, 100);
+  body.arm(a, 60);
+  send.arm_once(a, 70);  // on another list: moved here, counted from now
+  EXPECT_EQ(a.list, &send);
+  EXPECT_EQ(a.deadline_ms, 170);
+  EXPECT_EQ(body.next_deadline(), INT64_MAX);
+}
+
 TEST(TimerList, ManyNodesStayOrdered) {
   TimerList l(TimerKind::kClientIdle, 100);
   std::vector<TimerNode> nodes(200);
