@@ -141,18 +141,10 @@ class OutputQueue {
     bytes_ = 0;
     sending_ = false;
   }
-  bool holds_buffers() const {
-    for (int i = 0; i < size_; ++i)
-      if (bid_[i] >= 0) return true;
-    return false;
-  }
+  bool holds_buffers() const { return buffer_among_first(size_); }
   // Entries a send in flight may be reading: those queued when it began.
   int in_flight() const { return sending_ ? static_cast<int>(msg_.msg_iovlen) : 0; }
-  bool in_flight_holds_buffers() const {
-    for (int i = 0; i < in_flight(); ++i)
-      if (bid_[i] >= 0) return true;
-    return false;
-  }
+  bool in_flight_holds_buffers() const { return buffer_among_first(in_flight()); }
   // As InputQueue::rehome, for the entries no send in flight reads.
   template <typename F>
   void rehome(F&& move) {
@@ -166,6 +158,12 @@ class OutputQueue {
   }
 
  private:
+  bool buffer_among_first(int n) const {
+    for (int i = 0; i < n; ++i)
+      if (bid_[i] >= 0) return true;
+    return false;
+  }
+
   iovec iov_[kCapacity];
   int32_t bid_[kCapacity];
   msghdr msg_;

@@ -49,6 +49,7 @@ struct Socket {
   uint32_t acked_seen = 0;   // the peer's bytes acked (low 32 bits) at the last send-timeout check
   uint32_t relief_acked = 0;  // ... at relief's last look (relief.cc)
   int64_t acks_moved_at = 0;  // the last look that saw them move
+  int64_t acks_asked_at = 0;  // the last look (the kernel is asked once per look)
   core::TimerNode timer;
   InputQueue in;
   OutputQueue out;

@@ -238,7 +238,7 @@ int64_t Proxy::next_deadline() const {
     d = std::min(d, l->next_deadline());
   // A low ring is looked at again soon even when no completion comes: its
   // starved receives wait on what relief frees.
-  if (config_->limits.stalled_peer_memory != 0 && rings_low()) d = std::min(d, next_relief_ms_);
+  if (relief_wanted()) d = std::min(d, next_relief_ms_);
   for (const auto& p : pools_) {
     d = std::min(d, p->queue_timer.next_deadline());
     d = std::min(d, p->connect_timer.next_deadline());

@@ -252,7 +252,7 @@ class Proxy final : public filter::Resumer, public filter::WorkerServices {
   }
   void starve(Socket* s, core::Op op);
   // relief.cc
-  bool rings_low() const;
+  bool relief_wanted() const;  // on (stalled_peer_memory), and a ring is low
   // Copies what the queue holds in ring buffers (not what a send in flight
   // may be reading) into blocks.
   template <typename Queue>

@@ -55,11 +55,13 @@ bool cancel_reports_progress() {
 
 }  // namespace
 
-bool Proxy::rings_low() const { return low(client_buffers_) || low(upstream_buffers_); }
+bool Proxy::relief_wanted() const {
+  return config_->limits.stalled_peer_memory != 0 &&
+         (low(client_buffers_) || low(upstream_buffers_));
+}
 
 void Proxy::relieve_buffers() {
-  const uint64_t ceiling = config_->limits.stalled_peer_memory;
-  if (ceiling == 0 || !rings_low() || now_ms_ < next_relief_ms_) return;
+  if (!relief_wanted() || now_ms_ < next_relief_ms_) return;
   next_relief_ms_ = now_ms_ + kReliefIntervalMs;
   relieved_ = true;
   for (ClientConn* c = live_; c != nullptr; c = c->next) {
@@ -70,13 +72,19 @@ void Proxy::relieve_buffers() {
     recall_stuck_send(c, core::Op::kClientSend);
     if (u != nullptr) recall_stuck_send(u, core::Op::kUpstreamSend);
   }
-  if (moved_bytes_ + upstream_buffers_.buffer_size() > ceiling) cut_stalled_clients();
+  if (moved_bytes_ + upstream_buffers_.buffer_size() > config_->limits.stalled_peer_memory)
+    cut_stalled_clients();
 }
 
 int64_t Proxy::stuck_for(Socket* s) {
   // A young send is not asked about: that costs a syscall.
   if (!s->out.sending() || now_ms_ - s->send_since < kStalledSendMs) return 0;
-  if (acked_since(s, s->relief_acked)) s->acks_moved_at = now_ms_;
+  // A look may ask about a socket twice (as one side's peer, then for its
+  // own send): the kernel is asked once.
+  if (s->acks_asked_at != now_ms_) {
+    s->acks_asked_at = now_ms_;
+    if (acked_since(s, s->relief_acked)) s->acks_moved_at = now_ms_;
+  }
   return now_ms_ - std::max(s->acks_moved_at, s->send_since);
 }
 
