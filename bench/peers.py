@@ -6,32 +6,11 @@ long-lived connections."""
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-import run as bench  # the suite's nginx and process helpers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with status {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"{what} did not listen on {port}")
+import run as bench  # the suite's ports, nginx and process helpers
 
 
 def proxy_command(name: str, tmp: str, port: int, origin: int, cpus: list, build: str,
@@ -82,14 +61,14 @@ class Bench:
         cpus = sorted(os.sched_getaffinity(0))
         self.proxy_cpus, rest = cpus[-1:], cpus[:-1] or cpus
         self.tmp = tempfile.mkdtemp(prefix=f"ringway-{tag}-bench-")
-        self.origin_port = free_port()
+        self.origin_port = bench.free_port()
         self.origin = subprocess.Popen(["taskset", "-c", ",".join(map(str, rest)),
                                         os.path.join(build_dir, "bin", "ringway-origin"),
                                         "--port", str(self.origin_port), "--threads", "1",
                                         "--quiet"], stdout=subprocess.DEVNULL)
         os.sched_setaffinity(0, rest)
         try:
-            wait_port(self.origin_port, self.origin, "ringway-origin")
+            bench.wait_port(self.origin_port, self.origin, 15, "ringway-origin")
         except BaseException:
             self.close()
             raise
@@ -100,7 +79,7 @@ class Bench:
         if name != "ringway" and shutil.which(name) is None:
             print(f"{name}: not installed, skipped", file=sys.stderr)
             return None
-        port = free_port()
+        port = bench.free_port()
         cmd = ["taskset", "-c", ",".join(map(str, self.proxy_cpus))] + \
             proxy_command(name, self.tmp, port, self.origin_port, self.proxy_cpus, self.build_dir,
                           nginx_extra=nginx_extra)
@@ -109,7 +88,7 @@ class Bench:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
                                     start_new_session=True)
         try:
-            wait_port(port, proc, name)
+            bench.wait_port(port, proc, 15, name)
         except BaseException:
             bench.Procs.stop(proc)
             raise

@@ -16,36 +16,30 @@ set: otherwise it reads each stalled download into a temporary file.
 """
 
 import argparse
+import http.client
 import os
 import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run as bench  # noqa: E402  (the suite's /proc helpers)
+import run as bench  # noqa: E402  (the suite's /proc and HTTP helpers)
 from peers import Bench  # noqa: E402
 
 PROBE_BYTES = 200_000
 PROBE_TIMEOUT = 30.0
 
 
-def get(port: int, path: str, timeout: float) -> int:
-    """Body bytes of one GET on a new connection (Connection: close)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return len(body) if head.startswith(b"HTTP/1.1 200") else -1
-
-
 def probe(port: int) -> float:
-    """Seconds one GET took; PROBE_TIMEOUT when it failed or timed out."""
+    """Seconds one GET took on a new connection; PROBE_TIMEOUT when it failed
+    or timed out."""
     start = time.monotonic()
     try:
-        ok = get(port, f"/bytes/{PROBE_BYTES}", PROBE_TIMEOUT) == PROBE_BYTES
-    except OSError:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=PROBE_TIMEOUT)
+        status, _, body = bench.http_get(port, f"/bytes/{PROBE_BYTES}", conn=conn)
+        conn.close()
+        ok = status == 200 and len(body) == PROBE_BYTES
+    except (OSError, http.client.HTTPException):
         ok = False
     return time.monotonic() - start if ok else PROBE_TIMEOUT
 
