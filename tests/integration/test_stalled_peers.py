@@ -15,6 +15,7 @@ import time
 import unittest
 
 from harness import (SLOW, Gateway, Origin, RawClient, build_request, config)
+from test_websocket import BINARY, frame, handshake_request
 
 BUFFERS = 64  # per ring: a handful of stalled peers would take all of it
 PEERS = 8
@@ -38,24 +39,25 @@ def stalled_socket(port):
     return s
 
 
-def frame(payload, masked=True):
-    """A binary WebSocket frame: masked with key 0 as a client sends it (the
-    payload goes as it is), or unmasked as the origin echoes it."""
+def echoed(payload):
+    """A binary frame as the origin echoes it: unmasked."""
     n = len(payload)
-    mask = 0x80 if masked else 0
-    head = b"\x82" + (bytes([mask | 127]) + n.to_bytes(8, "big") if n > 0xffff
-                      else bytes([mask | 126]) + n.to_bytes(2, "big"))
-    return head + (b"\0\0\0\0" if masked else b"") + payload
+    return b"\x82" + (bytes([127]) + n.to_bytes(8, "big") if n > 0xffff
+                      else bytes([126]) + n.to_bytes(2, "big")) + payload
+
+
+def read_head(s):
+    """A response head, read a byte at a time so no body byte is taken."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    return head
 
 
 def open_websocket(port):
     s = stalled_socket(port)
-    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\n"
-              b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
+    s.sendall(handshake_request()[0])
+    head = read_head(s)
     assert head.startswith(b"HTTP/1.1 101"), head
     return s
 
@@ -136,7 +138,7 @@ class StalledPeers(StalledPeersCase):
 
     def test_websocket_clients_that_do_not_read(self):
         # The origin echoes what each sends; nobody reads the echo.
-        data = frame(os.urandom(60000))
+        data = frame(BINARY, os.urandom(60000))
         for _ in range(PEERS):
             self.peers.append(open_websocket(self.port))
         # Send until the way back is full: the echo waits in the gateway.
@@ -166,10 +168,10 @@ class SlowReaders(StalledPeersCase):
 
         def websocket_echo(s, body):
             for i in range(0, len(body), 50000):
-                s.sendall(frame(body[i:i + 50000]))
+                s.sendall(frame(BINARY, body[i:i + 50000]))
 
         def websocket_expected(body):
-            return b"".join(frame(body[i:i + 50000], masked=False)
+            return b"".join(echoed(body[i:i + 50000])
                             for i in range(0, len(body), 50000))
 
         results = {}
@@ -180,10 +182,8 @@ class SlowReaders(StalledPeersCase):
                 s = stalled_socket(self.port)
                 sender = threading.Thread(target=http_echo, args=(s, body))
                 sender.start()
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    head += s.recv(1)
-                results[i] = (head.split(b"\r\n")[0], read_slowly(s, len(body)) == body)
+                status_line = read_head(s).split(b"\r\n")[0]
+                results[i] = (status_line, read_slowly(s, len(body)) == body)
             else:
                 s = open_websocket(self.port)
                 sender = threading.Thread(target=websocket_echo, args=(s, body))
